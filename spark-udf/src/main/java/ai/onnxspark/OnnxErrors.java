@@ -1,0 +1,237 @@
+package ai.onnxspark;
+
+import java.util.Collection;
+
+/**
+ * Creates every user-facing {@link OnnxException}, so that messages read alike: what is wrong,
+ * where (model, input, column, partition and row), and what to do about it.
+ *
+ * <p>Rows are named by partition and position within the partition (0-based), the coordinates a
+ * user can reproduce with {@code df.rdd().zipWithIndex()} or by filtering the partition.
+ */
+public final class OnnxErrors {
+  private OnnxErrors() {}
+
+  /** Where a row sits, for messages. */
+  public static String rowAt(int partition, long row) {
+    return "row " + row + " of partition " + partition;
+  }
+
+  public static OnnxException notAnOnnxModel(String source, long size, String why, Throwable cause) {
+    return new OnnxException(
+        "Model "
+            + quote(source)
+            + " ("
+            + size
+            + " bytes) is not a readable ONNX model: "
+            + why
+            + ". Check that the file is a complete .onnx export (not truncated, not a zip or an"
+            + " external-data file).",
+        cause);
+  }
+
+  public static OnnxException modelNotFound(String location, String resolved) {
+    return new OnnxException(
+        "Model file "
+            + quote(location)
+            + " does not exist"
+            + (resolved != null && !resolved.equals(location) ? " (resolved to " + resolved + ")" : "")
+            + ". Give the path of an .onnx file, or a URI such as hdfs://, s3a:// or dbfs:/.");
+  }
+
+  public static OnnxException modelUnreadable(String location, Throwable cause) {
+    return new OnnxException(
+        "Model file "
+            + quote(location)
+            + " could not be read: "
+            + cause.getMessage()
+            + ". Check the path, the permissions and, for cloud URIs, the file system's credentials.",
+        cause);
+  }
+
+  public static OnnxException modelTooLarge(String location, long size) {
+    return new OnnxException(
+        "Model file "
+            + quote(location)
+            + " is "
+            + size
+            + " bytes; models of 2 GB or more must keep their weights as ONNX external data.");
+  }
+
+  public static OnnxException unknownInput(String name, Collection<String> valid) {
+    return new OnnxException(
+        "Unknown model input " + quote(name) + ", expected one of " + valid + ".");
+  }
+
+  public static OnnxException unknownOutput(String name, Collection<String> valid) {
+    return new OnnxException(
+        "Unknown model output " + quote(name) + ", expected one of " + valid + ".");
+  }
+
+  public static OnnxException missingColumn(
+      String input, String inputType, String column, Collection<String> columns, boolean defaulted) {
+    return new OnnxException(
+        "Model input "
+            + quote(input)
+            + " ("
+            + inputType
+            + ") reads column "
+            + quote(column)
+            + (defaulted ? " (a column named like the input, by default)" : "")
+            + ", but the DataFrame has no such column; its columns are "
+            + columns
+            + ". Map the input to a column with withInput("
+            + quote(input)
+            + ", \"<column>\").");
+  }
+
+  public static OnnxException columnType(
+      String input, String inputType, String column, String actual, String why, String fix) {
+    return new OnnxException(
+        "Model input "
+            + quote(input)
+            + " expects "
+            + inputType
+            + " but column "
+            + quote(column)
+            + " is "
+            + actual
+            + (why.isEmpty() ? "" : " (" + why + ")")
+            + "; "
+            + fix
+            + ".");
+  }
+
+  public static OnnxException unsupportedInput(String input, String inputType, String why) {
+    return new OnnxException(
+        "Model input " + quote(input) + " (" + inputType + ") cannot be fed from columns: " + why + ".");
+  }
+
+  public static OnnxException unsupportedOutput(String output, String outputType, String why) {
+    return new OnnxException(
+        "Model output " + quote(output) + " (" + outputType + ") cannot be returned as a column: " + why + ".");
+  }
+
+  public static OnnxException outputColumnExists(String output, String column) {
+    return new OnnxException(
+        "Model output "
+            + quote(output)
+            + " would be written to column "
+            + quote(column)
+            + ", which the DataFrame already has. Name another column with withOutput("
+            + quote(output)
+            + ", \"<new column>\") or drop the existing one.");
+  }
+
+  public static OnnxException duplicateOutputColumn(String column) {
+    return new OnnxException(
+        "Two model outputs would be written to column " + quote(column) + "; give each its own name.");
+  }
+
+  public static OnnxException nullValue(String input, String column, String where, String what) {
+    return new OnnxException(
+        "Model input "
+            + quote(input)
+            + ": column "
+            + quote(column)
+            + " holds a null "
+            + what
+            + " at "
+            + where
+            + ". Filter or fill nulls before scoring (e.g. df.na().drop() or coalesce).");
+  }
+
+  public static OnnxException wrongLength(
+      String input, String inputType, String column, long expected, long actual, String where) {
+    return new OnnxException(
+        "Model input "
+            + quote(input)
+            + " expects "
+            + inputType
+            + ", i.e. "
+            + expected
+            + " values per row, but column "
+            + quote(column)
+            + " has "
+            + actual
+            + " values at "
+            + where
+            + ". Check the column feeds the right input, or reshape/pad it to "
+            + expected
+            + " values.");
+  }
+
+  public static OnnxException raggedBatch(
+      String input, String inputType, String column, long first, long actual, String where) {
+    return new OnnxException(
+        "Model input "
+            + quote(input)
+            + " ("
+            + inputType
+            + ") has a variable dimension, but rows of one batch must agree on it: column "
+            + quote(column)
+            + " has "
+            + actual
+            + " values at "
+            + where
+            + " where the batch's first row has "
+            + first
+            + ". Pad the column to a common length, or use a batch size of 1.");
+  }
+
+  public static OnnxException sessionCreation(String model, String provider, Throwable cause) {
+    return new OnnxException(
+        "ONNX Runtime could not create a session for model "
+            + model
+            + " on "
+            + provider
+            + ": "
+            + cause.getMessage()
+            + ". The model may use operators or an opset this ONNX Runtime does not support,"
+            + " or be corrupt.",
+        cause);
+  }
+
+  public static OnnxException runFailed(
+      String model, int rows, int partition, long firstRow, Throwable cause) {
+    return new OnnxException(
+        "ONNX Runtime failed scoring a batch of "
+            + rows
+            + " rows (rows "
+            + firstRow
+            + " to "
+            + (firstRow + rows - 1)
+            + " of partition "
+            + partition
+            + ") with model "
+            + model
+            + ": "
+            + cause.getMessage(),
+        cause);
+  }
+
+  public static OnnxException outputShape(
+      String output, String outputType, int batchRows, String actualShape, String why) {
+    return new OnnxException(
+        "Model output "
+            + quote(output)
+            + " ("
+            + outputType
+            + ") came back with shape "
+            + actualShape
+            + " for a batch of "
+            + batchRows
+            + " rows: "
+            + why
+            + ".");
+  }
+
+  public static OnnxException badOption(String key, Object value, String expected) {
+    return new OnnxException(
+        "Option " + quote(key) + " = " + quote(String.valueOf(value)) + " is invalid: expected " + expected + ".");
+  }
+
+  private static String quote(String s) {
+    return "'" + s + "'";
+  }
+}

@@ -1,0 +1,45 @@
+package ai.onnxspark;
+
+/**
+ * Every option key of the library, each with its default beside it.
+ *
+ * <p>Options resolve in one order: a value set on the model or call (per-call keys, kebab-case),
+ * then the Spark session's configuration ({@code spark.onnx.*}), then the default here.
+ */
+public final class OnnxOptions {
+  private OnnxOptions() {}
+
+  /** Rows per ONNX Runtime call. Per call: {@code batch-size}. */
+  public static final String BATCH_SIZE = "batch-size";
+
+  /** Session-wide batch size. */
+  public static final String BATCH_SIZE_CONF = "spark.onnx.batchSize";
+
+  public static final int BATCH_SIZE_DEFAULT = 1024;
+
+  /**
+   * Intra-op threads of each session. 0 means the task's CPU share ({@code spark.task.cpus}), so
+   * that concurrent tasks sharing one session do not oversubscribe the executor's cores.
+   */
+  public static final String INTRA_OP_THREADS = "intra-op-threads";
+
+  public static final String INTRA_OP_THREADS_CONF = "spark.onnx.intraOpThreads";
+  public static final int INTRA_OP_THREADS_DEFAULT = 0;
+
+  /** Inter-op threads of each session (parallel execution mode only). */
+  public static final String INTER_OP_THREADS = "inter-op-threads";
+
+  public static final String INTER_OP_THREADS_CONF = "spark.onnx.interOpThreads";
+  public static final int INTER_OP_THREADS_DEFAULT = 1;
+
+  /** ONNX Runtime graph optimization level: {@code none}, {@code basic}, {@code extended}, {@code all}. */
+  public static final String OPTIMIZATION_LEVEL = "optimization-level";
+
+  public static final String OPTIMIZATION_LEVEL_CONF = "spark.onnx.optimizationLevel";
+  public static final String OPTIMIZATION_LEVEL_DEFAULT = "all";
+
+  /** How many sessions one executor JVM keeps; the least recently used idle one is closed first. */
+  public static final String SESSION_CACHE_SIZE_CONF = "spark.onnx.sessionCache.maxSessions";
+
+  public static final int SESSION_CACHE_SIZE_DEFAULT = 8;
+}

@@ -1,0 +1,58 @@
+package ai.onnxspark.session;
+
+import java.io.Serializable;
+import java.util.Objects;
+
+/**
+ * What identifies one cached session: the model's fingerprint, the resolved session options and the
+ * device ({@code cpu}, or a GPU's provider and id such as {@code cuda:1}).
+ */
+public final class SessionKey implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final String fingerprint;
+  private final SessionOptionsSpec options;
+  private final String device;
+
+  public SessionKey(String fingerprint, SessionOptionsSpec options, String device) {
+    this.fingerprint = Objects.requireNonNull(fingerprint, "fingerprint");
+    this.options = Objects.requireNonNull(options, "options");
+    this.device = Objects.requireNonNull(device, "device");
+  }
+
+  public String fingerprint() {
+    return fingerprint;
+  }
+
+  public SessionOptionsSpec options() {
+    return options;
+  }
+
+  public String device() {
+    return device;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) {
+      return true;
+    }
+    if (!(o instanceof SessionKey)) {
+      return false;
+    }
+    SessionKey that = (SessionKey) o;
+    return fingerprint.equals(that.fingerprint)
+        && options.equals(that.options)
+        && device.equals(that.device);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(fingerprint, options, device);
+  }
+
+  @Override
+  public String toString() {
+    return fingerprint.substring(0, Math.min(12, fingerprint.length())) + "/" + device + "/" + options;
+  }
+}

@@ -1,0 +1,320 @@
+package ai.onnxspark.spark;
+
+import ai.onnxspark.OnnxErrors;
+import ai.onnxspark.OnnxOptions;
+import ai.onnxspark.model.ModelBytes;
+import ai.onnxspark.model.ModelInfo;
+import ai.onnxspark.model.TensorSpec;
+import ai.onnxspark.session.SessionOptionsSpec;
+import ai.onnxspark.tensor.InputBinding;
+import ai.onnxspark.tensor.OutputBinding;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.rdd.RDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import scala.Option;
+
+/**
+ * An ONNX model ready to score DataFrames: the model's bytes and description, which columns feed
+ * which inputs, which outputs become which columns, and the scoring options.
+ *
+ * <pre>{@code
+ * OnnxModel model = OnnxModel.fromPath("models/mlp.onnx")
+ *     .withInput("features", "features")   // model input <- column (default: the column named like it)
+ *     .withOutput("logits", "scores")      // new column <- model output (default: every output)
+ *     .withBatchSize(1024);
+ * Dataset<Row> scored = model.transform(df);
+ * }</pre>
+ *
+ * <p>Immutable: every {@code withX} returns a new model and leaves this one as it was. Names of
+ * inputs and outputs are checked at once against the model; columns are checked against the
+ * DataFrame's schema when scoring starts, before any Spark job runs. Lives on the driver; what goes
+ * to executors is a {@link PartitionScorer} holding a broadcast of the bytes.
+ */
+public final class OnnxModel {
+  private final ModelBytes bytes;
+  private final ModelInfo info;
+  private final Map<String, List<String>> inputColumns;
+  private final Map<String, String> outputColumns;
+  private final Integer batchSize;
+  private final Integer intraOpThreads;
+  private final String optimizationLevel;
+
+  private OnnxModel(
+      ModelBytes bytes,
+      ModelInfo info,
+      Map<String, List<String>> inputColumns,
+      Map<String, String> outputColumns,
+      Integer batchSize,
+      Integer intraOpThreads,
+      String optimizationLevel) {
+    this.bytes = bytes;
+    this.info = info;
+    this.inputColumns = Collections.unmodifiableMap(inputColumns);
+    this.outputColumns = Collections.unmodifiableMap(outputColumns);
+    this.batchSize = batchSize;
+    this.intraOpThreads = intraOpThreads;
+    this.optimizationLevel = optimizationLevel;
+  }
+
+  private static OnnxModel of(ModelBytes bytes) {
+    ModelInfo info = ModelInfo.parse(bytes.bytes(), bytes.source());
+    return new OnnxModel(bytes, info, new LinkedHashMap<>(), new LinkedHashMap<>(), null, null, null);
+  }
+
+  /**
+   * Reads a model from a local path or a Hadoop FileSystem URI ({@code hdfs://}, {@code s3a://},
+   * {@code abfss://}, {@code dbfs:/}), using the active Spark session's Hadoop configuration when
+   * there is one.
+   *
+   * @throws ai.onnxspark.OnnxException when the file is missing or not an ONNX model
+   */
+  public static OnnxModel fromPath(String path) {
+    return of(ModelBytes.read(path, activeHadoopConf()));
+  }
+
+  /** The same as {@link #fromPath}, for URIs; reads with {@code hadoopConf}. */
+  public static OnnxModel fromUri(String uri, Configuration hadoopConf) {
+    return of(ModelBytes.read(uri, hadoopConf));
+  }
+
+  /** The same as {@link #fromPath}, named for URIs such as {@code s3a://bucket/model.onnx}. */
+  public static OnnxModel fromUri(String uri) {
+    return fromPath(uri);
+  }
+
+  /** A model from its serialized bytes (copied). */
+  public static OnnxModel fromBytes(byte[] modelBytes) {
+    return of(ModelBytes.of(modelBytes, "bytes"));
+  }
+
+  private static Configuration activeHadoopConf() {
+    Option<SparkSession> active = SparkSession.getActiveSession();
+    return active.isDefined() ? active.get().sparkContext().hadoopConfiguration() : new Configuration();
+  }
+
+  /**
+   * Feeds model input {@code input} from {@code columns}: one {@code array<numeric>} or ML vector
+   * column, or several numeric columns assembled in order into the input's per-row values.
+   *
+   * @throws ai.onnxspark.OnnxException when the model has no such input
+   */
+  public OnnxModel withInput(String input, String... columns) {
+    Objects.requireNonNull(input, "input");
+    if (info.input(input).isEmpty()) {
+      throw OnnxErrors.unknownInput(input, info.inputNames());
+    }
+    if (columns.length == 0) {
+      throw OnnxErrors.badOption("withInput(" + input + ")", "", "at least one column");
+    }
+    Map<String, List<String>> copy = new LinkedHashMap<>(inputColumns);
+    copy.put(input, List.of(columns));
+    return new OnnxModel(bytes, info, copy, outputColumns, batchSize, intraOpThreads, optimizationLevel);
+  }
+
+  /**
+   * Writes model output {@code output} to a new column {@code column}. Once any output is named,
+   * only the named outputs are computed; by default every output is, each in a column named like it.
+   *
+   * @throws ai.onnxspark.OnnxException when the model has no such output
+   */
+  public OnnxModel withOutput(String output, String column) {
+    Objects.requireNonNull(output, "output");
+    Objects.requireNonNull(column, "column");
+    if (info.output(output).isEmpty()) {
+      throw OnnxErrors.unknownOutput(output, info.outputNames());
+    }
+    Map<String, String> copy = new LinkedHashMap<>(outputColumns);
+    copy.put(output, column);
+    return new OnnxModel(bytes, info, inputColumns, copy, batchSize, intraOpThreads, optimizationLevel);
+  }
+
+  /** Rows per ONNX Runtime call; default {@code spark.onnx.batchSize}, else 1024. */
+  public OnnxModel withBatchSize(int rows) {
+    if (rows < 1) {
+      throw OnnxErrors.badOption(OnnxOptions.BATCH_SIZE, rows, "a positive number of rows");
+    }
+    return new OnnxModel(bytes, info, inputColumns, outputColumns, rows, intraOpThreads, optimizationLevel);
+  }
+
+  /** Intra-op threads per session; 0 (the default) means the task's CPU share. */
+  public OnnxModel withIntraOpThreads(int threads) {
+    SessionOptionsSpec.defaults().withIntraOpThreads(threads);
+    return new OnnxModel(bytes, info, inputColumns, outputColumns, batchSize, threads, optimizationLevel);
+  }
+
+  /** ONNX Runtime's graph optimization level: {@code none}, {@code basic}, {@code extended}, {@code all}. */
+  public OnnxModel withOptimizationLevel(String level) {
+    SessionOptionsSpec.OptimizationLevel.parse(level);
+    return new OnnxModel(bytes, info, inputColumns, outputColumns, batchSize, intraOpThreads, level);
+  }
+
+  /** What the model declares: inputs, outputs, opsets, producer, metadata. */
+  public ModelInfo info() {
+    return info;
+  }
+
+  /** SHA-256 of the model bytes. */
+  public String fingerprint() {
+    return bytes.fingerprint();
+  }
+
+  /** Where the model was read from. */
+  public String source() {
+    return bytes.source();
+  }
+
+  /** Size of the model in bytes. */
+  public long size() {
+    return bytes.size();
+  }
+
+  /**
+   * Scores every row of {@code df}: the result has the same rows, in the same order within each
+   * partition, with all of {@code df}'s columns followed by one column per output.
+   *
+   * @throws ai.onnxspark.OnnxException when a column does not fit its model input; raised here,
+   *     before any job runs. Errors in individual rows surface when the result is computed.
+   */
+  public Dataset<Row> transform(Dataset<Row> df) {
+    return transform(df, null);
+  }
+
+  /** As {@link #transform(Dataset)}, adding to the given counters (see {@link ScoringMetrics}). */
+  public Dataset<Row> transform(Dataset<Row> df, ScoringMetrics metrics) {
+    org.apache.spark.sql.classic.Dataset<Row> classic = classic(df);
+    PartitionScorer scorer = scorer(classic.sparkSession(), df.schema(), metrics);
+    RDD<InternalRow> input = classic.queryExecution().toRdd();
+    RDD<InternalRow> scored = input.toJavaRDD().mapPartitions(scorer::score, true).rdd();
+    return classic.sparkSession().internalCreateDataFrame(scored, scorer.outputSchema(), false);
+  }
+
+  /**
+   * A function for {@code df.mapPartitions(fn, fn.encoder())} over {@link Row}s of {@code df}'s
+   * schema, for users who score inside their own partition logic.
+   */
+  public OnnxPartitionFunction partitionFunction(Dataset<Row> df) {
+    PartitionScorer scorer = scorer(df.sparkSession(), df.schema(), null);
+    return new OnnxPartitionFunction(scorer, df.schema());
+  }
+
+  /**
+   * Checks the mapping against {@code schema}, broadcasts the model (once per Spark context) and
+   * returns the serializable per-partition scorer.
+   */
+  public PartitionScorer scorer(SparkSession spark, StructType schema, ScoringMetrics metrics) {
+    List<InputBinding> inputs = bindInputs(schema);
+    List<OutputBinding> outputs = bindOutputs(schema);
+    List<StructField> fields = new ArrayList<>(Arrays.asList(schema.fields()));
+    outputs.forEach(o -> fields.add(o.field()));
+    StructType outputSchema = new StructType(fields.toArray(new StructField[0]));
+    SessionOptionsSpec options =
+        SessionOptionsSpec.defaults()
+            .withIntraOpThreads(
+                intraOpThreads != null
+                    ? intraOpThreads
+                    : confInt(spark, OnnxOptions.INTRA_OP_THREADS_CONF, OnnxOptions.INTRA_OP_THREADS_DEFAULT))
+            .withInterOpThreads(
+                confInt(spark, OnnxOptions.INTER_OP_THREADS_CONF, OnnxOptions.INTER_OP_THREADS_DEFAULT))
+            .withOptimizationLevel(
+                SessionOptionsSpec.OptimizationLevel.parse(
+                    optimizationLevel != null
+                        ? optimizationLevel
+                        : spark.conf().get(OnnxOptions.OPTIMIZATION_LEVEL_CONF, OnnxOptions.OPTIMIZATION_LEVEL_DEFAULT)));
+    int rows = batchSize != null ? batchSize : confInt(spark, OnnxOptions.BATCH_SIZE_CONF, OnnxOptions.BATCH_SIZE_DEFAULT);
+    if (rows < 1) {
+      throw OnnxErrors.badOption(OnnxOptions.BATCH_SIZE_CONF, rows, "a positive number of rows");
+    }
+    int maxSessions =
+        confInt(spark, OnnxOptions.SESSION_CACHE_SIZE_CONF, OnnxOptions.SESSION_CACHE_SIZE_DEFAULT);
+    return new PartitionScorer(
+        BroadcastModel.of(spark.sparkContext(), bytes),
+        bytes.fingerprint(),
+        bytes.source() + " (sha256 " + bytes.shortFingerprint() + ")",
+        inputs,
+        outputs,
+        outputSchema,
+        rows,
+        options,
+        maxSessions,
+        metrics != null ? metrics : ScoringMetrics.register(spark.sparkContext()));
+  }
+
+  /** The schema {@link #transform} produces for input {@code schema}. */
+  public StructType outputSchema(StructType schema) {
+    StructType out = schema;
+    for (OutputBinding output : bindOutputs(schema)) {
+      out = out.add(output.field());
+    }
+    return out;
+  }
+
+  private List<InputBinding> bindInputs(StructType schema) {
+    List<InputBinding> bindings = new ArrayList<>();
+    for (TensorSpec spec : info.inputs()) {
+      List<String> columns = inputColumns.get(spec.name());
+      boolean defaulted = columns == null;
+      bindings.add(
+          InputBinding.bind(spec, defaulted ? List.of(spec.name()) : columns, schema, defaulted));
+    }
+    return bindings;
+  }
+
+  private List<OutputBinding> bindOutputs(StructType schema) {
+    Map<String, String> wanted = new LinkedHashMap<>();
+    if (outputColumns.isEmpty()) {
+      info.outputNames().forEach(name -> wanted.put(name, name));
+    } else {
+      wanted.putAll(outputColumns);
+    }
+    Set<String> existing = new HashSet<>(Arrays.asList(schema.fieldNames()));
+    Set<String> taken = new HashSet<>();
+    List<OutputBinding> bindings = new ArrayList<>();
+    for (Map.Entry<String, String> e : wanted.entrySet()) {
+      if (existing.contains(e.getValue())) {
+        throw OnnxErrors.outputColumnExists(e.getKey(), e.getValue());
+      }
+      if (!taken.add(e.getValue())) {
+        throw OnnxErrors.duplicateOutputColumn(e.getValue());
+      }
+      bindings.add(OutputBinding.bind(info.output(e.getKey()).orElseThrow(), e.getValue()));
+    }
+    return bindings;
+  }
+
+  private static int confInt(SparkSession spark, String key, int defaultValue) {
+    String value = spark.conf().get(key, Integer.toString(defaultValue));
+    try {
+      return Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw OnnxErrors.badOption(key, value, "an integer");
+    }
+  }
+
+  private static org.apache.spark.sql.classic.Dataset<Row> classic(Dataset<Row> df) {
+    if (df instanceof org.apache.spark.sql.classic.Dataset) {
+      return (org.apache.spark.sql.classic.Dataset<Row>) df;
+    }
+    throw new UnsupportedOperationException(
+        "OnnxModel.transform needs a classic (non-Connect) Spark session; with Spark Connect, use the"
+            + " onnx_predict SQL function on the server.");
+  }
+
+  @Override
+  public String toString() {
+    return "OnnxModel{" + bytes + ", inputs=" + info.inputNames() + ", outputs=" + info.outputNames() + "}";
+  }
+}

@@ -1,0 +1,222 @@
+package ai.onnxspark.spark;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxspark.OnnxErrors;
+import ai.onnxspark.session.SessionCache;
+import ai.onnxspark.session.SessionKey;
+import ai.onnxspark.session.SessionLease;
+import ai.onnxspark.session.SessionOptionsSpec;
+import ai.onnxspark.tensor.InputBinding;
+import ai.onnxspark.tensor.OutputBinding;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import org.apache.spark.TaskContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.TaskCompletionListener;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.JoinedRow;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Scores one partition: groups its rows into batches, fills one direct buffer per model input, runs
+ * the executor's cached session once per batch, and returns each input row joined with its output
+ * values. This is the function {@link OnnxModel#transform} maps over partitions; users may call
+ * {@link #score} from their own {@code mapPartitions} over internal rows.
+ *
+ * <p>Serializable and small: it holds the model's broadcast handle, never the model bytes. On an
+ * executor, the session is taken from {@link SessionCache} on the first row (an empty partition
+ * creates nothing) and released when the partition is exhausted or the task ends, whichever comes
+ * first. Native tensors live for one batch and are closed on every path.
+ */
+public final class PartitionScorer implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final Broadcast<BroadcastModel> model;
+  private final String fingerprint;
+  private final String description;
+  private final InputBinding[] inputs;
+  private final OutputBinding[] outputs;
+  private final StructType outputSchema;
+  private final int batchSize;
+  private final SessionOptionsSpec options;
+  private final int maxSessions;
+  private final ScoringMetrics metrics;
+
+  PartitionScorer(
+      Broadcast<BroadcastModel> model,
+      String fingerprint,
+      String description,
+      List<InputBinding> inputs,
+      List<OutputBinding> outputs,
+      StructType outputSchema,
+      int batchSize,
+      SessionOptionsSpec options,
+      int maxSessions,
+      ScoringMetrics metrics) {
+    this.model = model;
+    this.fingerprint = fingerprint;
+    this.description = description;
+    this.inputs = inputs.toArray(new InputBinding[0]);
+    this.outputs = outputs.toArray(new OutputBinding[0]);
+    this.outputSchema = outputSchema;
+    boolean singleRows = inputs.stream().anyMatch(InputBinding::singleRowBatches);
+    this.batchSize = singleRows ? 1 : batchSize;
+    this.options = options;
+    this.maxSessions = maxSessions;
+    this.metrics = metrics;
+  }
+
+  /** The schema of the rows {@link #score} returns: the input columns, then one per output. */
+  public StructType outputSchema() {
+    return outputSchema;
+  }
+
+  /** Rows per ONNX Runtime call (1 when the model's batch dimension is fixed at 1). */
+  public int batchSize() {
+    return batchSize;
+  }
+
+  /** The counters this scorer adds to. */
+  public ScoringMetrics metrics() {
+    return metrics;
+  }
+
+  /**
+   * Scores a partition lazily, a batch at a time. The returned rows are reused between calls to
+   * {@code next()}: copy one to keep it.
+   */
+  public Iterator<InternalRow> score(Iterator<InternalRow> rows) {
+    return new Scoring(rows);
+  }
+
+  private final class Scoring implements Iterator<InternalRow> {
+    private final Iterator<InternalRow> source;
+    private final TaskContext task;
+    private final int partition;
+    private final InternalRow[] rows = new InternalRow[batchSize];
+    private final Object[][] values = new Object[outputs.length][batchSize];
+    private final GenericInternalRow outputRow = new GenericInternalRow(outputs.length);
+    private final JoinedRow joined = new JoinedRow();
+    private final Set<String> outputNames = new LinkedHashSet<>();
+    private InputBinding.Batch[] batches;
+    private SessionLease lease;
+    private int count;
+    private int position;
+    private long nextRowIndex;
+    private boolean done;
+
+    Scoring(Iterator<InternalRow> source) {
+      this.source = source;
+      this.task = TaskContext.get();
+      this.partition = task != null ? task.partitionId() : 0;
+      for (OutputBinding output : outputs) {
+        outputNames.add(output.outputName());
+      }
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (position < count) {
+        return true;
+      }
+      if (done) {
+        return false;
+      }
+      if (!source.hasNext()) {
+        finish();
+        return false;
+      }
+      runBatch();
+      return true;
+    }
+
+    @Override
+    public InternalRow next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      for (int j = 0; j < outputs.length; j++) {
+        outputRow.update(j, values[j][position]);
+      }
+      return joined.apply(rows[position++], outputRow);
+    }
+
+    private void open() {
+      int taskCpus = task != null ? task.cpus() : 1;
+      SessionKey key = new SessionKey(fingerprint, options.withTaskCpus(taskCpus), "cpu");
+      SessionCache cache = SessionCache.get();
+      cache.setMaxSessions(maxSessions);
+      lease = cache.acquire(key, () -> model.value().bytes(), description);
+      if (task != null) {
+        task.addTaskCompletionListener((TaskCompletionListener) context -> finish());
+      }
+      if (lease.created()) {
+        metrics.addSessionCreated();
+      }
+      batches = new InputBinding.Batch[inputs.length];
+      for (int i = 0; i < inputs.length; i++) {
+        batches[i] = inputs[i].newBatch(batchSize);
+      }
+    }
+
+    private void runBatch() {
+      if (lease == null) {
+        open();
+      }
+      for (InputBinding.Batch batch : batches) {
+        batch.reset();
+      }
+      long firstRow = nextRowIndex;
+      count = 0;
+      position = 0;
+      while (count < batchSize && source.hasNext()) {
+        InternalRow row = source.next().copy();
+        for (InputBinding.Batch batch : batches) {
+          batch.add(row, partition, nextRowIndex);
+        }
+        rows[count++] = row;
+        nextRowIndex++;
+      }
+      OrtEnvironment env = OrtEnvironment.getEnvironment();
+      List<OnnxTensor> tensors = new ArrayList<>(inputs.length);
+      try {
+        Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+        for (int i = 0; i < inputs.length; i++) {
+          OnnxTensor tensor = batches[i].toTensor(env);
+          tensors.add(tensor);
+          feeds.put(inputs[i].inputName(), tensor);
+        }
+        long start = System.nanoTime();
+        try (OrtSession.Result result = lease.session().run(feeds, outputNames)) {
+          long nanos = System.nanoTime() - start;
+          for (int j = 0; j < outputs.length; j++) {
+            outputs[j].split(result.get(outputs[j].outputName()).orElseThrow(), count, values[j]);
+          }
+          metrics.addBatch(count, nanos);
+        }
+      } catch (OrtException e) {
+        throw OnnxErrors.runFailed(description, count, partition, firstRow, e);
+      } finally {
+        tensors.forEach(OnnxTensor::close);
+      }
+    }
+
+    private void finish() {
+      done = true;
+      if (lease != null) {
+        lease.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,76 @@
+package ai.onnxspark.spark;
+
+import java.io.Serializable;
+import org.apache.spark.SparkContext;
+import org.apache.spark.util.LongAccumulator;
+
+/**
+ * Counters of a scoring run, kept as named Spark accumulators so they show in the Spark UI and can
+ * be read on the driver after an action: rows scored, batches run, ONNX Runtime sessions created,
+ * and the time spent inside ONNX Runtime.
+ *
+ * <p>Like every accumulator, a counter adds up again when Spark recomputes the DataFrame (a second
+ * action, a retried task). Serializable; the accumulators travel with the scoring function.
+ */
+public final class ScoringMetrics implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final LongAccumulator rows;
+  private final LongAccumulator batches;
+  private final LongAccumulator sessionsCreated;
+  private final LongAccumulator runNanos;
+
+  private ScoringMetrics(SparkContext sc) {
+    this.rows = sc.longAccumulator("onnx.rowsScored");
+    this.batches = sc.longAccumulator("onnx.batches");
+    this.sessionsCreated = sc.longAccumulator("onnx.sessionsCreated");
+    this.runNanos = sc.longAccumulator("onnx.runNanos");
+  }
+
+  /** New counters registered with {@code sc}. */
+  public static ScoringMetrics register(SparkContext sc) {
+    return new ScoringMetrics(sc);
+  }
+
+  /** Rows scored. */
+  public long rows() {
+    return rows.value();
+  }
+
+  /** ONNX Runtime calls made. */
+  public long batches() {
+    return batches.value();
+  }
+
+  /** Sessions created by the tasks (at most one per model, options and device per executor). */
+  public long sessionsCreated() {
+    return sessionsCreated.value();
+  }
+
+  /** Nanoseconds spent in ONNX Runtime's {@code run}, summed over tasks. */
+  public long runNanos() {
+    return runNanos.value();
+  }
+
+  void addBatch(int batchRows, long nanos) {
+    rows.add(batchRows);
+    batches.add(1);
+    runNanos.add(nanos);
+  }
+
+  void addSessionCreated() {
+    sessionsCreated.add(1);
+  }
+
+  @Override
+  public String toString() {
+    return "rows="
+        + rows()
+        + ", batches="
+        + batches()
+        + ", sessionsCreated="
+        + sessionsCreated()
+        + ", runMs="
+        + runNanos() / 1_000_000;
+  }
+}

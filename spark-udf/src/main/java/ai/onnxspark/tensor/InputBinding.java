@@ -1,0 +1,547 @@
+package ai.onnxspark.tensor;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxspark.OnnxErrors;
+import ai.onnxspark.model.ElementType;
+import ai.onnxspark.model.TensorSpec;
+import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.SpecializedGetters;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * How one model input is fed from a row: which columns, how they hold the values ({@link
+ * SourceKind}), the model's element type and per-row shape. Built and checked on the driver against
+ * the DataFrame's schema by {@link #bind}, then shipped to executors, where {@link #newBatch} gives
+ * each task a reusable native-order direct buffer to fill row by row.
+ *
+ * <p>Immutable and serializable. Supported element types: float, double, int32 and int64.
+ */
+public final class InputBinding implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final TensorSpec spec;
+  private final String[] columns;
+  private final int[] ordinals;
+  private final SourceKind kind;
+  private final NumericType source;
+  /** Per column: its numeric type (scalars), or the array's element type. */
+  private final NumericType[] columnTypes;
+  private final boolean elementsNullable;
+  /** Per-row dims (the model's dims after the batch dim); -1 marks the one variable dim. */
+  private final long[] rowDims;
+  /** Product of the fixed per-row dims. */
+  private final long fixedPerRow;
+  private final boolean variable;
+
+  private InputBinding(
+      TensorSpec spec,
+      String[] columns,
+      int[] ordinals,
+      SourceKind kind,
+      NumericType source,
+      NumericType[] columnTypes,
+      boolean elementsNullable,
+      long[] rowDims) {
+    this.spec = spec;
+    this.columnTypes = columnTypes;
+    this.columns = columns;
+    this.ordinals = ordinals;
+    this.kind = kind;
+    this.source = source;
+    this.elementsNullable = elementsNullable;
+    this.rowDims = rowDims;
+    long fixed = 1;
+    boolean var = false;
+    for (long d : rowDims) {
+      if (d < 0) {
+        var = true;
+      } else {
+        fixed *= d;
+      }
+    }
+    this.fixedPerRow = fixed;
+    this.variable = var;
+  }
+
+  /**
+   * Checks that {@code columns} of {@code schema} can feed the model input {@code spec} and returns
+   * the binding.
+   *
+   * @param defaulted whether the column was chosen by default (named like the input), for messages
+   * @throws ai.onnxspark.OnnxException naming the input, the column, the expected and actual types
+   *     and the fix, when they do not fit
+   */
+  public static InputBinding bind(
+      TensorSpec spec, List<String> columns, StructType schema, boolean defaulted) {
+    String input = spec.name();
+    String type = spec.typeString();
+    if (spec.kind() != TensorSpec.Kind.TENSOR) {
+      throw OnnxErrors.unsupportedInput(input, type, "only tensor inputs are supported");
+    }
+    ElementType target = spec.elementType();
+    if (target != ElementType.FLOAT
+        && target != ElementType.DOUBLE
+        && target != ElementType.INT32
+        && target != ElementType.INT64) {
+      throw OnnxErrors.unsupportedInput(
+          input, type, "element type " + target + " is not supported yet (float, double, int32, int64)");
+    }
+    long[] rowDims = rowDims(spec);
+    int[] ordinals = new int[columns.size()];
+    DataType[] types = new DataType[columns.size()];
+    List<String> names = Arrays.asList(schema.fieldNames());
+    for (int i = 0; i < columns.size(); i++) {
+      String column = columns.get(i);
+      int ordinal = names.indexOf(column);
+      if (ordinal < 0) {
+        throw OnnxErrors.missingColumn(input, type, column, names, defaulted);
+      }
+      ordinals[i] = ordinal;
+      types[i] = schema.fields()[ordinal].dataType();
+    }
+    String[] cols = columns.toArray(new String[0]);
+    if (columns.size() == 1 && types[0] instanceof ArrayType) {
+      ArrayType array = (ArrayType) types[0];
+      NumericType element = NumericType.of(array.elementType());
+      if (element == null || !element.convertsExactlyTo(target)) {
+        throw OnnxErrors.columnType(
+            input,
+            type,
+            cols[0],
+            types[0].simpleString(),
+            element == null ? "not a numeric array" : "converting would lose information",
+            "cast it with col(\""
+                + cols[0]
+                + "\").cast(\""
+                + NumericType.sparkArrayOf(target)
+                + "\")");
+      }
+      return new InputBinding(
+          spec,
+          cols,
+          ordinals,
+          SourceKind.ARRAY,
+          element,
+          new NumericType[] {element},
+          array.containsNull(),
+          rowDims);
+    }
+    if (columns.size() == 1 && NumericType.isVector(types[0])) {
+      if (target != ElementType.FLOAT && target != ElementType.DOUBLE) {
+        throw OnnxErrors.columnType(
+            input,
+            type,
+            cols[0],
+            "a Spark ML vector (double values)",
+            "",
+            "vectors can feed float or double inputs only; convert it with"
+                + " vector_to_array(col(\"" + cols[0] + "\")) and cast the array");
+      }
+      return new InputBinding(
+          spec,
+          cols,
+          ordinals,
+          SourceKind.VECTOR,
+          NumericType.DOUBLE,
+          new NumericType[] {NumericType.DOUBLE},
+          false,
+          rowDims);
+    }
+    NumericType[] scalars = new NumericType[cols.length];
+    for (int i = 0; i < cols.length; i++) {
+      NumericType scalar = NumericType.of(types[i]);
+      if (scalar == null || !scalar.convertsExactlyTo(target)) {
+        String fix =
+            scalar == null && types[i] instanceof ArrayType
+                ? "one input reads either one array column or several scalar columns"
+                : "cast it with col(\"" + cols[i] + "\").cast(\"" + NumericType.sparkName(target) + "\")";
+        throw OnnxErrors.columnType(
+            input,
+            type,
+            cols[i],
+            types[i].simpleString(),
+            scalar == null ? "not a number, array or vector column" : "converting would lose information",
+            fix);
+      }
+      scalars[i] = scalar;
+    }
+    InputBinding binding =
+        new InputBinding(spec, cols, ordinals, SourceKind.SCALARS, null, scalars, false, rowDims);
+    binding.checkScalarCount();
+    return binding;
+  }
+
+  /** The model's dims after the batch dim, checking the input can be batched at all. */
+  private static long[] rowDims(TensorSpec spec) {
+    if (!spec.shapeKnown()) {
+      return new long[] {-1};
+    }
+    if (spec.rank() == 0) {
+      throw OnnxErrors.unsupportedInput(
+          spec.name(), spec.typeString(), "a scalar input has no batch dimension");
+    }
+    long[] dims = spec.dims();
+    if (dims[0] > 1) {
+      throw OnnxErrors.unsupportedInput(
+          spec.name(),
+          spec.typeString(),
+          "its first dimension is fixed at " + dims[0] + ", so it is not a batch of rows;"
+              + " re-export the model with a dynamic batch dimension");
+    }
+    long[] rowDims = Arrays.copyOfRange(dims, 1, dims.length);
+    int variable = 0;
+    for (long d : rowDims) {
+      variable += d < 0 ? 1 : 0;
+    }
+    if (variable > 1) {
+      throw OnnxErrors.unsupportedInput(
+          spec.name(),
+          spec.typeString(),
+          "it has " + variable + " variable dimensions per row, and a flat column can resolve one");
+    }
+    return rowDims;
+  }
+
+  private void checkScalarCount() {
+    int n = columns.length;
+    boolean fits = variable ? n % fixedPerRow == 0 : n == fixedPerRow;
+    if (!fits) {
+      throw OnnxErrors.unsupportedInput(
+          spec.name(),
+          spec.typeString(),
+          "it takes "
+              + (variable ? "a multiple of " + fixedPerRow : Long.toString(fixedPerRow))
+              + " values per row but "
+              + n
+              + " scalar column(s) "
+              + Arrays.toString(columns)
+              + " were given");
+    }
+  }
+
+  /** The model input this binding feeds. */
+  public TensorSpec spec() {
+    return spec;
+  }
+
+  /** The model input's name. */
+  public String inputName() {
+    return spec.name();
+  }
+
+  /** The columns read, in order. */
+  public List<String> columns() {
+    return List.of(columns);
+  }
+
+  /** How the columns hold the values. */
+  public SourceKind kind() {
+    return kind;
+  }
+
+  /** Whether the model input has a fixed batch dimension of 1, so it must be run row by row. */
+  public boolean singleRowBatches() {
+    return spec.shapeKnown() && spec.rank() > 0 && spec.dims()[0] == 1;
+  }
+
+  /** A reusable buffer for one task, holding up to {@code batchSize} rows. */
+  public Batch newBatch(int batchSize) {
+    return new Batch(batchSize);
+  }
+
+  private String column() {
+    return kind == SourceKind.SCALARS ? String.join(",", columns) : columns[0];
+  }
+
+  /**
+   * One task's tensor buffer for this input: rows are appended with {@link #add}, the tensor is
+   * created over the filled part with {@link #toTensor}, and {@link #reset} starts the next batch.
+   * Not thread-safe.
+   */
+  public final class Batch {
+    private final int capacityRows;
+    private ByteBuffer buffer;
+    private FloatBuffer floats;
+    private DoubleBuffer doubles;
+    private IntBuffer ints;
+    private LongBuffer longs;
+    private long perRow = -1;
+    private int rows;
+    private int partition;
+    private long rowIndex;
+
+    Batch(int capacityRows) {
+      this.capacityRows = capacityRows;
+      if (!variable) {
+        allocate(fixedPerRow);
+      }
+    }
+
+    private void allocate(long valuesPerRow) {
+      long bytes = valuesPerRow * capacityRows * spec.elementType().byteSize();
+      if (bytes > Integer.MAX_VALUE - 64) {
+        throw OnnxErrors.unsupportedInput(
+            spec.name(),
+            spec.typeString(),
+            "a batch of " + capacityRows + " rows needs " + bytes + " bytes; lower the batch size");
+      }
+      buffer = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+      floats = buffer.asFloatBuffer();
+      doubles = buffer.asDoubleBuffer();
+      ints = buffer.asIntBuffer();
+      longs = buffer.asLongBuffer();
+    }
+
+    /** Starts a new batch, keeping the buffer. */
+    public void reset() {
+      rows = 0;
+      if (variable) {
+        perRow = -1;
+      }
+      if (buffer == null) {
+        return;
+      }
+      floats.clear();
+      doubles.clear();
+      ints.clear();
+      longs.clear();
+    }
+
+    /** Rows in the current batch. */
+    public int rows() {
+      return rows;
+    }
+
+    /**
+     * Appends one row's values.
+     *
+     * @param partition the row's partition, for error messages
+     * @param rowIndex the row's position in its partition, for error messages
+     * @throws ai.onnxspark.OnnxException for nulls, wrong lengths, or lengths that differ within the
+     *     batch where the model has a variable dimension
+     */
+    public void add(InternalRow row, int partition, long rowIndex) {
+      this.partition = partition;
+      this.rowIndex = rowIndex;
+      switch (kind) {
+        case ARRAY:
+          addArray(row);
+          break;
+        case VECTOR:
+          addVector(row);
+          break;
+        default:
+          addScalars(row);
+      }
+      rows++;
+    }
+
+    private String where() {
+      return OnnxErrors.rowAt(partition, rowIndex);
+    }
+
+    private void addArray(InternalRow row) {
+      int ordinal = ordinals[0];
+      if (row.isNullAt(ordinal)) {
+        throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "array");
+      }
+      ArrayData array = row.getArray(ordinal);
+      int n = array.numElements();
+      checkLength(n);
+      if (elementsNullable) {
+        for (int i = 0; i < n; i++) {
+          if (array.isNullAt(i)) {
+            throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "element at index " + i);
+          }
+        }
+      }
+      ElementType target = spec.elementType();
+      if (target == ElementType.FLOAT && source == NumericType.FLOAT) {
+        floats.put(array.toFloatArray());
+      } else if (target == ElementType.DOUBLE && source == NumericType.DOUBLE) {
+        doubles.put(array.toDoubleArray());
+      } else if (target == ElementType.INT32 && source == NumericType.INT) {
+        ints.put(array.toIntArray());
+      } else if (target == ElementType.INT64 && source == NumericType.LONG) {
+        longs.put(array.toLongArray());
+      } else {
+        for (int i = 0; i < n; i++) {
+          put(array, i, source);
+        }
+      }
+    }
+
+    private void addVector(InternalRow row) {
+      int ordinal = ordinals[0];
+      if (row.isNullAt(ordinal)) {
+        throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "vector");
+      }
+      InternalRow vector = row.getStruct(ordinal, 4);
+      ArrayData values = vector.getArray(3);
+      boolean dense = vector.getByte(0) == 1;
+      int size = dense ? values.numElements() : vector.getInt(1);
+      checkLength(size);
+      boolean toFloat = spec.elementType() == ElementType.FLOAT;
+      if (dense) {
+        for (int i = 0; i < size; i++) {
+          putDouble(values.getDouble(i), toFloat);
+        }
+        return;
+      }
+      ArrayData indices = vector.getArray(2);
+      int start = toFloat ? floats.position() : doubles.position();
+      for (int i = 0; i < size; i++) {
+        putDouble(0.0, toFloat);
+      }
+      for (int k = 0; k < indices.numElements(); k++) {
+        int index = start + indices.getInt(k);
+        if (toFloat) {
+          floats.put(index, (float) values.getDouble(k));
+        } else {
+          doubles.put(index, values.getDouble(k));
+        }
+      }
+    }
+
+    private void putDouble(double value, boolean toFloat) {
+      if (toFloat) {
+        floats.put((float) value);
+      } else {
+        doubles.put(value);
+      }
+    }
+
+    private void addScalars(InternalRow row) {
+      if (rows == 0 && perRow < 0) {
+        startBatchWith(columns.length);
+      }
+      for (int i = 0; i < ordinals.length; i++) {
+        if (row.isNullAt(ordinals[i])) {
+          throw OnnxErrors.nullValue(spec.name(), columns[i], where(), "value");
+        }
+        put(row, ordinals[i], columnTypes[i]);
+      }
+    }
+
+    private void checkLength(long n) {
+      if (!variable) {
+        if (n != fixedPerRow) {
+          throw OnnxErrors.wrongLength(spec.name(), spec.typeString(), column(), fixedPerRow, n, where());
+        }
+        return;
+      }
+      if (rows == 0) {
+        if (n == 0 || n % fixedPerRow != 0) {
+          throw OnnxErrors.wrongLength(
+              spec.name(), spec.typeString(), column(), fixedPerRow, n, where());
+        }
+        startBatchWith(n);
+      } else if (n != perRow) {
+        throw OnnxErrors.raggedBatch(spec.name(), spec.typeString(), column(), perRow, n, where());
+      }
+    }
+
+    private void startBatchWith(long valuesPerRow) {
+      if (buffer == null || (long) buffer.capacity() < valuesPerRow * capacityRows * spec.elementType().byteSize()) {
+        allocate(valuesPerRow);
+      }
+      perRow = valuesPerRow;
+    }
+
+    private void put(SpecializedGetters from, int i, NumericType type) {
+      switch (spec.elementType()) {
+        case FLOAT:
+          floats.put(type == NumericType.FLOAT ? from.getFloat(i) : (float) asLong(from, i, type));
+          break;
+        case DOUBLE:
+          doubles.put(asDouble(from, i, type));
+          break;
+        case INT32:
+          ints.put((int) asLong(from, i, type));
+          break;
+        default:
+          longs.put(asLong(from, i, type));
+      }
+    }
+
+    /** The batch's tensor shape: rows, then the per-row dims with the variable one resolved. */
+    public long[] shape() {
+      long[] shape = new long[rowDims.length + 1];
+      shape[0] = rows;
+      long valuesPerRow = variable ? perRow : fixedPerRow;
+      for (int i = 0; i < rowDims.length; i++) {
+        shape[i + 1] = rowDims[i] >= 0 ? rowDims[i] : valuesPerRow / fixedPerRow;
+      }
+      return shape;
+    }
+
+    /**
+     * A tensor over the filled part of the buffer, without copying. The caller closes it; the
+     * buffer must not be reset while the tensor is in use.
+     */
+    public OnnxTensor toTensor(OrtEnvironment env) throws OrtException {
+      long[] shape = shape();
+      long values = 1;
+      for (long d : shape) {
+        values *= d;
+      }
+      ByteBuffer view = buffer.duplicate().order(ByteOrder.nativeOrder());
+      view.position(0).limit((int) (values * spec.elementType().byteSize()));
+      return OnnxTensor.createTensor(env, view.slice().order(ByteOrder.nativeOrder()), shape, javaType());
+    }
+
+    private OnnxJavaType javaType() {
+      switch (spec.elementType()) {
+        case FLOAT:
+          return OnnxJavaType.FLOAT;
+        case DOUBLE:
+          return OnnxJavaType.DOUBLE;
+        case INT32:
+          return OnnxJavaType.INT32;
+        default:
+          return OnnxJavaType.INT64;
+      }
+    }
+  }
+
+  private static long asLong(SpecializedGetters from, int i, NumericType type) {
+    switch (type) {
+      case BYTE:
+        return from.getByte(i);
+      case SHORT:
+        return from.getShort(i);
+      case INT:
+        return from.getInt(i);
+      case LONG:
+        return from.getLong(i);
+      default:
+        throw new IllegalStateException("not an integral type: " + type);
+    }
+  }
+
+  private static double asDouble(SpecializedGetters from, int i, NumericType type) {
+    switch (type) {
+      case FLOAT:
+        return from.getFloat(i);
+      case DOUBLE:
+        return from.getDouble(i);
+      default:
+        return asLong(from, i, type);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package ai.onnxspark.tensor;
+
+import ai.onnxspark.model.ElementType;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.types.UserDefinedType;
+
+/** The numeric Spark types a column may hold, and which model element types each feeds safely. */
+enum NumericType {
+  BYTE,
+  SHORT,
+  INT,
+  LONG,
+  FLOAT,
+  DOUBLE;
+
+  /** The numeric type of a Spark scalar type, or null when it is not one this library reads. */
+  static NumericType of(DataType type) {
+    if (type.equals(DataTypes.ByteType)) {
+      return BYTE;
+    } else if (type.equals(DataTypes.ShortType)) {
+      return SHORT;
+    } else if (type.equals(DataTypes.IntegerType)) {
+      return INT;
+    } else if (type.equals(DataTypes.LongType)) {
+      return LONG;
+    } else if (type.equals(DataTypes.FloatType)) {
+      return FLOAT;
+    } else if (type.equals(DataTypes.DoubleType)) {
+      return DOUBLE;
+    }
+    return null;
+  }
+
+  /** Whether every value of this type converts exactly into {@code target}. */
+  boolean convertsExactlyTo(ElementType target) {
+    switch (target) {
+      case FLOAT:
+        return this == FLOAT || this == BYTE || this == SHORT;
+      case DOUBLE:
+        return this != LONG;
+      case INT32:
+        return this == INT || this == SHORT || this == BYTE;
+      case INT64:
+        return this == LONG || this == INT || this == SHORT || this == BYTE;
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * Whether a Spark ML vector column is stored as this UDT: Spark ML's {@code VectorUDT} keeps a
+   * vector as {@code struct<type:tinyint,size:int,indices:array<int>,values:array<double>>}, with
+   * type 0 for sparse and 1 for dense. Matching the storage lets the library read vectors without a
+   * compile-time dependency on Spark ML.
+   */
+  static boolean isVector(DataType type) {
+    if (!(type instanceof UserDefinedType)) {
+      return false;
+    }
+    DataType sql = ((UserDefinedType<?>) type).sqlType();
+    if (!(sql instanceof StructType)) {
+      return false;
+    }
+    StructField[] f = ((StructType) sql).fields();
+    return f.length == 4
+        && f[0].name().equals("type")
+        && f[0].dataType().equals(DataTypes.ByteType)
+        && f[1].name().equals("size")
+        && f[1].dataType().equals(DataTypes.IntegerType)
+        && f[2].name().equals("indices")
+        && f[2].dataType() instanceof ArrayType
+        && ((ArrayType) f[2].dataType()).elementType().equals(DataTypes.IntegerType)
+        && f[3].name().equals("values")
+        && f[3].dataType() instanceof ArrayType
+        && ((ArrayType) f[3].dataType()).elementType().equals(DataTypes.DoubleType);
+  }
+
+  /** The Spark SQL name of the array type with {@code target}'s elements, for cast hints. */
+  static String sparkArrayOf(ElementType target) {
+    return "array<" + sparkName(target) + ">";
+  }
+
+  /** The Spark SQL name of the scalar type matching {@code target}. */
+  static String sparkName(ElementType target) {
+    switch (target) {
+      case FLOAT:
+        return "float";
+      case DOUBLE:
+        return "double";
+      case INT32:
+        return "int";
+      case INT64:
+        return "bigint";
+      case INT8:
+        return "tinyint";
+      case INT16:
+        return "smallint";
+      case BOOL:
+        return "boolean";
+      default:
+        return target.toString();
+    }
+  }
+}

@@ -1,0 +1,194 @@
+package ai.onnxspark.testing;
+
+import ai.onnxspark.model.ElementType;
+import ai.onnxspark.onnx.OnnxProto;
+import ai.onnxspark.onnx.OnnxProto.AttributeProto;
+import ai.onnxspark.onnx.OnnxProto.GraphProto;
+import ai.onnxspark.onnx.OnnxProto.ModelProto;
+import ai.onnxspark.onnx.OnnxProto.NodeProto;
+import ai.onnxspark.onnx.OnnxProto.TensorProto;
+import ai.onnxspark.onnx.OnnxProto.TensorShapeProto;
+import ai.onnxspark.onnx.OnnxProto.TypeProto;
+import ai.onnxspark.onnx.OnnxProto.ValueInfoProto;
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Writes small ONNX models in code, so a test shows the graph it runs:
+ *
+ * <pre>{@code
+ * byte[] model = new ModelBuilder("affine")
+ *     .input("x", ElementType.FLOAT, "batch", 4)
+ *     .initializer("w", new long[] {4, 2}, new float[] {...})
+ *     .node("MatMul", new String[] {"x", "w"}, new String[] {"y"})
+ *     .output("y", ElementType.FLOAT, "batch", 2)
+ *     .build();
+ * }</pre>
+ *
+ * <p>A dimension is a number (fixed) or a string (symbolic, named). Not thread-safe.
+ */
+public final class ModelBuilder {
+  private final GraphProto.Builder graph = GraphProto.newBuilder();
+  private final ModelProto.Builder model = ModelProto.newBuilder();
+  private long opset = 17;
+
+  public ModelBuilder(String graphName) {
+    graph.setName(graphName);
+    model.setIrVersion(8).setProducerName("onnx-spark-tests").setProducerVersion("1");
+  }
+
+  /** The default-domain opset (17 unless set). */
+  public ModelBuilder opset(long version) {
+    this.opset = version;
+    return this;
+  }
+
+  /** A metadata property, as exporters write labels or versions. */
+  public ModelBuilder metadata(String key, String value) {
+    model.addMetadataProps(OnnxProto.StringStringEntryProto.newBuilder().setKey(key).setValue(value));
+    return this;
+  }
+
+  /** A graph input; dims are Numbers (fixed) or Strings (symbolic). */
+  public ModelBuilder input(String name, ElementType type, Object... dims) {
+    graph.addInput(valueInfo(name, type, dims));
+    return this;
+  }
+
+  /** A graph input that declares no shape at all. */
+  public ModelBuilder inputWithoutShape(String name, ElementType type) {
+    graph.addInput(
+        ValueInfoProto.newBuilder()
+            .setName(name)
+            .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(type.code()))));
+    return this;
+  }
+
+  /** A graph output; dims are Numbers (fixed) or Strings (symbolic). */
+  public ModelBuilder output(String name, ElementType type, Object... dims) {
+    graph.addOutput(valueInfo(name, type, dims));
+    return this;
+  }
+
+  /** A float initializer (a weight). */
+  public ModelBuilder initializer(String name, long[] dims, float... values) {
+    ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      buf.putFloat(v);
+    }
+    return initializer(name, ElementType.FLOAT, dims, buf.array());
+  }
+
+  /** An int64 initializer (shapes, indices). */
+  public ModelBuilder initializer(String name, long[] dims, long... values) {
+    ByteBuffer buf = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+    for (long v : values) {
+      buf.putLong(v);
+    }
+    return initializer(name, ElementType.INT64, dims, buf.array());
+  }
+
+  /** A double initializer. */
+  public ModelBuilder initializer(String name, long[] dims, double... values) {
+    ByteBuffer buf = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+    for (double v : values) {
+      buf.putDouble(v);
+    }
+    return initializer(name, ElementType.DOUBLE, dims, buf.array());
+  }
+
+  /** An initializer of any element type from little-endian raw bytes. */
+  public ModelBuilder initializer(String name, ElementType type, long[] dims, byte[] rawLittleEndian) {
+    TensorProto.Builder tensor =
+        TensorProto.newBuilder().setName(name).setDataType(type.code()).setRawData(ByteString.copyFrom(rawLittleEndian));
+    for (long d : dims) {
+      tensor.addDims(d);
+    }
+    graph.addInitializer(tensor);
+    return this;
+  }
+
+  /** A node of the default domain. */
+  public ModelBuilder node(String opType, String[] inputs, String[] outputs, AttributeProto... attributes) {
+    NodeProto.Builder node =
+        NodeProto.newBuilder().setOpType(opType).setName(opType + "_" + graph.getNodeCount());
+    for (String in : inputs) {
+      node.addInput(in);
+    }
+    for (String out : outputs) {
+      node.addOutput(out);
+    }
+    for (AttributeProto attribute : attributes) {
+      node.addAttribute(attribute);
+    }
+    graph.addNode(node);
+    return this;
+  }
+
+  /** A one-input, one-output node. */
+  public ModelBuilder node(String opType, String input, String output, AttributeProto... attributes) {
+    return node(opType, new String[] {input}, new String[] {output}, attributes);
+  }
+
+  public static AttributeProto intAttr(String name, long value) {
+    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
+  }
+
+  public static AttributeProto floatAttr(String name, float value) {
+    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(value).build();
+  }
+
+  public static AttributeProto intsAttr(String name, long... values) {
+    AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+    for (long v : values) {
+      b.addInts(v);
+    }
+    return b.build();
+  }
+
+  /** The model's bytes. */
+  public byte[] build() {
+    return toProto().toByteArray();
+  }
+
+  /** The model as a protobuf message. */
+  public ModelProto toProto() {
+    return model.clone()
+        .clearOpsetImport()
+        .addOpsetImport(OnnxProto.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
+        .setGraph(graph.clone())
+        .build();
+  }
+
+  /** Writes the model to {@code path} and returns the path. */
+  public Path writeTo(Path path) {
+    try {
+      Files.write(path, build());
+      return path;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static ValueInfoProto valueInfo(String name, ElementType type, Object... dims) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+    for (Object dim : dims) {
+      if (dim instanceof Number) {
+        shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(((Number) dim).longValue()));
+      } else {
+        shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimParam(String.valueOf(dim)));
+      }
+    }
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(type.code()).setShape(shape)))
+        .build();
+  }
+}
