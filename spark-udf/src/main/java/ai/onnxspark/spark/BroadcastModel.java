@@ -1,10 +1,13 @@
 package ai.onnxspark.spark;
 
 import ai.onnxspark.model.ModelBytes;
+import java.io.IOException;
+import java.io.ObjectInputStream;
 import java.io.Serializable;
 import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.SparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.KnownSizeEstimation;
@@ -22,6 +25,8 @@ final class BroadcastModel implements Serializable, KnownSizeEstimation {
 
   private static final Map<SparkContext, Map<String, Broadcast<BroadcastModel>>> BROADCASTS =
       new WeakHashMap<>();
+
+  private static final AtomicLong RECEIVED = new AtomicLong();
 
   private final ModelBytes model;
 
@@ -43,6 +48,19 @@ final class BroadcastModel implements Serializable, KnownSizeEstimation {
   /** The model's bytes. */
   byte[] bytes() {
     return model.bytes();
+  }
+
+  /**
+   * How many copies of broadcast models this JVM has deserialized. Spark keeps a broadcast value
+   * per executor, so this stays at one per model however many tasks use it.
+   */
+  static long receivedCopies() {
+    return RECEIVED.get();
+  }
+
+  private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+    in.defaultReadObject();
+    RECEIVED.incrementAndGet();
   }
 
   @Override

@@ -1,0 +1,158 @@
+package ai.onnxspark.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.onnxspark.session.SessionCache;
+import ai.onnxspark.testing.OrtReference;
+import ai.onnxspark.testing.TestModels;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectOutputStream;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * On a real cluster of two executor JVMs ({@code local-cluster[2,1,1024]}, a standalone master and
+ * workers in this JVM, executors in their own): the model travels by broadcast, not in task
+ * closures; each executor receives it once and creates one session for all of its tasks; and the
+ * scores equal ONNX Runtime's.
+ *
+ * <p>Needs {@code SPARK_HOME} pointing at a folder with a {@code RELEASE} file and the runtime jars
+ * in {@code jars/}, which the build prepares in {@code target/spark-home}.
+ */
+class LocalClusterIT {
+  private static SparkSession spark;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    spark =
+        SparkSession.builder()
+            .master("local-cluster[2,1,1024]")
+            .appName("onnx-local-cluster-test")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.executor.memory", "768m")
+            .config("spark.executor.extraClassPath", System.getProperty("onnxspark.test.classpath"))
+            .config("spark.sql.adaptive.enabled", "false")
+            .getOrCreate();
+    long deadline = System.currentTimeMillis() + 120_000;
+    while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new IllegalStateException("two executors did not register within 2 minutes");
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (spark != null) {
+      spark.stop();
+    }
+  }
+
+  @Test
+  void modelIsBroadcastAndEachExecutorCreatesOneSessionForManyTasks() throws Exception {
+    // ~1 MB of weights, so a model inside task closures could not go unnoticed.
+    TestModels.Affine affine = new TestModels.Affine(512, 512, 17);
+    int rows = 2000;
+    int partitions = 16;
+    float[][] x = new float[rows][];
+    Random random = new Random(3);
+    List<Row> data = new ArrayList<>();
+    for (int i = 0; i < rows; i++) {
+      x[i] = TestModels.gaussian(random, 512);
+      data.add(RowFactory.create((long) i, x[i]));
+    }
+    StructType schema =
+        new StructType().add("id", DataTypes.LongType).add("x", DataTypes.createArrayType(DataTypes.FloatType, false));
+    Dataset<Row> df =
+        spark.createDataFrame(data, schema).repartitionByRange(partitions, functions.col("id")).sortWithinPartitions("id");
+    OnnxModel model = OnnxModel.fromBytes(affine.bytes).withInput("x", "x").withBatchSize(50);
+    ScoringMetrics metrics = ScoringMetrics.register(spark.sparkContext());
+
+    PartitionScorer scorer = model.scorer(spark, schema, metrics);
+    List<Row> scored = model.transform(df, metrics).collectAsList();
+
+    assertThat(serializedSize(scorer)).as("task closure bytes").isLessThan(20_000).isLessThan(affine.bytes.length / 50);
+    float[][] expected = (float[][]) OrtReference.run(affine.bytes, Map.of("x", x), "y");
+    assertThat(scored).hasSize(rows);
+    for (int i = 0; i < rows; i++) {
+      assertThat(scored.get(i).getLong(0)).isEqualTo(i);
+      assertThat(TransformTest.floats(scored.get(i).getList(2))).containsExactly(expected[i]);
+    }
+
+    // What each executor JVM saw: sessions created and broadcast copies received.
+    Map<String, String> perExecutor = executorStats();
+    assertThat(perExecutor).hasSize(2);
+    assertThat(perExecutor.values()).allMatch(s -> s.equals("sessions=1 copies=1"), "one session and one copy per executor");
+    assertThat(metrics.sessionsCreated()).isEqualTo(2);
+    assertThat(metrics.rows()).isEqualTo(rows);
+    List<Integer> sizes =
+        df.javaRDD()
+            .mapPartitions(
+                it -> {
+                  int n = 0;
+                  for (; it.hasNext(); it.next()) {
+                    n++;
+                  }
+                  return List.of(n).iterator();
+                })
+            .collect();
+    assertThat(metrics.batches()).isEqualTo(sizes.stream().mapToLong(n -> (n + 49) / 50).sum());
+
+    // A second job with the same model reuses the executors' sessions and broadcast.
+    model.withBatchSize(64).transform(df, metrics).count();
+    assertThat(executorStats().values()).allMatch(s -> s.equals("sessions=1 copies=1"));
+    assertThat(metrics.sessionsCreated()).isEqualTo(2);
+  }
+
+  private static Map<String, String> executorStats() {
+    List<Integer> slots = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      slots.add(i);
+    }
+    List<String> reports =
+        JavaSparkContext.fromSparkContext(spark.sparkContext())
+            .parallelize(slots, slots.size())
+            .map(
+                i ->
+                    SparkEnv.get().executorId()
+                        + "@"
+                        + ManagementFactory.getRuntimeMXBean().getName()
+                        + "|sessions="
+                        + SessionCache.get().stats().creations()
+                        + " copies="
+                        + BroadcastModel.receivedCopies())
+            .collect();
+    Map<String, String> byExecutor = new HashMap<>();
+    for (String report : reports) {
+      String[] parts = report.split("\\|");
+      byExecutor.put(parts[0], parts[1]);
+    }
+    return byExecutor;
+  }
+
+  private static int serializedSize(Object o) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+      out.writeObject(o);
+    }
+    return bytes.size();
+  }
+}
