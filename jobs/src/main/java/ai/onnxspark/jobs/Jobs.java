@@ -1,0 +1,56 @@
+package ai.onnxspark.jobs;
+
+import ai.onnxspark.OnnxException;
+import org.apache.spark.sql.SparkSession;
+
+/** What the jobs share: the Spark session they build and how they end (exit codes). */
+final class Jobs {
+  /** The job did its work. */
+  static final int OK = 0;
+
+  /** The job failed while running (Spark, I/O, ONNX Runtime). */
+  static final int FAILED = 1;
+
+  /** The user asked for something that cannot work: bad flags, missing files, schema mismatch. */
+  static final int USER_ERROR = 2;
+
+  private Jobs() {}
+
+  /**
+   * A session for a job: the given master, or {@code local[*]} when the job was not started by
+   * spark-submit (which sets {@code spark.master}).
+   */
+  static SparkSession session(String appName, String master) {
+    SparkSession.Builder builder = SparkSession.builder().appName(appName);
+    if (master != null) {
+      builder.master(master);
+    } else if (System.getProperty("spark.master") == null) {
+      builder.master("local[*]").config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1");
+    }
+    return builder.getOrCreate();
+  }
+
+  /** Runs a job body and exits with the code its outcome deserves, printing one clear line on error. */
+  static void run(String name, Runnable body) {
+    int code;
+    try {
+      body.run();
+      code = OK;
+    } catch (Args.UsageException e) {
+      System.err.println(name + ": " + e.getMessage() + " (--help lists the flags)");
+      code = USER_ERROR;
+    } catch (OnnxException e) {
+      System.err.println(name + ": " + e.getMessage());
+      code = USER_ERROR;
+    } catch (RuntimeException e) {
+      Throwable root = e;
+      while (root.getCause() != null && !(root instanceof OnnxException)) {
+        root = root.getCause();
+      }
+      System.err.println(name + ": failed: " + root);
+      e.printStackTrace();
+      code = FAILED;
+    }
+    System.exit(code);
+  }
+}

@@ -1,0 +1,139 @@
+package ai.onnxspark.jobs;
+
+import ai.onnxspark.spark.OnnxModel;
+import ai.onnxspark.spark.ScoringMetrics;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+
+/**
+ * Scores a table with an ONNX model and writes the scores: the spark-submit main class behind
+ * {@code jobs/bin/onnx-score}. Flags are checked, the model read and the columns matched against
+ * the table's schema before any Spark job starts.
+ */
+public final class ScoreJob {
+  static final String USAGE =
+      String.join(
+          "\n",
+          "Usage: onnx-score --model PATH --input PATH --output PATH [flags]",
+          "",
+          "  --model PATH           ONNX model: local path or Hadoop URI (hdfs://, s3a://, dbfs:/, ...)",
+          "  --input PATH           table to score (Parquet)",
+          "  --input-format FMT     parquet (default)",
+          "  --output PATH          where to write the scored table",
+          "  --output-format FMT    parquet (default)",
+          "  --mode MODE            errorifexists (default), overwrite or append",
+          "  --feed INPUT=COL[,COL] model input <- column(s); repeatable (default: columns named like inputs)",
+          "  --fetch COL=OUTPUT     new column <- model output; repeatable (default: every output)",
+          "  --batch-size N         rows per ONNX Runtime call (default 1024)",
+          "  --keep COL[,COL]       input columns to keep in the output (default: all)",
+          "  --where SQL            score only rows matching this filter",
+          "  --show N               print the first N scored rows (default 5; 0 for none)",
+          "  --master URL           Spark master (default: spark-submit's, else local[*])",
+          "  --conf KEY=VALUE       Spark configuration; repeatable",
+          "  --help                 this text",
+          "",
+          "Exit codes: 0 done, 1 failed while running, 2 bad flags, files or model/schema mismatch.");
+
+  private ScoreJob() {}
+
+  public static void main(String[] argv) {
+    if (Arrays.asList(argv).contains("--help")) {
+      System.out.println(USAGE);
+      return;
+    }
+    Jobs.run("onnx-score", () -> score(argv));
+  }
+
+  private static void score(String[] argv) {
+    Args args =
+        Args.parse(
+            argv,
+            List.of(
+                "model", "input", "input-format", "output", "output-format", "mode", "feed", "fetch",
+                "batch-size", "keep", "where", "show", "master", "conf"),
+            List.of());
+    String inputFormat = oneOf(args, "input-format", "parquet", List.of("parquet"));
+    String outputFormat = oneOf(args, "output-format", "parquet", List.of("parquet"));
+    String mode = oneOf(args, "mode", "errorifexists", List.of("errorifexists", "overwrite", "append"));
+    OnnxModel model = OnnxModel.fromPath(args.required("model"));
+    for (String feed : args.all("feed")) {
+      String[] kv = pair(feed, "--feed", "INPUT=COL[,COL]");
+      model = model.withInput(kv[0], kv[1].split(","));
+    }
+    for (String fetch : args.all("fetch")) {
+      String[] kv = pair(fetch, "--fetch", "COL=OUTPUT");
+      model = model.withOutput(kv[1], kv[0]);
+    }
+    if (args.has("batch-size")) {
+      model = model.withBatchSize(args.getInt("batch-size", 0));
+    }
+    String output = args.required("output");
+
+    SparkSession spark = Jobs.session("onnx-score", args.get("master", null));
+    try {
+      for (String conf : args.all("conf")) {
+        String[] kv = pair(conf, "--conf", "KEY=VALUE");
+        spark.conf().set(kv[0], kv[1]);
+      }
+      Dataset<Row> input = spark.read().format(inputFormat).load(args.required("input"));
+      if (args.has("where")) {
+        input = input.where(args.get("where", null));
+      }
+      ScoringMetrics metrics = ScoringMetrics.register(spark.sparkContext());
+      Dataset<Row> scored = model.transform(input, metrics);
+      if (args.has("keep")) {
+        List<Column> columns = new ArrayList<>();
+        for (String keep : args.get("keep", "").split(",")) {
+          columns.add(functions.col(keep.trim()));
+        }
+        for (String name : scored.columns()) {
+          if (!Arrays.asList(input.columns()).contains(name)) {
+            columns.add(functions.col(name));
+          }
+        }
+        scored = scored.select(columns.toArray(new Column[0]));
+      }
+      System.out.println("Scoring " + args.required("input") + " with " + model.source() + " (sha256 " + model.fingerprint().substring(0, 12) + ")");
+      long start = System.nanoTime();
+      scored.write().format(outputFormat).mode(mode).save(output);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      System.out.printf(
+          "Scored %d rows in %.1f s (%.0f rows/s): %d batches, %d session(s) created, %.1f s in ONNX Runtime. Output: %s%n",
+          metrics.rows(),
+          seconds,
+          metrics.rows() / Math.max(seconds, 1e-9),
+          metrics.batches(),
+          metrics.sessionsCreated(),
+          metrics.runNanos() / 1e9,
+          output);
+      int show = args.getInt("show", 5);
+      if (show > 0) {
+        spark.read().format(outputFormat).load(output).show(show, 100);
+      }
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private static String oneOf(Args args, String flag, String defaultValue, List<String> allowed) {
+    String value = args.get(flag, defaultValue);
+    if (!allowed.contains(value)) {
+      throw new Args.UsageException("--" + flag + " is '" + value + "'; expected one of " + allowed + ".");
+    }
+    return value;
+  }
+
+  private static String[] pair(String value, String flag, String form) {
+    int eq = value.indexOf('=');
+    if (eq <= 0 || eq == value.length() - 1) {
+      throw new Args.UsageException(flag + " '" + value + "' is not of the form " + form + ".");
+    }
+    return new String[] {value.substring(0, eq), value.substring(eq + 1)};
+  }
+}
