@@ -26,7 +26,9 @@ import org.apache.spark.util.TaskCompletionListener;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.JoinedRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.Platform;
 
 /**
  * Scores one partition: groups its rows into batches, fills one direct buffer per model input, runs
@@ -109,7 +111,11 @@ public final class PartitionScorer implements Serializable {
     private final GenericInternalRow outputRow = new GenericInternalRow(outputs.length);
     private final JoinedRow joined = new JoinedRow();
     private final Set<String> outputNames = new LinkedHashSet<>();
+    private final UnsafeRow[] slots = new UnsafeRow[batchSize];
+    private byte[] arena = new byte[64 * 1024];
+    private int arenaUsed;
     private InputBinding.Batch[] batches;
+    private OutputBinding.Splitter[] splitters;
     private SessionLease lease;
     private int count;
     private int position;
@@ -168,6 +174,36 @@ public final class PartitionScorer implements Serializable {
       for (int i = 0; i < inputs.length; i++) {
         batches[i] = inputs[i].newBatch(batchSize);
       }
+      splitters = new OutputBinding.Splitter[outputs.length];
+      for (int j = 0; j < outputs.length; j++) {
+        splitters[j] = outputs[j].newSplitter(batchSize);
+      }
+    }
+
+    /**
+     * Keeps a row until its batch is scored. Sources reuse their row objects, so a row must be
+     * copied; unsafe rows are copied into one arena per task instead of one array per row.
+     */
+    private InternalRow keep(InternalRow row) {
+      if (!(row instanceof UnsafeRow)) {
+        return row.copy();
+      }
+      UnsafeRow unsafe = (UnsafeRow) row;
+      int size = unsafe.getSizeInBytes();
+      if (arenaUsed + size > arena.length) {
+        // Rows already kept point into the old arena, which stays alive through them.
+        arena = new byte[Math.max(arena.length * 2, size)];
+        arenaUsed = 0;
+      }
+      Platform.copyMemory(
+          unsafe.getBaseObject(), unsafe.getBaseOffset(), arena, Platform.BYTE_ARRAY_OFFSET + arenaUsed, size);
+      UnsafeRow slot = slots[count];
+      if (slot == null || slot.numFields() != unsafe.numFields()) {
+        slot = slots[count] = new UnsafeRow(unsafe.numFields());
+      }
+      slot.pointTo(arena, Platform.BYTE_ARRAY_OFFSET + arenaUsed, size);
+      arenaUsed += size;
+      return slot;
     }
 
     private void runBatch() {
@@ -180,8 +216,9 @@ public final class PartitionScorer implements Serializable {
       long firstRow = nextRowIndex;
       count = 0;
       position = 0;
+      arenaUsed = 0;
       while (count < batchSize && source.hasNext()) {
-        InternalRow row = source.next().copy();
+        InternalRow row = keep(source.next());
         for (InputBinding.Batch batch : batches) {
           batch.add(row, partition, nextRowIndex);
         }
@@ -201,7 +238,7 @@ public final class PartitionScorer implements Serializable {
         try (OrtSession.Result result = lease.session().run(feeds, outputNames)) {
           long nanos = System.nanoTime() - start;
           for (int j = 0; j < outputs.length; j++) {
-            outputs[j].split(result.get(outputs[j].outputName()).orElseThrow(), count, values[j]);
+            splitters[j].split(result.get(outputs[j].outputName()).orElseThrow(), count, values[j]);
           }
           metrics.addBatch(count, nanos);
         }

@@ -10,18 +10,16 @@ import ai.onnxspark.model.TensorSpec;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.SpecializedGetters;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.Platform;
 
 /**
  * How one model input is fed from a row: which columns, how they hold the values ({@link
@@ -47,6 +45,8 @@ public final class InputBinding implements Serializable {
   /** Product of the fixed per-row dims. */
   private final long fixedPerRow;
   private final boolean variable;
+  /** Whether array elements have the model's element type, so rows can be copied in bulk. */
+  private final boolean sameWidth;
 
   private InputBinding(
       TensorSpec spec,
@@ -76,6 +76,13 @@ public final class InputBinding implements Serializable {
     }
     this.fixedPerRow = fixed;
     this.variable = var;
+    ElementType target = spec.elementType();
+    this.sameWidth =
+        kind == SourceKind.ARRAY
+            && ((target == ElementType.FLOAT && source == NumericType.FLOAT)
+                || (target == ElementType.DOUBLE && source == NumericType.DOUBLE)
+                || (target == ElementType.INT32 && source == NumericType.INT)
+                || (target == ElementType.INT64 && source == NumericType.LONG));
   }
 
   /**
@@ -276,10 +283,12 @@ public final class InputBinding implements Serializable {
   public final class Batch {
     private final int capacityRows;
     private ByteBuffer buffer;
-    private FloatBuffer floats;
-    private DoubleBuffer doubles;
-    private IntBuffer ints;
-    private LongBuffer longs;
+    /** Native address of the buffer; values are written through it in native byte order. */
+    private long address;
+    /** Bytes per element of the model input. */
+    private final int width = spec.elementType().byteSize();
+    /** Values written in the current batch. */
+    private long written;
     private long perRow = -1;
     private int rows;
     private int partition;
@@ -301,10 +310,7 @@ public final class InputBinding implements Serializable {
             "a batch of " + capacityRows + " rows needs " + bytes + " bytes; lower the batch size");
       }
       buffer = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
-      floats = buffer.asFloatBuffer();
-      doubles = buffer.asDoubleBuffer();
-      ints = buffer.asIntBuffer();
-      longs = buffer.asLongBuffer();
+      address = Platform.getDirectBufferAddress(buffer);
     }
 
     /** Starts a new batch, keeping the buffer. */
@@ -313,13 +319,7 @@ public final class InputBinding implements Serializable {
       if (variable) {
         perRow = -1;
       }
-      if (buffer == null) {
-        return;
-      }
-      floats.clear();
-      doubles.clear();
-      ints.clear();
-      longs.clear();
+      written = 0;
     }
 
     /** Rows in the current batch. */
@@ -363,27 +363,40 @@ public final class InputBinding implements Serializable {
       ArrayData array = row.getArray(ordinal);
       int n = array.numElements();
       checkLength(n);
-      if (elementsNullable) {
+      if (elementsNullable && hasNull(array, n)) {
         for (int i = 0; i < n; i++) {
           if (array.isNullAt(i)) {
             throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "element at index " + i);
           }
         }
       }
-      ElementType target = spec.elementType();
-      if (target == ElementType.FLOAT && source == NumericType.FLOAT) {
-        floats.put(array.toFloatArray());
-      } else if (target == ElementType.DOUBLE && source == NumericType.DOUBLE) {
-        doubles.put(array.toDoubleArray());
-      } else if (target == ElementType.INT32 && source == NumericType.INT) {
-        ints.put(array.toIntArray());
-      } else if (target == ElementType.INT64 && source == NumericType.LONG) {
-        longs.put(array.toLongArray());
+      if (sameWidth && array instanceof UnsafeArrayData) {
+        // The array's values are laid out as the tensor wants them: one bulk copy.
+        UnsafeArrayData unsafe = (UnsafeArrayData) array;
+        long header = UnsafeArrayData.calculateHeaderPortionInBytes(n);
+        Platform.copyMemory(
+            unsafe.getBaseObject(), unsafe.getBaseOffset() + header, null, address + written * width, (long) n * width);
+        written += n;
       } else {
         for (int i = 0; i < n; i++) {
           put(array, i, source);
         }
       }
+    }
+
+    /** Whether any element is null, reading an unsafe array's null bits a word at a time. */
+    private boolean hasNull(ArrayData array, int n) {
+      if (!(array instanceof UnsafeArrayData)) {
+        return true;
+      }
+      UnsafeArrayData unsafe = (UnsafeArrayData) array;
+      long words = (n + 63) / 64;
+      for (long w = 0; w < words; w++) {
+        if (Platform.getLong(unsafe.getBaseObject(), unsafe.getBaseOffset() + 8 + w * 8) != 0) {
+          return true;
+        }
+      }
+      return false;
     }
 
     private void addVector(InternalRow row) {
@@ -404,26 +417,37 @@ public final class InputBinding implements Serializable {
         return;
       }
       ArrayData indices = vector.getArray(2);
-      int start = toFloat ? floats.position() : doubles.position();
+      long start = written;
       for (int i = 0; i < size; i++) {
         putDouble(0.0, toFloat);
       }
       for (int k = 0; k < indices.numElements(); k++) {
-        int index = start + indices.getInt(k);
+        int index = indices.getInt(k);
+        if (index < 0 || index >= size) {
+          throw OnnxErrors.columnType(
+              spec.name(),
+              spec.typeString(),
+              columns[0],
+              "a sparse vector of size " + size + " with index " + index,
+              "at " + where(),
+              "the vector is malformed; rebuild it with indices below its size");
+        }
+        long at = address + (start + index) * width;
         if (toFloat) {
-          floats.put(index, (float) values.getDouble(k));
+          Platform.putFloat(null, at, (float) values.getDouble(k));
         } else {
-          doubles.put(index, values.getDouble(k));
+          Platform.putDouble(null, at, values.getDouble(k));
         }
       }
     }
 
     private void putDouble(double value, boolean toFloat) {
       if (toFloat) {
-        floats.put((float) value);
+        Platform.putFloat(null, address + written * 4, (float) value);
       } else {
-        doubles.put(value);
+        Platform.putDouble(null, address + written * 8, value);
       }
+      written++;
     }
 
     private void addScalars(InternalRow row) {
@@ -464,19 +488,21 @@ public final class InputBinding implements Serializable {
     }
 
     private void put(SpecializedGetters from, int i, NumericType type) {
+      long at = address + written * width;
       switch (spec.elementType()) {
         case FLOAT:
-          floats.put(type == NumericType.FLOAT ? from.getFloat(i) : (float) asLong(from, i, type));
+          Platform.putFloat(null, at, type == NumericType.FLOAT ? from.getFloat(i) : (float) asLong(from, i, type));
           break;
         case DOUBLE:
-          doubles.put(asDouble(from, i, type));
+          Platform.putDouble(null, at, asDouble(from, i, type));
           break;
         case INT32:
-          ints.put((int) asLong(from, i, type));
+          Platform.putInt(null, at, (int) asLong(from, i, type));
           break;
         default:
-          longs.put(asLong(from, i, type));
+          Platform.putLong(null, at, asLong(from, i, type));
       }
+      written++;
     }
 
     /** The batch's tensor shape: rows, then the per-row dims with the variable one resolved. */

@@ -104,100 +104,104 @@ public final class OutputBinding implements Serializable {
     return DataTypes.createStructField(column, type, false);
   }
 
+  /** A reusable splitter for one task, for batches of up to {@code batchSize} rows. */
+  public Splitter newSplitter(int batchSize) {
+    return new Splitter(batchSize);
+  }
+
   /**
-   * Splits a batch's output into one Spark value per row (boxed scalars or {@link
-   * UnsafeArrayData}), written to {@code into[0..rows)}.
-   *
-   * @throws ai.onnxspark.OnnxException when the output is not a tensor with one entry per row
+   * Splits a batch's output into one Spark value per row: boxed scalars, or {@link
+   * UnsafeArrayData} views into one arena per batch (no allocation per row). The values are valid
+   * until the next call. Not thread-safe.
    */
-  public void split(OnnxValue value, int rows, Object[] into) {
-    if (!(value instanceof OnnxTensor)) {
-      throw OnnxErrors.outputShape(
-          spec.name(), spec.typeString(), rows, value.getInfo().toString(), "it is not a tensor");
+  public final class Splitter {
+    private final UnsafeArrayData[] slots;
+    private long[] arena = new long[0];
+
+    Splitter(int batchSize) {
+      slots = new UnsafeArrayData[batchSize];
     }
-    OnnxTensor tensor = (OnnxTensor) value;
-    long[] shape = tensor.getInfo().getShape();
-    if (shape.length == 0 || shape[0] != rows) {
-      throw OnnxErrors.outputShape(
-          spec.name(),
-          spec.typeString(),
-          rows,
-          Arrays.toString(shape),
-          "its first dimension must be the batch's row count");
+
+    /**
+     * Writes the per-row values of {@code value} to {@code into[0..rows)}.
+     *
+     * @throws ai.onnxspark.OnnxException when the output is not a tensor with one entry per row
+     */
+    public void split(OnnxValue value, int rows, Object[] into) {
+      if (!(value instanceof OnnxTensor)) {
+        throw OnnxErrors.outputShape(
+            spec.name(), spec.typeString(), rows, value.getInfo().toString(), "it is not a tensor");
+      }
+      OnnxTensor tensor = (OnnxTensor) value;
+      long[] shape = tensor.getInfo().getShape();
+      if (shape.length == 0 || shape[0] != rows) {
+        throw OnnxErrors.outputShape(
+            spec.name(),
+            spec.typeString(),
+            rows,
+            Arrays.toString(shape),
+            "its first dimension must be the batch's row count");
+      }
+      long perRowLong = 1;
+      for (int i = 1; i < shape.length; i++) {
+        perRowLong *= shape[i];
+      }
+      int perRow = (int) perRowLong;
+      if (scalar && perRow != 1) {
+        throw OnnxErrors.outputShape(
+            spec.name(), spec.typeString(), rows, Arrays.toString(shape), "each row must get one value");
+      }
+      ByteBuffer bytes = tensor.getByteBuffer();
+      if (scalar) {
+        splitScalars(bytes, rows, into);
+      } else {
+        splitArrays(bytes.array(), rows, perRow, into);
+      }
     }
-    long perRowLong = 1;
-    for (int i = 1; i < shape.length; i++) {
-      perRowLong *= shape[i];
+
+    private void splitScalars(ByteBuffer bytes, int rows, Object[] into) {
+      for (int r = 0; r < rows; r++) {
+        switch (spec.elementType()) {
+          case FLOAT:
+            into[r] = bytes.getFloat(r * 4);
+            break;
+          case DOUBLE:
+            into[r] = bytes.getDouble(r * 8);
+            break;
+          case INT32:
+            into[r] = bytes.getInt(r * 4);
+            break;
+          case INT64:
+            into[r] = bytes.getLong(r * 8);
+            break;
+          default:
+            into[r] = bytes.get(r) != 0;
+        }
+      }
     }
-    int perRow = (int) perRowLong;
-    if (scalar && perRow != 1) {
-      throw OnnxErrors.outputShape(
-          spec.name(), spec.typeString(), rows, Arrays.toString(shape), "each row must get one value");
-    }
-    switch (spec.elementType()) {
-      case FLOAT:
-        {
-          float[] all = tensor.getFloatBuffer().array();
-          for (int r = 0; r < rows; r++) {
-            into[r] =
-                scalar
-                    ? (Object) all[r]
-                    : UnsafeArrayData.fromPrimitiveArray(
-                        all, Platform.FLOAT_ARRAY_OFFSET + r * perRow * 4, perRow, 4);
-          }
-          break;
+
+    private void splitArrays(byte[] values, int rows, int perRow, Object[] into) {
+      int width = spec.elementType().byteSize();
+      long header = UnsafeArrayData.calculateHeaderPortionInBytes(perRow);
+      long valueBytes = (long) perRow * width;
+      long rowBytes = header + ((valueBytes + 7) / 8) * 8;
+      long words = rows * rowBytes / 8;
+      if (arena.length < words) {
+        arena = new long[(int) Math.max(words, arena.length * 2L)];
+      }
+      for (int r = 0; r < rows; r++) {
+        long base = Platform.LONG_ARRAY_OFFSET + r * rowBytes;
+        Platform.setMemory(arena, base, rowBytes, (byte) 0);
+        Platform.putLong(arena, base, perRow);
+        Platform.copyMemory(
+            values, Platform.BYTE_ARRAY_OFFSET + r * valueBytes, arena, base + header, valueBytes);
+        UnsafeArrayData slot = slots[r];
+        if (slot == null) {
+          slot = slots[r] = new UnsafeArrayData();
         }
-      case DOUBLE:
-        {
-          double[] all = tensor.getDoubleBuffer().array();
-          for (int r = 0; r < rows; r++) {
-            into[r] =
-                scalar
-                    ? (Object) all[r]
-                    : UnsafeArrayData.fromPrimitiveArray(
-                        all, Platform.DOUBLE_ARRAY_OFFSET + r * perRow * 8, perRow, 8);
-          }
-          break;
-        }
-      case INT32:
-        {
-          int[] all = tensor.getIntBuffer().array();
-          for (int r = 0; r < rows; r++) {
-            into[r] =
-                scalar
-                    ? (Object) all[r]
-                    : UnsafeArrayData.fromPrimitiveArray(
-                        all, Platform.INT_ARRAY_OFFSET + r * perRow * 4, perRow, 4);
-          }
-          break;
-        }
-      case INT64:
-        {
-          long[] all = tensor.getLongBuffer().array();
-          for (int r = 0; r < rows; r++) {
-            into[r] =
-                scalar
-                    ? (Object) all[r]
-                    : UnsafeArrayData.fromPrimitiveArray(
-                        all, Platform.LONG_ARRAY_OFFSET + r * perRow * 8, perRow, 8);
-          }
-          break;
-        }
-      default:
-        {
-          ByteBuffer bytes = tensor.getByteBuffer();
-          for (int r = 0; r < rows; r++) {
-            if (scalar) {
-              into[r] = bytes.get(r) != 0;
-            } else {
-              boolean[] row = new boolean[perRow];
-              for (int i = 0; i < perRow; i++) {
-                row[i] = bytes.get(r * perRow + i) != 0;
-              }
-              into[r] = UnsafeArrayData.fromPrimitiveArray(row);
-            }
-          }
-        }
+        slot.pointTo(arena, base, (int) rowBytes);
+        into[r] = slot;
+      }
     }
   }
 }
