@@ -26,9 +26,8 @@ import org.apache.spark.util.TaskCompletionListener;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.JoinedRow;
-import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.unsafe.Platform;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
 
 /**
  * Scores one partition: groups its rows into batches, fills one direct buffer per model input, runs
@@ -102,18 +101,22 @@ public final class PartitionScorer implements Serializable {
     return new Scoring(rows);
   }
 
+  /**
+   * Scores a partition read as columnar batches (a Parquet or ORC scan), reading each row in place
+   * instead of materialising it first. The returned rows are reused as in {@link #score}.
+   */
+  public Iterator<InternalRow> scoreColumnar(Iterator<ColumnarBatch> batches) {
+    return new Scoring(new BatchRows.Columnar(batches));
+  }
+
   private final class Scoring implements Iterator<InternalRow> {
-    private final Iterator<InternalRow> source;
+    private final BatchRows source;
     private final TaskContext task;
     private final int partition;
-    private final InternalRow[] rows = new InternalRow[batchSize];
     private final Object[][] values = new Object[outputs.length][batchSize];
     private final GenericInternalRow outputRow = new GenericInternalRow(outputs.length);
     private final JoinedRow joined = new JoinedRow();
     private final Set<String> outputNames = new LinkedHashSet<>();
-    private final UnsafeRow[] slots = new UnsafeRow[batchSize];
-    private byte[] arena = new byte[64 * 1024];
-    private int arenaUsed;
     private InputBinding.Batch[] batches;
     private OutputBinding.Splitter[] splitters;
     private SessionLease lease;
@@ -122,7 +125,11 @@ public final class PartitionScorer implements Serializable {
     private long nextRowIndex;
     private boolean done;
 
-    Scoring(Iterator<InternalRow> source) {
+    Scoring(Iterator<InternalRow> rows) {
+      this(new BatchRows.Copied(rows, batchSize));
+    }
+
+    Scoring(BatchRows source) {
       this.source = source;
       this.task = TaskContext.get();
       this.partition = task != null ? task.partitionId() : 0;
@@ -155,7 +162,7 @@ public final class PartitionScorer implements Serializable {
       for (int j = 0; j < outputs.length; j++) {
         outputRow.update(j, values[j][position]);
       }
-      return joined.apply(rows[position++], outputRow);
+      return joined.apply(source.kept(position++), outputRow);
     }
 
     private void open() {
@@ -180,32 +187,6 @@ public final class PartitionScorer implements Serializable {
       }
     }
 
-    /**
-     * Keeps a row until its batch is scored. Sources reuse their row objects, so a row must be
-     * copied; unsafe rows are copied into one arena per task instead of one array per row.
-     */
-    private InternalRow keep(InternalRow row) {
-      if (!(row instanceof UnsafeRow)) {
-        return row.copy();
-      }
-      UnsafeRow unsafe = (UnsafeRow) row;
-      int size = unsafe.getSizeInBytes();
-      if (arenaUsed + size > arena.length) {
-        // Rows already kept point into the old arena, which stays alive through them.
-        arena = new byte[Math.max(arena.length * 2, size)];
-        arenaUsed = 0;
-      }
-      Platform.copyMemory(
-          unsafe.getBaseObject(), unsafe.getBaseOffset(), arena, Platform.BYTE_ARRAY_OFFSET + arenaUsed, size);
-      UnsafeRow slot = slots[count];
-      if (slot == null || slot.numFields() != unsafe.numFields()) {
-        slot = slots[count] = new UnsafeRow(unsafe.numFields());
-      }
-      slot.pointTo(arena, Platform.BYTE_ARRAY_OFFSET + arenaUsed, size);
-      arenaUsed += size;
-      return slot;
-    }
-
     private void runBatch() {
       if (lease == null) {
         open();
@@ -216,14 +197,23 @@ public final class PartitionScorer implements Serializable {
       long firstRow = nextRowIndex;
       count = 0;
       position = 0;
-      arenaUsed = 0;
-      while (count < batchSize && source.hasNext()) {
-        InternalRow row = keep(source.next());
+      source.startBatch();
+      if (source instanceof BatchRows.Columnar) {
+        BatchRows.Columnar columnar = (BatchRows.Columnar) source;
+        count = columnar.takeChunk(batchSize);
         for (InputBinding.Batch batch : batches) {
-          batch.add(row, partition, nextRowIndex);
+          batch.addColumnar(columnar.currentBatch(), columnar.batchStart(), count, partition, firstRow);
         }
-        rows[count++] = row;
-        nextRowIndex++;
+        nextRowIndex += count;
+      } else {
+        while (count < batchSize && source.hasNext()) {
+          InternalRow row = source.next(count);
+          for (InputBinding.Batch batch : batches) {
+            batch.add(row, partition, nextRowIndex);
+          }
+          count++;
+          nextRowIndex++;
+        }
       }
       OrtEnvironment env = OrtEnvironment.getEnvironment();
       List<OnnxTensor> tensors = new ArrayList<>(inputs.length);

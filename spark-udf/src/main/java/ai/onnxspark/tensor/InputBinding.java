@@ -19,6 +19,10 @@ import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.execution.vectorized.WritableColumnVector;
+import org.apache.spark.sql.vectorized.ColumnVector;
+import org.apache.spark.sql.vectorized.ColumnarArray;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.apache.spark.unsafe.Platform;
 
 /**
@@ -351,6 +355,83 @@ public final class InputBinding implements Serializable {
       rows++;
     }
 
+    /**
+     * Appends {@code count} rows of a columnar batch starting at {@code start}. Array columns held in
+     * Spark's writable column vectors are checked row by row and copied in one piece; other columns
+     * go row by row through {@link #add}.
+     *
+     * @param firstRowIndex the position of row {@code start} in its partition, for error messages
+     */
+    public void addColumnar(ColumnarBatch chunk, int start, int count, int partition, long firstRowIndex) {
+      ColumnVector column = chunk.column(ordinals[0]);
+      if (!sameWidth || !(column instanceof WritableColumnVector) || count == 0) {
+        for (int i = 0; i < count; i++) {
+          add(chunk.getRow(start + i), partition, firstRowIndex + i);
+        }
+        return;
+      }
+      WritableColumnVector vector = (WritableColumnVector) column;
+      WritableColumnVector values = vector.arrayData();
+      this.partition = partition;
+      int first = vector.getArrayOffset(start);
+      long expectedOffset = first;
+      for (int i = 0; i < count; i++) {
+        int rowId = start + i;
+        this.rowIndex = firstRowIndex + i;
+        if (vector.isNullAt(rowId)) {
+          throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "array");
+        }
+        int n = vector.getArrayLength(rowId);
+        checkLength(n);
+        if (vector.getArrayOffset(rowId) != expectedOffset) {
+          // Not laid out back to back: copy this chunk row by row.
+          rows = 0;
+          written = 0;
+          for (int k = 0; k < count; k++) {
+            add(chunk.getRow(start + k), partition, firstRowIndex + k);
+          }
+          return;
+        }
+        expectedOffset += n;
+        rows++;
+      }
+      int total = (int) (expectedOffset - first);
+      if (elementsNullable && values.hasNull()) {
+        for (int k = 0; k < total; k++) {
+          if (values.isNullAt(first + k)) {
+            this.rowIndex = firstRowIndex + k / perRowOrFixed();
+            throw OnnxErrors.nullValue(
+                spec.name(), columns[0], where(), "element at index " + k % perRowOrFixed());
+          }
+        }
+      }
+      Object array;
+      long offset;
+      switch (spec.elementType()) {
+        case FLOAT:
+          array = values.getFloats(first, total);
+          offset = Platform.FLOAT_ARRAY_OFFSET;
+          break;
+        case DOUBLE:
+          array = values.getDoubles(first, total);
+          offset = Platform.DOUBLE_ARRAY_OFFSET;
+          break;
+        case INT32:
+          array = values.getInts(first, total);
+          offset = Platform.INT_ARRAY_OFFSET;
+          break;
+        default:
+          array = values.getLongs(first, total);
+          offset = Platform.LONG_ARRAY_OFFSET;
+      }
+      Platform.copyMemory(array, offset, null, address + written * width, (long) total * width);
+      written += total;
+    }
+
+    private long perRowOrFixed() {
+      return variable ? perRow : fixedPerRow;
+    }
+
     private String where() {
       return OnnxErrors.rowAt(partition, rowIndex);
     }
@@ -377,11 +458,38 @@ public final class InputBinding implements Serializable {
         Platform.copyMemory(
             unsafe.getBaseObject(), unsafe.getBaseOffset() + header, null, address + written * width, (long) n * width);
         written += n;
+      } else if (sameWidth && array instanceof ColumnarArray) {
+        copyPrimitive(array, n);
       } else {
         for (int i = 0; i < n; i++) {
           put(array, i, source);
         }
       }
+    }
+
+    /** Copies an array of the model's element type through a primitive array (columnar rows). */
+    private void copyPrimitive(ArrayData array, int n) {
+      Object values;
+      long offset;
+      switch (spec.elementType()) {
+        case FLOAT:
+          values = array.toFloatArray();
+          offset = Platform.FLOAT_ARRAY_OFFSET;
+          break;
+        case DOUBLE:
+          values = array.toDoubleArray();
+          offset = Platform.DOUBLE_ARRAY_OFFSET;
+          break;
+        case INT32:
+          values = array.toIntArray();
+          offset = Platform.INT_ARRAY_OFFSET;
+          break;
+        default:
+          values = array.toLongArray();
+          offset = Platform.LONG_ARRAY_OFFSET;
+      }
+      Platform.copyMemory(values, offset, null, address + written * width, (long) n * width);
+      written += n;
     }
 
     /** Whether any element is null, reading an unsafe array's null bits a word at a time. */

@@ -7,6 +7,7 @@ import ai.onnxspark.model.ElementType;
 import ai.onnxspark.testing.ModelBuilder;
 import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestModels;
+import java.nio.file.Path;
 import java.util.Arrays;
 
 import org.apache.spark.sql.Dataset;
@@ -15,6 +16,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Bad input fails with a message naming the input, column, row and fix; never a native crash. */
 class BadInputTest extends SparkTestBase {
@@ -45,6 +47,32 @@ class BadInputTest extends SparkTestBase {
         frame(arrays(DataTypes.FloatType, true), RowFactory.create(0, new Float[] {1f, null, 3f}));
     assertThatThrownBy(() -> OnnxModel.fromBytes(MODEL).withInput("x", "features").transform(df).collect())
         .hasStackTraceContaining("holds a null element at index 1 at row 0 of partition 0");
+  }
+
+  @Test
+  void nullsInParquetReadAsColumnarBatchesNameTheRow(@TempDir Path dir) {
+    String path = dir.resolve("t.parquet").toString();
+    frame(
+            arrays(DataTypes.FloatType, true),
+            RowFactory.create(0, new Float[] {1f, 2f, 3f}),
+            RowFactory.create(1, new Float[] {1f, 2f, 3f}),
+            RowFactory.create(2, new Float[] {1f, 2f, null}))
+        .write()
+        .parquet(path);
+    assertThatThrownBy(() -> OnnxModel.fromBytes(MODEL).withInput("x", "features").transform(spark.read().parquet(path)).collect())
+        .hasStackTraceContaining("holds a null element at index 2 at row 2 of partition 0");
+    String path2 = dir.resolve("t2.parquet").toString();
+    frame(arrays(DataTypes.FloatType, true), RowFactory.create(0, new Float[] {1f, 2f, 3f}), RowFactory.create(1, null))
+        .write()
+        .parquet(path2);
+    assertThatThrownBy(() -> OnnxModel.fromBytes(MODEL).withInput("x", "features").transform(spark.read().parquet(path2)).collect())
+        .hasStackTraceContaining("holds a null array at row 1 of partition 0");
+    String path3 = dir.resolve("t3.parquet").toString();
+    frame(arrays(DataTypes.FloatType, true), RowFactory.create(0, new Float[] {1f, 2f, 3f}), RowFactory.create(1, new Float[] {1f}))
+        .write()
+        .parquet(path3);
+    assertThatThrownBy(() -> OnnxModel.fromBytes(MODEL).withInput("x", "features").transform(spark.read().parquet(path3)).collect())
+        .hasStackTraceContaining("has 1 values at row 1 of partition 0");
   }
 
   @Test

@@ -9,6 +9,7 @@ import ai.onnxspark.testing.ModelBuilder;
 import ai.onnxspark.testing.OrtReference;
 import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestModels;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,9 +23,11 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class TransformTest extends SparkTestBase {
 
@@ -63,6 +66,38 @@ class TransformTest extends SparkTestBase {
       assertThat(floats(row.getList(1))).containsExactly(features[i]);
       assertThat(floats(row.getList(2))).containsExactly(logits[i]);
       assertThat(floats(row.getList(3))).containsExactly(probabilities[i]);
+    }
+  }
+
+  @ParameterizedTest(name = "batch {0}")
+  @ValueSource(ints = {1, 7, 64, 1000})
+  void parquetIsScoredFromColumnarBatchesAndMatchesOnnxRuntime(int batchSize, @TempDir Path dir) throws Exception {
+    byte[] bytes = TestModels.mlp(8, 16, 3, 4);
+    float[][] features = randomRows(523, 8, 12);
+    String path = dir.resolve("features.parquet").toString();
+    featuresFrame(features, 3).write().parquet(path);
+    // Small columnar batches, so scoring batches meet their ends often.
+    spark.conf().set("spark.sql.parquet.columnarReaderBatchSize", "50");
+    try {
+      ScoringMetrics metrics = ScoringMetrics.register(spark.sparkContext());
+      List<Row> rows =
+          OnnxModel.fromBytes(bytes)
+              .withInput("features", "features")
+              .withBatchSize(batchSize)
+              .transform(spark.read().parquet(path), metrics)
+              .collectAsList();
+      float[][] logits = (float[][]) OrtReference.run(bytes, Map.of("features", features), "logits");
+      assertThat(rows).hasSize(features.length);
+      for (Row row : rows) {
+        int id = (int) row.getLong(0);
+        assertThat(floats(row.getList(1))).containsExactly(features[id]);
+        assertThat(floats(row.getList(2))).containsExactly(logits[id]);
+      }
+      assertThat(metrics.rows()).isEqualTo(features.length);
+      // No batch spans two columnar batches of 50 rows.
+      assertThat(metrics.batches()).isGreaterThanOrEqualTo((long) Math.ceil(features.length / 50.0));
+    } finally {
+      spark.conf().unset("spark.sql.parquet.columnarReaderBatchSize");
     }
   }
 
