@@ -17,7 +17,8 @@ public final class OnnxErrors {
     return "row " + row + " of partition " + partition;
   }
 
-  public static OnnxException notAnOnnxModel(String source, long size, String why, Throwable cause) {
+  public static OnnxException notAnOnnxModel(
+      String source, long size, String why, Throwable cause) {
     return new OnnxException(
         "Model "
             + quote(source)
@@ -35,7 +36,9 @@ public final class OnnxErrors {
         "Model file "
             + quote(location)
             + " does not exist"
-            + (resolved != null && !resolved.equals(location) ? " (resolved to " + resolved + ")" : "")
+            + (resolved != null && !resolved.equals(location)
+                ? " (resolved to " + resolved + ")"
+                : "")
             + ". Give the path of an .onnx file, or a URI such as hdfs://, s3a:// or dbfs:/.");
   }
 
@@ -69,7 +72,11 @@ public final class OnnxErrors {
   }
 
   public static OnnxException missingColumn(
-      String input, String inputType, String column, Collection<String> columns, boolean defaulted) {
+      String input,
+      String inputType,
+      String column,
+      Collection<String> columns,
+      boolean defaulted) {
     return new OnnxException(
         "Model input "
             + quote(input)
@@ -104,12 +111,24 @@ public final class OnnxErrors {
 
   public static OnnxException unsupportedInput(String input, String inputType, String why) {
     return new OnnxException(
-        "Model input " + quote(input) + " (" + inputType + ") cannot be fed from columns: " + why + ".");
+        "Model input "
+            + quote(input)
+            + " ("
+            + inputType
+            + ") cannot be fed from columns: "
+            + why
+            + ".");
   }
 
   public static OnnxException unsupportedOutput(String output, String outputType, String why) {
     return new OnnxException(
-        "Model output " + quote(output) + " (" + outputType + ") cannot be returned as a column: " + why + ".");
+        "Model output "
+            + quote(output)
+            + " ("
+            + outputType
+            + ") cannot be returned as a column: "
+            + why
+            + ".");
   }
 
   public static OnnxException outputColumnExists(String output, String column) {
@@ -125,7 +144,9 @@ public final class OnnxErrors {
 
   public static OnnxException duplicateOutputColumn(String column) {
     return new OnnxException(
-        "Two model outputs would be written to column " + quote(column) + "; give each its own name.");
+        "Two model outputs would be written to column "
+            + quote(column)
+            + "; give each its own name.");
   }
 
   public static OnnxException nullValue(String input, String column, String where, String what) {
@@ -228,7 +249,13 @@ public final class OnnxErrors {
 
   public static OnnxException badOption(String key, Object value, String expected) {
     return new OnnxException(
-        "Option " + quote(key) + " = " + quote(String.valueOf(value)) + " is invalid: expected " + expected + ".");
+        "Option "
+            + quote(key)
+            + " = "
+            + quote(String.valueOf(value))
+            + " is invalid: expected "
+            + expected
+            + ".");
   }
 
   private static String quote(String s) {

@@ -32,7 +32,10 @@ public final class OnnxOptions {
   public static final String INTER_OP_THREADS_CONF = "spark.onnx.interOpThreads";
   public static final int INTER_OP_THREADS_DEFAULT = 1;
 
-  /** ONNX Runtime graph optimization level: {@code none}, {@code basic}, {@code extended}, {@code all}. */
+  /**
+   * ONNX Runtime graph optimization level: {@code none}, {@code basic}, {@code extended}, {@code
+   * all}.
+   */
   public static final String OPTIMIZATION_LEVEL = "optimization-level";
 
   public static final String OPTIMIZATION_LEVEL_CONF = "spark.onnx.optimizationLevel";

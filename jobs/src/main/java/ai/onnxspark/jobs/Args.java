@@ -37,7 +37,8 @@ final class Args {
         List<String> known = new ArrayList<>();
         withValue.forEach(n -> known.add("--" + n));
         switches.forEach(n -> known.add("--" + n));
-        throw new UsageException("Unknown flag " + flag + "; known flags: " + String.join(" ", known) + ".");
+        throw new UsageException(
+            "Unknown flag " + flag + "; known flags: " + String.join(" ", known) + ".");
       }
     }
     return args;

@@ -65,7 +65,10 @@ public final class Benchmark {
 
   private static void run(String[] argv) {
     Args args =
-        Args.parse(argv, List.of("model", "rows", "batch-size", "data", "partitions", "cores", "repeat"), List.of());
+        Args.parse(
+            argv,
+            List.of("model", "rows", "batch-size", "data", "partitions", "cores", "repeat"),
+            List.of());
     int rows = args.getInt("rows", 100_000);
     int batch = args.getInt("batch-size", 1024);
     int cores = args.getInt("cores", 2);
@@ -73,10 +76,16 @@ public final class Benchmark {
     final OnnxModel model = OnnxModel.fromPath(args.required("model")).withBatchSize(batch);
     TensorSpec input = model.info().inputs().get(0);
     if (input.elementType() != ElementType.FLOAT || model.info().inputs().size() != 1) {
-      throw new Args.UsageException("the benchmark takes models with one float input; " + input + " is not");
+      throw new Args.UsageException(
+          "the benchmark takes models with one float input; " + input + " is not");
     }
     final int perRow = perRowValues(input);
-    String data = args.get("data", "target/bench-data") + "/" + Paths.get(model.source()).getFileName() + "-" + rows;
+    String data =
+        args.get("data", "target/bench-data")
+            + "/"
+            + Paths.get(model.source()).getFileName()
+            + "-"
+            + rows;
 
     SparkSession spark =
         SparkSession.builder()
@@ -94,8 +103,16 @@ public final class Benchmark {
       double raw = best(repeat, () -> rawOrt(model, perRow, rows, batch, cores));
       // Library and scan runs alternate, so that a slower or faster phase of a shared machine
       // weighs on both alike.
-      Runnable libraryRun = () -> model.transform(spark.read().parquet(data)).write().format("noop").mode("overwrite").save();
-      Runnable scanRun = () -> spark.read().parquet(data).write().format("noop").mode("overwrite").save();
+      Runnable libraryRun =
+          () ->
+              model
+                  .transform(spark.read().parquet(data))
+                  .write()
+                  .format("noop")
+                  .mode("overwrite")
+                  .save();
+      Runnable scanRun =
+          () -> spark.read().parquet(data).write().format("noop").mode("overwrite").save();
       libraryRun.run();
       scanRun.run();
       double library = Double.MAX_VALUE;
@@ -110,9 +127,15 @@ public final class Benchmark {
       System.out.printf(
           "model %s (%s, %d bytes), %d rows of %d floats, batch %d, local[%d], intra-op threads 1 per task%n",
           model.source(), input.typeString(), model.size(), count, perRow, batch, cores);
-      System.out.printf("  raw ONNX Runtime (%d threads, one session)  %10.0f rows/s  %8.2f s%n", cores, rows / raw, raw);
-      System.out.printf("  library transform -> noop                   %10.0f rows/s  %8.2f s%n", count / library, library);
-      System.out.printf("  plain Parquet scan -> noop                  %10.0f rows/s  %8.2f s%n", count / scan, scan);
+      System.out.printf(
+          "  raw ONNX Runtime (%d threads, one session)  %10.0f rows/s  %8.2f s%n",
+          cores, rows / raw, raw);
+      System.out.printf(
+          "  library transform -> noop                   %10.0f rows/s  %8.2f s%n",
+          count / library, library);
+      System.out.printf(
+          "  plain Parquet scan -> noop                  %10.0f rows/s  %8.2f s%n",
+          count / scan, scan);
       System.out.printf("  library / raw ORT throughput: %.2f%n", (count / library) / (rows / raw));
       System.out.printf("  library time / plain scan time: %.2f%n", library / scan);
     } finally {
@@ -152,7 +175,8 @@ public final class Benchmark {
   }
 
   /** Seconds for {@code threads} threads to score {@code rows} rows in batches on one session. */
-  private static double rawOrt(OnnxModel model, int perRow, int rows, int batch, int threads) throws Exception {
+  private static double rawOrt(OnnxModel model, int perRow, int rows, int batch, int threads)
+      throws Exception {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     byte[] bytes = Files.readAllBytes(Path.of(model.source()));
     String inputName = model.info().inputs().get(0).name();
@@ -166,7 +190,8 @@ public final class Benchmark {
           long start = System.nanoTime();
           for (int t = 0; t < threads; t++) {
             int share = rows / threads + (t < rows % threads ? 1 : 0);
-            futures.add(pool.submit(() -> scoreShare(env, session, inputName, perRow, share, batch)));
+            futures.add(
+                pool.submit(() -> scoreShare(env, session, inputName, perRow, share, batch)));
           }
           for (Future<?> f : futures) {
             f.get();
@@ -182,7 +207,8 @@ public final class Benchmark {
   private static Void scoreShare(
       OrtEnvironment env, OrtSession session, String inputName, int perRow, int rows, int batch)
       throws OrtException {
-    ByteBuffer buffer = ByteBuffer.allocateDirect(batch * perRow * 4).order(ByteOrder.nativeOrder());
+    ByteBuffer buffer =
+        ByteBuffer.allocateDirect(batch * perRow * 4).order(ByteOrder.nativeOrder());
     Random random = new Random(1);
     while (buffer.hasRemaining()) {
       buffer.putFloat((float) random.nextGaussian());
@@ -192,7 +218,11 @@ public final class Benchmark {
       ByteBuffer view = buffer.duplicate().order(ByteOrder.nativeOrder());
       view.position(0).limit(n * perRow * 4);
       try (OnnxTensor tensor =
-              OnnxTensor.createTensor(env, view.slice().order(ByteOrder.nativeOrder()), shape(n, session, inputName), OnnxJavaType.FLOAT);
+              OnnxTensor.createTensor(
+                  env,
+                  view.slice().order(ByteOrder.nativeOrder()),
+                  shape(n, session, inputName),
+                  OnnxJavaType.FLOAT);
           OrtSession.Result result = session.run(Map.of(inputName, tensor))) {
         ((OnnxTensor) result.get(0)).getFloatBuffer();
       }
@@ -201,7 +231,10 @@ public final class Benchmark {
   }
 
   private static long[] shape(int n, OrtSession session, String inputName) throws OrtException {
-    long[] shape = ((ai.onnxruntime.TensorInfo) session.getInputInfo().get(inputName).getInfo()).getShape().clone();
+    long[] shape =
+        ((ai.onnxruntime.TensorInfo) session.getInputInfo().get(inputName).getInfo())
+            .getShape()
+            .clone();
     shape[0] = n;
     return shape;
   }

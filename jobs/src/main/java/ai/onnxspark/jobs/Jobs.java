@@ -25,12 +25,17 @@ final class Jobs {
     if (master != null) {
       builder.master(master);
     } else if (System.getProperty("spark.master") == null) {
-      builder.master("local[*]").config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1");
+      builder
+          .master("local[*]")
+          .config("spark.ui.enabled", "false")
+          .config("spark.driver.host", "127.0.0.1");
     }
     return builder.getOrCreate();
   }
 
-  /** Runs a job body and exits with the code its outcome deserves, printing one clear line on error. */
+  /**
+   * Runs a job body and exits with the code its outcome deserves, printing one clear line on error.
+   */
   static void run(String name, Runnable body) {
     int code;
     try {

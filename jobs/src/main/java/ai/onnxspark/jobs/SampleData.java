@@ -42,13 +42,20 @@ public final class SampleData {
           } finally {
             spark.stop();
           }
-          System.out.println("Wrote " + args.getInt("rows", 10_000) + " rows to " + args.required("output"));
+          System.out.println(
+              "Wrote " + args.getInt("rows", 10_000) + " rows to " + args.required("output"));
         });
   }
 
   /** Writes {@code rows} rows to {@code path}, replacing what is there. */
   public static void write(
-      SparkSession spark, String path, long rows, String column, int values, int partitions, long seed) {
+      SparkSession spark,
+      String path,
+      long rows,
+      String column,
+      int values,
+      int partitions,
+      long seed) {
     StructType schema =
         new StructType()
             .add("id", DataTypes.LongType, false)

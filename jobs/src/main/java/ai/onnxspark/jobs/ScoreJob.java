@@ -55,12 +55,25 @@ public final class ScoreJob {
         Args.parse(
             argv,
             List.of(
-                "model", "input", "input-format", "output", "output-format", "mode", "feed", "fetch",
-                "batch-size", "keep", "where", "show", "master", "conf"),
+                "model",
+                "input",
+                "input-format",
+                "output",
+                "output-format",
+                "mode",
+                "feed",
+                "fetch",
+                "batch-size",
+                "keep",
+                "where",
+                "show",
+                "master",
+                "conf"),
             List.of());
     String inputFormat = oneOf(args, "input-format", "parquet", List.of("parquet"));
     String outputFormat = oneOf(args, "output-format", "parquet", List.of("parquet"));
-    String mode = oneOf(args, "mode", "errorifexists", List.of("errorifexists", "overwrite", "append"));
+    String mode =
+        oneOf(args, "mode", "errorifexists", List.of("errorifexists", "overwrite", "append"));
     OnnxModel model = OnnxModel.fromPath(args.required("model"));
     for (String feed : args.all("feed")) {
       String[] kv = pair(feed, "--feed", "INPUT=COL[,COL]");
@@ -99,7 +112,14 @@ public final class ScoreJob {
         }
         scored = scored.select(columns.toArray(new Column[0]));
       }
-      System.out.println("Scoring " + args.required("input") + " with " + model.source() + " (sha256 " + model.fingerprint().substring(0, 12) + ")");
+      System.out.println(
+          "Scoring "
+              + args.required("input")
+              + " with "
+              + model.source()
+              + " (sha256 "
+              + model.fingerprint().substring(0, 12)
+              + ")");
       long start = System.nanoTime();
       scored.write().format(outputFormat).mode(mode).save(output);
       double seconds = (System.nanoTime() - start) / 1e9;
@@ -124,7 +144,8 @@ public final class ScoreJob {
   private static String oneOf(Args args, String flag, String defaultValue, List<String> allowed) {
     String value = args.get(flag, defaultValue);
     if (!allowed.contains(value)) {
-      throw new Args.UsageException("--" + flag + " is '" + value + "'; expected one of " + allowed + ".");
+      throw new Args.UsageException(
+          "--" + flag + " is '" + value + "'; expected one of " + allowed + ".");
     }
     return value;
   }

@@ -44,9 +44,9 @@ public final class ModelBytes implements Serializable {
   }
 
   /**
-   * Reads a model from a local path ({@code models/mlp.onnx}, {@code file:/...}) or any URI a Hadoop
-   * FileSystem serves ({@code hdfs://}, {@code s3a://}, {@code abfss://}, {@code gs://}, {@code
-   * dbfs:/}), using {@code hadoopConf} for credentials and file system classes.
+   * Reads a model from a local path ({@code models/mlp.onnx}, {@code file:/...}) or any URI a
+   * Hadoop FileSystem serves ({@code hdfs://}, {@code s3a://}, {@code abfss://}, {@code gs://},
+   * {@code dbfs:/}), using {@code hadoopConf} for credentials and file system classes.
    *
    * @throws ai.onnxspark.OnnxException when the file is missing, unreadable or too large
    */
@@ -141,6 +141,12 @@ public final class ModelBytes implements Serializable {
 
   @Override
   public String toString() {
-    return "ModelBytes{" + source + ", " + bytes.length + " bytes, sha256=" + shortFingerprint() + "}";
+    return "ModelBytes{"
+        + source
+        + ", "
+        + bytes.length
+        + " bytes, sha256="
+        + shortFingerprint()
+        + "}";
   }
 }

@@ -36,7 +36,8 @@ public final class SessionCache {
               OnnxOptions.SESSION_CACHE_SIZE_CONF, OnnxOptions.SESSION_CACHE_SIZE_DEFAULT));
 
   static {
-    Runtime.getRuntime().addShutdownHook(new Thread(INSTANCE::closeIdle, "onnx-session-cache-close"));
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(INSTANCE::closeIdle, "onnx-session-cache-close"));
   }
 
   private final LinkedHashMap<SessionKey, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
@@ -61,7 +62,8 @@ public final class SessionCache {
 
   /**
    * Leases the session for {@code key}, creating it from {@code modelBytes} if this JVM has none.
-   * {@code modelBytes} is only called on creation, so a broadcast behind it is fetched once per JVM.
+   * {@code modelBytes} is only called on creation, so a broadcast behind it is fetched once per
+   * JVM.
    *
    * @param description how to name the model in errors and logs
    * @throws ai.onnxspark.OnnxException if ONNX Runtime cannot create the session

@@ -53,6 +53,10 @@ public final class SessionKey implements Serializable {
 
   @Override
   public String toString() {
-    return fingerprint.substring(0, Math.min(12, fingerprint.length())) + "/" + device + "/" + options;
+    return fingerprint.substring(0, Math.min(12, fingerprint.length()))
+        + "/"
+        + device
+        + "/"
+        + options;
   }
 }

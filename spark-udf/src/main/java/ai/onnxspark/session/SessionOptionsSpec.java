@@ -87,7 +87,9 @@ public final class SessionOptionsSpec implements Serializable {
     return new SessionOptionsSpec(intraOpThreads, interOpThreads, level);
   }
 
-  /** A copy where "auto" intra-op threads become {@code taskCpus}; unchanged when set explicitly. */
+  /**
+   * A copy where "auto" intra-op threads become {@code taskCpus}; unchanged when set explicitly.
+   */
   public SessionOptionsSpec withTaskCpus(int taskCpus) {
     return intraOpThreads > 0 ? this : withIntraOpThreads(Math.max(1, taskCpus));
   }

@@ -8,15 +8,20 @@ import org.apache.spark.unsafe.Platform;
 
 /**
  * A partition's rows as the scorer consumes them: one scoring batch at a time, with every row of
- * the current batch readable again (by its position in the batch) until the next batch starts.
- * Not thread-safe; one per task.
+ * the current batch readable again (by its position in the batch) until the next batch starts. Not
+ * thread-safe; one per task.
  */
 abstract class BatchRows {
 
-  /** Whether there is another row. May move to the source's next chunk, so call it only between batches or within one. */
+  /**
+   * Whether there is another row. May move to the source's next chunk, so call it only between
+   * batches or within one.
+   */
   abstract boolean hasNext();
 
-  /** The next row, to be read at once; it stays readable as {@link #kept} until {@link #startBatch}. */
+  /**
+   * The next row, to be read at once; it stays readable as {@link #kept} until {@link #startBatch}.
+   */
   abstract InternalRow next(int positionInBatch);
 
   /** Whether the current batch must end before the next row (the source's chunk is used up). */
@@ -28,7 +33,9 @@ abstract class BatchRows {
   /** Starts a new batch; rows of the previous one are no longer readable. */
   abstract void startBatch();
 
-  /** Rows from a row iterator whose row objects the source reuses: each is copied, into one arena. */
+  /**
+   * Rows from a row iterator whose row objects the source reuses: each is copied, into one arena.
+   */
   static final class Copied extends BatchRows {
     private final Iterator<InternalRow> source;
     private final InternalRow[] rows;
@@ -62,7 +69,11 @@ abstract class BatchRows {
         arenaUsed = 0;
       }
       Platform.copyMemory(
-          unsafe.getBaseObject(), unsafe.getBaseOffset(), arena, Platform.BYTE_ARRAY_OFFSET + arenaUsed, size);
+          unsafe.getBaseObject(),
+          unsafe.getBaseOffset(),
+          arena,
+          Platform.BYTE_ARRAY_OFFSET + arenaUsed,
+          size);
       UnsafeRow slot = slots[position];
       if (slot == null || slot.numFields() != unsafe.numFields()) {
         slot = slots[position] = new UnsafeRow(unsafe.numFields());

@@ -42,7 +42,8 @@ final class BroadcastModel implements Serializable, KnownSizeEstimation {
     }
     return byFingerprint.computeIfAbsent(
         model.fingerprint(),
-        fp -> sc.broadcast(new BroadcastModel(model), ClassTag$.MODULE$.apply(BroadcastModel.class)));
+        fp ->
+            sc.broadcast(new BroadcastModel(model), ClassTag$.MODULE$.apply(BroadcastModel.class)));
   }
 
   /** The model's bytes. */

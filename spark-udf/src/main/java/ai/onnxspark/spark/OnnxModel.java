@@ -76,7 +76,8 @@ public final class OnnxModel {
 
   private static OnnxModel of(ModelBytes bytes) {
     ModelInfo info = ModelInfo.parse(bytes.bytes(), bytes.source());
-    return new OnnxModel(bytes, info, new LinkedHashMap<>(), new LinkedHashMap<>(), null, null, null);
+    return new OnnxModel(
+        bytes, info, new LinkedHashMap<>(), new LinkedHashMap<>(), null, null, null);
   }
 
   /**
@@ -107,7 +108,9 @@ public final class OnnxModel {
 
   private static Configuration activeHadoopConf() {
     Option<SparkSession> active = SparkSession.getActiveSession();
-    return active.isDefined() ? active.get().sparkContext().hadoopConfiguration() : new Configuration();
+    return active.isDefined()
+        ? active.get().sparkContext().hadoopConfiguration()
+        : new Configuration();
   }
 
   /**
@@ -126,12 +129,14 @@ public final class OnnxModel {
     }
     Map<String, List<String>> copy = new LinkedHashMap<>(inputColumns);
     copy.put(input, List.of(columns));
-    return new OnnxModel(bytes, info, copy, outputColumns, batchSize, intraOpThreads, optimizationLevel);
+    return new OnnxModel(
+        bytes, info, copy, outputColumns, batchSize, intraOpThreads, optimizationLevel);
   }
 
   /**
    * Writes model output {@code output} to a new column {@code column}. Once any output is named,
-   * only the named outputs are computed; by default every output is, each in a column named like it.
+   * only the named outputs are computed; by default every output is, each in a column named like
+   * it.
    *
    * @throws ai.onnxspark.OnnxException when the model has no such output
    */
@@ -143,7 +148,8 @@ public final class OnnxModel {
     }
     Map<String, String> copy = new LinkedHashMap<>(outputColumns);
     copy.put(output, column);
-    return new OnnxModel(bytes, info, inputColumns, copy, batchSize, intraOpThreads, optimizationLevel);
+    return new OnnxModel(
+        bytes, info, inputColumns, copy, batchSize, intraOpThreads, optimizationLevel);
   }
 
   /** Rows per ONNX Runtime call; default {@code spark.onnx.batchSize}, else 1024. */
@@ -151,19 +157,25 @@ public final class OnnxModel {
     if (rows < 1) {
       throw OnnxErrors.badOption(OnnxOptions.BATCH_SIZE, rows, "a positive number of rows");
     }
-    return new OnnxModel(bytes, info, inputColumns, outputColumns, rows, intraOpThreads, optimizationLevel);
+    return new OnnxModel(
+        bytes, info, inputColumns, outputColumns, rows, intraOpThreads, optimizationLevel);
   }
 
   /** Intra-op threads per session; 0 (the default) means the task's CPU share. */
   public OnnxModel withIntraOpThreads(int threads) {
     SessionOptionsSpec.defaults().withIntraOpThreads(threads);
-    return new OnnxModel(bytes, info, inputColumns, outputColumns, batchSize, threads, optimizationLevel);
+    return new OnnxModel(
+        bytes, info, inputColumns, outputColumns, batchSize, threads, optimizationLevel);
   }
 
-  /** ONNX Runtime's graph optimization level: {@code none}, {@code basic}, {@code extended}, {@code all}. */
+  /**
+   * ONNX Runtime's graph optimization level: {@code none}, {@code basic}, {@code extended}, {@code
+   * all}.
+   */
   public OnnxModel withOptimizationLevel(String level) {
     SessionOptionsSpec.OptimizationLevel.parse(level);
-    return new OnnxModel(bytes, info, inputColumns, outputColumns, batchSize, intraOpThreads, level);
+    return new OnnxModel(
+        bytes, info, inputColumns, outputColumns, batchSize, intraOpThreads, level);
   }
 
   /** What the model declares: inputs, outputs, opsets, producer, metadata. */
@@ -205,9 +217,11 @@ public final class OnnxModel {
     RDD<InternalRow> scored;
     if (columnar != null) {
       // A columnar scan (Parquet, ORC): read rows in place, skipping the conversion to rows.
-      scored = columnar.executeColumnar().toJavaRDD().mapPartitions(scorer::scoreColumnar, true).rdd();
+      scored =
+          columnar.executeColumnar().toJavaRDD().mapPartitions(scorer::scoreColumnar, true).rdd();
     } else {
-      scored = classic.queryExecution().toRdd().toJavaRDD().mapPartitions(scorer::score, true).rdd();
+      scored =
+          classic.queryExecution().toRdd().toJavaRDD().mapPartitions(scorer::score, true).rdd();
     }
     return classic.sparkSession().internalCreateDataFrame(scored, scorer.outputSchema(), false);
   }
@@ -255,15 +269,26 @@ public final class OnnxModel {
             .withIntraOpThreads(
                 intraOpThreads != null
                     ? intraOpThreads
-                    : confInt(spark, OnnxOptions.INTRA_OP_THREADS_CONF, OnnxOptions.INTRA_OP_THREADS_DEFAULT))
+                    : confInt(
+                        spark,
+                        OnnxOptions.INTRA_OP_THREADS_CONF,
+                        OnnxOptions.INTRA_OP_THREADS_DEFAULT))
             .withInterOpThreads(
-                confInt(spark, OnnxOptions.INTER_OP_THREADS_CONF, OnnxOptions.INTER_OP_THREADS_DEFAULT))
+                confInt(
+                    spark, OnnxOptions.INTER_OP_THREADS_CONF, OnnxOptions.INTER_OP_THREADS_DEFAULT))
             .withOptimizationLevel(
                 SessionOptionsSpec.OptimizationLevel.parse(
                     optimizationLevel != null
                         ? optimizationLevel
-                        : spark.conf().get(OnnxOptions.OPTIMIZATION_LEVEL_CONF, OnnxOptions.OPTIMIZATION_LEVEL_DEFAULT)));
-    int rows = batchSize != null ? batchSize : confInt(spark, OnnxOptions.BATCH_SIZE_CONF, OnnxOptions.BATCH_SIZE_DEFAULT);
+                        : spark
+                            .conf()
+                            .get(
+                                OnnxOptions.OPTIMIZATION_LEVEL_CONF,
+                                OnnxOptions.OPTIMIZATION_LEVEL_DEFAULT)));
+    int rows =
+        batchSize != null
+            ? batchSize
+            : confInt(spark, OnnxOptions.BATCH_SIZE_CONF, OnnxOptions.BATCH_SIZE_DEFAULT);
     if (rows < 1) {
       throw OnnxErrors.badOption(OnnxOptions.BATCH_SIZE_CONF, rows, "a positive number of rows");
     }
@@ -344,6 +369,12 @@ public final class OnnxModel {
 
   @Override
   public String toString() {
-    return "OnnxModel{" + bytes + ", inputs=" + info.inputNames() + ", outputs=" + info.outputNames() + "}";
+    return "OnnxModel{"
+        + bytes
+        + ", inputs="
+        + info.inputNames()
+        + ", outputs="
+        + info.outputNames()
+        + "}";
   }
 }

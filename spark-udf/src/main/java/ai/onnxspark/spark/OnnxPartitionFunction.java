@@ -9,9 +9,9 @@ import org.apache.spark.sql.catalyst.encoders.ExpressionEncoder;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Scoring as a {@link MapPartitionsFunction} over {@link Row}s, for {@code
- * df.mapPartitions(fn, fn.encoder())} or inside users' own partition logic: each output row holds
- * the input row's values followed by the model outputs.
+ * Scoring as a {@link MapPartitionsFunction} over {@link Row}s, for {@code df.mapPartitions(fn,
+ * fn.encoder())} or inside users' own partition logic: each output row holds the input row's values
+ * followed by the model outputs.
  *
  * <p>Serializable; built on the driver by {@link OnnxModel#partitionFunction}. Converting between
  * {@code Row} and Spark's internal rows costs time that {@link OnnxModel#transform} does not spend.
@@ -39,7 +39,8 @@ public final class OnnxPartitionFunction implements MapPartitionsFunction<Row, R
 
   @Override
   public Iterator<Row> call(Iterator<Row> rows) {
-    ExpressionEncoder.Serializer<Row> toInternal = ExpressionEncoder.apply(inputSchema).createSerializer();
+    ExpressionEncoder.Serializer<Row> toInternal =
+        ExpressionEncoder.apply(inputSchema).createSerializer();
     ExpressionEncoder<Row> out = ExpressionEncoder.apply(scorer.outputSchema());
     ExpressionEncoder.Deserializer<Row> toRow =
         out.resolveAndBind(out.resolveAndBind$default$1(), out.resolveAndBind$default$2())

@@ -22,12 +22,12 @@ import java.util.NoSuchElementException;
 import java.util.Set;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.util.TaskCompletionListener;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.JoinedRow;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
+import org.apache.spark.util.TaskCompletionListener;
 
 /**
  * Scores one partition: groups its rows into batches, fills one direct buffer per model input, runs
@@ -202,7 +202,8 @@ public final class PartitionScorer implements Serializable {
         BatchRows.Columnar columnar = (BatchRows.Columnar) source;
         count = columnar.takeChunk(batchSize);
         for (InputBinding.Batch batch : batches) {
-          batch.addColumnar(columnar.currentBatch(), columnar.batchStart(), count, partition, firstRow);
+          batch.addColumnar(
+              columnar.currentBatch(), columnar.batchStart(), count, partition, firstRow);
         }
         nextRowIndex += count;
       } else {

@@ -16,10 +16,10 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.SpecializedGetters;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.execution.vectorized.WritableColumnVector;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.sql.execution.vectorized.WritableColumnVector;
 import org.apache.spark.sql.vectorized.ColumnVector;
 import org.apache.spark.sql.vectorized.ColumnarArray;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
@@ -41,14 +41,20 @@ public final class InputBinding implements Serializable {
   private final int[] ordinals;
   private final SourceKind kind;
   private final NumericType source;
+
   /** Per column: its numeric type (scalars), or the array's element type. */
   private final NumericType[] columnTypes;
+
   private final boolean elementsNullable;
+
   /** Per-row dims (the model's dims after the batch dim); -1 marks the one variable dim. */
   private final long[] rowDims;
+
   /** Product of the fixed per-row dims. */
   private final long fixedPerRow;
+
   private final boolean variable;
+
   /** Whether array elements have the model's element type, so rows can be copied in bulk. */
   private final boolean sameWidth;
 
@@ -110,7 +116,9 @@ public final class InputBinding implements Serializable {
         && target != ElementType.INT32
         && target != ElementType.INT64) {
       throw OnnxErrors.unsupportedInput(
-          input, type, "element type " + target + " is not supported yet (float, double, int32, int64)");
+          input,
+          type,
+          "element type " + target + " is not supported yet (float, double, int32, int64)");
     }
     long[] rowDims = rowDims(spec);
     int[] ordinals = new int[columns.size()];
@@ -161,7 +169,9 @@ public final class InputBinding implements Serializable {
             "a Spark ML vector (double values)",
             "",
             "vectors can feed float or double inputs only; convert it with"
-                + " vector_to_array(col(\"" + cols[0] + "\")) and cast the array");
+                + " vector_to_array(col(\""
+                + cols[0]
+                + "\")) and cast the array");
       }
       return new InputBinding(
           spec,
@@ -180,13 +190,19 @@ public final class InputBinding implements Serializable {
         String fix =
             scalar == null && types[i] instanceof ArrayType
                 ? "one input reads either one array column or several scalar columns"
-                : "cast it with col(\"" + cols[i] + "\").cast(\"" + NumericType.sparkName(target) + "\")";
+                : "cast it with col(\""
+                    + cols[i]
+                    + "\").cast(\""
+                    + NumericType.sparkName(target)
+                    + "\")";
         throw OnnxErrors.columnType(
             input,
             type,
             cols[i],
             types[i].simpleString(),
-            scalar == null ? "not a number, array or vector column" : "converting would lose information",
+            scalar == null
+                ? "not a number, array or vector column"
+                : "converting would lose information",
             fix);
       }
       scalars[i] = scalar;
@@ -211,7 +227,9 @@ public final class InputBinding implements Serializable {
       throw OnnxErrors.unsupportedInput(
           spec.name(),
           spec.typeString(),
-          "its first dimension is fixed at " + dims[0] + ", so it is not a batch of rows;"
+          "its first dimension is fixed at "
+              + dims[0]
+              + ", so it is not a batch of rows;"
               + " re-export the model with a dynamic batch dimension");
     }
     long[] rowDims = Arrays.copyOfRange(dims, 1, dims.length);
@@ -287,12 +305,16 @@ public final class InputBinding implements Serializable {
   public final class Batch {
     private final int capacityRows;
     private ByteBuffer buffer;
+
     /** Native address of the buffer; values are written through it in native byte order. */
     private long address;
+
     /** Bytes per element of the model input. */
     private final int width = spec.elementType().byteSize();
+
     /** Values written in the current batch. */
     private long written;
+
     private long perRow = -1;
     private int rows;
     private int partition;
@@ -336,8 +358,8 @@ public final class InputBinding implements Serializable {
      *
      * @param partition the row's partition, for error messages
      * @param rowIndex the row's position in its partition, for error messages
-     * @throws ai.onnxspark.OnnxException for nulls, wrong lengths, or lengths that differ within the
-     *     batch where the model has a variable dimension
+     * @throws ai.onnxspark.OnnxException for nulls, wrong lengths, or lengths that differ within
+     *     the batch where the model has a variable dimension
      */
     public void add(InternalRow row, int partition, long rowIndex) {
       this.partition = partition;
@@ -356,13 +378,14 @@ public final class InputBinding implements Serializable {
     }
 
     /**
-     * Appends {@code count} rows of a columnar batch starting at {@code start}. Array columns held in
-     * Spark's writable column vectors are checked row by row and copied in one piece; other columns
-     * go row by row through {@link #add}.
+     * Appends {@code count} rows of a columnar batch starting at {@code start}. Array columns held
+     * in Spark's writable column vectors are checked row by row and copied in one piece; other
+     * columns go row by row through {@link #add}.
      *
      * @param firstRowIndex the position of row {@code start} in its partition, for error messages
      */
-    public void addColumnar(ColumnarBatch chunk, int start, int count, int partition, long firstRowIndex) {
+    public void addColumnar(
+        ColumnarBatch chunk, int start, int count, int partition, long firstRowIndex) {
       ColumnVector column = chunk.column(ordinals[0]);
       if (!sameWidth || !(column instanceof WritableColumnVector) || count == 0) {
         for (int i = 0; i < count; i++) {
@@ -456,7 +479,11 @@ public final class InputBinding implements Serializable {
         UnsafeArrayData unsafe = (UnsafeArrayData) array;
         long header = UnsafeArrayData.calculateHeaderPortionInBytes(n);
         Platform.copyMemory(
-            unsafe.getBaseObject(), unsafe.getBaseOffset() + header, null, address + written * width, (long) n * width);
+            unsafe.getBaseObject(),
+            unsafe.getBaseOffset() + header,
+            null,
+            address + written * width,
+            (long) n * width);
         written += n;
       } else if (sameWidth && array instanceof ColumnarArray) {
         copyPrimitive(array, n);
@@ -573,7 +600,8 @@ public final class InputBinding implements Serializable {
     private void checkLength(long n) {
       if (!variable) {
         if (n != fixedPerRow) {
-          throw OnnxErrors.wrongLength(spec.name(), spec.typeString(), column(), fixedPerRow, n, where());
+          throw OnnxErrors.wrongLength(
+              spec.name(), spec.typeString(), column(), fixedPerRow, n, where());
         }
         return;
       }
@@ -589,7 +617,9 @@ public final class InputBinding implements Serializable {
     }
 
     private void startBatchWith(long valuesPerRow) {
-      if (buffer == null || (long) buffer.capacity() < valuesPerRow * capacityRows * spec.elementType().byteSize()) {
+      if (buffer == null
+          || (long) buffer.capacity()
+              < valuesPerRow * capacityRows * spec.elementType().byteSize()) {
         allocate(valuesPerRow);
       }
       perRow = valuesPerRow;
@@ -599,7 +629,10 @@ public final class InputBinding implements Serializable {
       long at = address + written * width;
       switch (spec.elementType()) {
         case FLOAT:
-          Platform.putFloat(null, at, type == NumericType.FLOAT ? from.getFloat(i) : (float) asLong(from, i, type));
+          Platform.putFloat(
+              null,
+              at,
+              type == NumericType.FLOAT ? from.getFloat(i) : (float) asLong(from, i, type));
           break;
         case DOUBLE:
           Platform.putDouble(null, at, asDouble(from, i, type));
@@ -636,7 +669,8 @@ public final class InputBinding implements Serializable {
       }
       ByteBuffer view = buffer.duplicate().order(ByteOrder.nativeOrder());
       view.position(0).limit((int) (values * spec.elementType().byteSize()));
-      return OnnxTensor.createTensor(env, view.slice().order(ByteOrder.nativeOrder()), shape, javaType());
+      return OnnxTensor.createTensor(
+          env, view.slice().order(ByteOrder.nativeOrder()), shape, javaType());
     }
 
     private OnnxJavaType javaType() {

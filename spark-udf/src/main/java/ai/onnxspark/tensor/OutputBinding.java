@@ -15,9 +15,9 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.unsafe.Platform;
 
 /**
- * How one model output becomes a column: the column's name and Spark type, and how an output
- * tensor of a batch is split into one value per row. A per-row tensor of one element becomes a
- * scalar column; any other becomes an array column holding the row's values in row-major order.
+ * How one model output becomes a column: the column's name and Spark type, and how an output tensor
+ * of a batch is split into one value per row. A per-row tensor of one element becomes a scalar
+ * column; any other becomes an array column holding the row's values in row-major order.
  *
  * <p>Immutable and serializable. Supported element types: float, double, int32, int64, bool.
  */
@@ -41,13 +41,16 @@ public final class OutputBinding implements Serializable {
    */
   public static OutputBinding bind(TensorSpec spec, String column) {
     if (spec.kind() != TensorSpec.Kind.TENSOR) {
-      throw OnnxErrors.unsupportedOutput(spec.name(), spec.typeString(), "only tensor outputs are supported yet");
+      throw OnnxErrors.unsupportedOutput(
+          spec.name(), spec.typeString(), "only tensor outputs are supported yet");
     }
     if (elementType(spec.elementType()) == null) {
       throw OnnxErrors.unsupportedOutput(
           spec.name(),
           spec.typeString(),
-          "element type " + spec.elementType() + " is not supported yet (float, double, int32, int64, bool)");
+          "element type "
+              + spec.elementType()
+              + " is not supported yet (float, double, int32, int64, bool)");
     }
     boolean scalar = false;
     if (spec.shapeKnown() && spec.rank() >= 1) {
@@ -110,9 +113,9 @@ public final class OutputBinding implements Serializable {
   }
 
   /**
-   * Splits a batch's output into one Spark value per row: boxed scalars, or {@link
-   * UnsafeArrayData} views into one arena per batch (no allocation per row). The values are valid
-   * until the next call. Not thread-safe.
+   * Splits a batch's output into one Spark value per row: boxed scalars, or {@link UnsafeArrayData}
+   * views into one arena per batch (no allocation per row). The values are valid until the next
+   * call. Not thread-safe.
    */
   public final class Splitter {
     private final UnsafeArrayData[] slots;
@@ -149,7 +152,11 @@ public final class OutputBinding implements Serializable {
       int perRow = (int) perRowLong;
       if (scalar && perRow != 1) {
         throw OnnxErrors.outputShape(
-            spec.name(), spec.typeString(), rows, Arrays.toString(shape), "each row must get one value");
+            spec.name(),
+            spec.typeString(),
+            rows,
+            Arrays.toString(shape),
+            "each row must get one value");
       }
       ByteBuffer bytes = tensor.getByteBuffer();
       if (scalar) {

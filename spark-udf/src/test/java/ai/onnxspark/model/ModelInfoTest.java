@@ -43,7 +43,8 @@ class ModelInfoTest {
     assertThat(info.metadata()).containsEntry("labels", "cat,dog");
     assertThat(info.graphName()).isEqualTo("scorer");
     assertThat(info.nodeCount()).isEqualTo(2);
-    assertThat(info.describe()).contains("ids: int64[batch,seq]", "y: float[batch,seq]", "labels = cat,dog");
+    assertThat(info.describe())
+        .contains("ids: int64[batch,seq]", "y: float[batch,seq]", "labels = cat,dog");
   }
 
   @Test
@@ -109,7 +110,10 @@ class ModelInfoTest {
     assertThatThrownBy(() -> ModelInfo.parse(new byte[0], "empty.onnx"))
         .isInstanceOf(OnnxException.class)
         .hasMessageContaining("Model 'empty.onnx' (0 bytes) is not a readable ONNX model");
-    assertThatThrownBy(() -> ModelInfo.parse(new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10}, "image.png"))
+    assertThatThrownBy(
+            () ->
+                ModelInfo.parse(
+                    new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10}, "image.png"))
         .isInstanceOf(OnnxException.class)
         .hasMessageContaining("is not a readable ONNX model");
   }

@@ -44,11 +44,15 @@ class LongCommandLineSessionTest {
 
     assertThat(exited).as("child JVM finished").isTrue();
     assertThat(process.exitValue()).as("child JVM exit code; output:%n%s", output).isZero();
-    String lengthLine = output.lines().filter(l -> l.startsWith("commandLineLength=")).findFirst().orElseThrow();
-    assertThat(Integer.parseInt(lengthLine.substring("commandLineLength=".length()))).isGreaterThan(4096);
+    String lengthLine =
+        output.lines().filter(l -> l.startsWith("commandLineLength=")).findFirst().orElseThrow();
+    assertThat(Integer.parseInt(lengthLine.substring("commandLineLength=".length())))
+        .isGreaterThan(4096);
     double[] expected = affine.apply(new float[] {1, 1, 1, 1});
-    String outputLine = output.lines().filter(l -> l.startsWith("output=")).findFirst().orElseThrow();
-    String[] values = outputLine.substring("output=[".length(), outputLine.length() - 1).split(", ");
+    String outputLine =
+        output.lines().filter(l -> l.startsWith("output=")).findFirst().orElseThrow();
+    String[] values =
+        outputLine.substring("output=[".length(), outputLine.length() - 1).split(", ");
     assertThat(Arrays.stream(values).mapToDouble(Double::parseDouble).toArray())
         .containsExactly(expected, org.assertj.core.data.Offset.offset(1e-4));
   }

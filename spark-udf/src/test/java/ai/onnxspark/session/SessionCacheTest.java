@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 class SessionCacheTest {
   private static final ModelBytes MODEL = ModelBytes.of(TestModels.mlp(4, 4, 2, 1), "mlp");
-  private static final SessionOptionsSpec ONE_THREAD = SessionOptionsSpec.defaults().withTaskCpus(1);
+  private static final SessionOptionsSpec ONE_THREAD =
+      SessionOptionsSpec.defaults().withTaskCpus(1);
 
   @Test
   void concurrentTasksShareOneSession() throws Exception {
@@ -35,10 +36,13 @@ class SessionCacheTest {
             pool.submit(
                 () -> {
                   start.await();
-                  return cache.acquire(key, () -> {
-                    loads.incrementAndGet();
-                    return MODEL.bytes();
-                  }, "mlp");
+                  return cache.acquire(
+                      key,
+                      () -> {
+                        loads.incrementAndGet();
+                        return MODEL.bytes();
+                      },
+                      "mlp");
                 }));
       }
       start.countDown();
@@ -59,9 +63,17 @@ class SessionCacheTest {
   @Test
   void optionsAndDevicesGetTheirOwnSessions() {
     SessionCache cache = new SessionCache(8);
-    try (SessionLease a = cache.acquire(new SessionKey(MODEL.fingerprint(), ONE_THREAD, "cpu"), MODEL::bytes, "mlp");
-        SessionLease b = cache.acquire(new SessionKey(MODEL.fingerprint(), ONE_THREAD.withIntraOpThreads(2), "cpu"), MODEL::bytes, "mlp");
-        SessionLease c = cache.acquire(new SessionKey(MODEL.fingerprint(), ONE_THREAD, "cpu:1"), MODEL::bytes, "mlp")) {
+    try (SessionLease a =
+            cache.acquire(
+                new SessionKey(MODEL.fingerprint(), ONE_THREAD, "cpu"), MODEL::bytes, "mlp");
+        SessionLease b =
+            cache.acquire(
+                new SessionKey(MODEL.fingerprint(), ONE_THREAD.withIntraOpThreads(2), "cpu"),
+                MODEL::bytes,
+                "mlp");
+        SessionLease c =
+            cache.acquire(
+                new SessionKey(MODEL.fingerprint(), ONE_THREAD, "cpu:1"), MODEL::bytes, "mlp")) {
       assertThat(a.session()).isNotSameAs(b.session()).isNotSameAs(c.session());
       assertThat(cache.stats().creations()).isEqualTo(3);
     }
@@ -70,9 +82,13 @@ class SessionCacheTest {
   @Test
   void boundedCacheClosesTheLeastRecentlyUsedIdleSessionButNeverOneInUse() {
     SessionCache cache = new SessionCache(1);
-    ModelBytes other = ModelBytes.of(TestModels.twoXPlusOne(ElementType.FLOAT, "batch", 2), "other");
-    SessionLease held = cache.acquire(new SessionKey(MODEL.fingerprint(), ONE_THREAD, "cpu"), MODEL::bytes, "mlp");
-    SessionLease second = cache.acquire(new SessionKey(other.fingerprint(), ONE_THREAD, "cpu"), other::bytes, "other");
+    ModelBytes other =
+        ModelBytes.of(TestModels.twoXPlusOne(ElementType.FLOAT, "batch", 2), "other");
+    SessionLease held =
+        cache.acquire(new SessionKey(MODEL.fingerprint(), ONE_THREAD, "cpu"), MODEL::bytes, "mlp");
+    SessionLease second =
+        cache.acquire(
+            new SessionKey(other.fingerprint(), ONE_THREAD, "cpu"), other::bytes, "other");
     // Both in use: nothing may be closed although the cache is over its bound.
     assertThat(cache.stats().closes()).isZero();
     assertThat(cache.stats().live()).isEqualTo(2);
@@ -80,8 +96,11 @@ class SessionCacheTest {
 
     second.close();
     held.close();
-    // The next acquisition trims the cache to one session, closing the least recently used idle one.
-    try (SessionLease again = cache.acquire(new SessionKey(other.fingerprint(), ONE_THREAD, "cpu"), other::bytes, "other")) {
+    // The next acquisition trims the cache to one session, closing the least recently used idle
+    // one.
+    try (SessionLease again =
+        cache.acquire(
+            new SessionKey(other.fingerprint(), ONE_THREAD, "cpu"), other::bytes, "other")) {
       assertThat(again.created()).isFalse();
       assertThat(cache.stats().live()).isEqualTo(1);
       assertThat(cache.stats().closes()).isEqualTo(1);
@@ -95,7 +114,8 @@ class SessionCacheTest {
   @Test
   void sessionEvictedWhileLeasedIsClosedOnRelease() {
     SessionCache cache = new SessionCache(4);
-    SessionLease lease = cache.acquire(new SessionKey(MODEL.fingerprint(), ONE_THREAD, "cpu"), MODEL::bytes, "mlp");
+    SessionLease lease =
+        cache.acquire(new SessionKey(MODEL.fingerprint(), ONE_THREAD, "cpu"), MODEL::bytes, "mlp");
     cache.closeIdle();
     assertThat(cache.stats().closes()).isZero();
     assertThat(lease.session().getNumInputs()).isEqualTo(1);
@@ -119,9 +139,11 @@ class SessionCacheTest {
   @Test
   void autoThreadsBecomeTheTaskCpusAndExplicitThreadsStay() {
     assertThat(SessionOptionsSpec.defaults().withTaskCpus(3).intraOpThreads()).isEqualTo(3);
-    assertThat(SessionOptionsSpec.defaults().withIntraOpThreads(2).withTaskCpus(3).intraOpThreads()).isEqualTo(2);
+    assertThat(SessionOptionsSpec.defaults().withIntraOpThreads(2).withTaskCpus(3).intraOpThreads())
+        .isEqualTo(2);
     assertThatThrownBy(() -> SessionOptionsSpec.OptimizationLevel.parse("max"))
         .isInstanceOf(OnnxException.class)
-        .hasMessage("Option 'optimization-level' = 'max' is invalid: expected one of none, basic, extended, all.");
+        .hasMessage(
+            "Option 'optimization-level' = 'max' is invalid: expected one of none, basic, extended, all.");
   }
 }

@@ -9,7 +9,6 @@ import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestModels;
 import java.nio.file.Path;
 import java.util.Arrays;
-
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -26,7 +25,8 @@ class BadInputTest extends SparkTestBase {
     return spark.createDataFrame(Arrays.asList(rows), schema).coalesce(1);
   }
 
-  private static StructType arrays(org.apache.spark.sql.types.DataType element, boolean containsNull) {
+  private static StructType arrays(
+      org.apache.spark.sql.types.DataType element, boolean containsNull) {
     return new StructType()
         .add("id", DataTypes.IntegerType)
         .add("features", DataTypes.createArrayType(element, containsNull), true);
@@ -35,9 +35,14 @@ class BadInputTest extends SparkTestBase {
   @Test
   void nullArrayNamesColumnAndRow() {
     Dataset<Row> df =
-        frame(arrays(DataTypes.FloatType, false), RowFactory.create(0, new float[] {1, 2, 3}), RowFactory.create(1, null));
-    assertThatThrownBy(() -> OnnxModel.fromBytes(MODEL).withInput("x", "features").transform(df).collect())
-        .hasStackTraceContaining("Model input 'x': column 'features' holds a null array at row 1 of partition 0")
+        frame(
+            arrays(DataTypes.FloatType, false),
+            RowFactory.create(0, new float[] {1, 2, 3}),
+            RowFactory.create(1, null));
+    assertThatThrownBy(
+            () -> OnnxModel.fromBytes(MODEL).withInput("x", "features").transform(df).collect())
+        .hasStackTraceContaining(
+            "Model input 'x': column 'features' holds a null array at row 1 of partition 0")
         .hasStackTraceContaining("Filter or fill nulls");
   }
 
@@ -45,7 +50,8 @@ class BadInputTest extends SparkTestBase {
   void nullElementNamesIndex() {
     Dataset<Row> df =
         frame(arrays(DataTypes.FloatType, true), RowFactory.create(0, new Float[] {1f, null, 3f}));
-    assertThatThrownBy(() -> OnnxModel.fromBytes(MODEL).withInput("x", "features").transform(df).collect())
+    assertThatThrownBy(
+            () -> OnnxModel.fromBytes(MODEL).withInput("x", "features").transform(df).collect())
         .hasStackTraceContaining("holds a null element at index 1 at row 0 of partition 0");
   }
 
@@ -59,19 +65,40 @@ class BadInputTest extends SparkTestBase {
             RowFactory.create(2, new Float[] {1f, 2f, null}))
         .write()
         .parquet(path);
-    assertThatThrownBy(() -> OnnxModel.fromBytes(MODEL).withInput("x", "features").transform(spark.read().parquet(path)).collect())
+    assertThatThrownBy(
+            () ->
+                OnnxModel.fromBytes(MODEL)
+                    .withInput("x", "features")
+                    .transform(spark.read().parquet(path))
+                    .collect())
         .hasStackTraceContaining("holds a null element at index 2 at row 2 of partition 0");
     String path2 = dir.resolve("t2.parquet").toString();
-    frame(arrays(DataTypes.FloatType, true), RowFactory.create(0, new Float[] {1f, 2f, 3f}), RowFactory.create(1, null))
+    frame(
+            arrays(DataTypes.FloatType, true),
+            RowFactory.create(0, new Float[] {1f, 2f, 3f}),
+            RowFactory.create(1, null))
         .write()
         .parquet(path2);
-    assertThatThrownBy(() -> OnnxModel.fromBytes(MODEL).withInput("x", "features").transform(spark.read().parquet(path2)).collect())
+    assertThatThrownBy(
+            () ->
+                OnnxModel.fromBytes(MODEL)
+                    .withInput("x", "features")
+                    .transform(spark.read().parquet(path2))
+                    .collect())
         .hasStackTraceContaining("holds a null array at row 1 of partition 0");
     String path3 = dir.resolve("t3.parquet").toString();
-    frame(arrays(DataTypes.FloatType, true), RowFactory.create(0, new Float[] {1f, 2f, 3f}), RowFactory.create(1, new Float[] {1f}))
+    frame(
+            arrays(DataTypes.FloatType, true),
+            RowFactory.create(0, new Float[] {1f, 2f, 3f}),
+            RowFactory.create(1, new Float[] {1f}))
         .write()
         .parquet(path3);
-    assertThatThrownBy(() -> OnnxModel.fromBytes(MODEL).withInput("x", "features").transform(spark.read().parquet(path3)).collect())
+    assertThatThrownBy(
+            () ->
+                OnnxModel.fromBytes(MODEL)
+                    .withInput("x", "features")
+                    .transform(spark.read().parquet(path3))
+                    .collect())
         .hasStackTraceContaining("has 1 values at row 1 of partition 0");
   }
 
@@ -83,7 +110,8 @@ class BadInputTest extends SparkTestBase {
             RowFactory.create(0, new float[] {1, 2, 3}),
             RowFactory.create(1, new float[] {1, 2, 3}),
             RowFactory.create(2, new float[] {1, 2}));
-    assertThatThrownBy(() -> OnnxModel.fromBytes(MODEL).withInput("x", "features").transform(df).collect())
+    assertThatThrownBy(
+            () -> OnnxModel.fromBytes(MODEL).withInput("x", "features").transform(df).collect())
         .hasStackTraceContaining(
             "Model input 'x' expects float[batch,3], i.e. 3 values per row, but column 'features' has 2 values at row 2 of partition 0");
   }
@@ -92,14 +120,20 @@ class BadInputTest extends SparkTestBase {
   void raggedRowsInOneBatchForAVariableDimension() {
     byte[] variable = TestModels.twoXPlusOne(ElementType.FLOAT, "batch", "n");
     Dataset<Row> df =
-        frame(arrays(DataTypes.FloatType, false), RowFactory.create(0, new float[] {1, 2, 3}), RowFactory.create(1, new float[] {1, 2}));
-    assertThatThrownBy(() -> OnnxModel.fromBytes(variable).withInput("x", "features").transform(df).collect())
-        .hasStackTraceContaining("column 'features' has 2 values at row 1 of partition 0 where the batch's first row has 3");
+        frame(
+            arrays(DataTypes.FloatType, false),
+            RowFactory.create(0, new float[] {1, 2, 3}),
+            RowFactory.create(1, new float[] {1, 2}));
+    assertThatThrownBy(
+            () -> OnnxModel.fromBytes(variable).withInput("x", "features").transform(df).collect())
+        .hasStackTraceContaining(
+            "column 'features' has 2 values at row 1 of partition 0 where the batch's first row has 3");
   }
 
   @Test
   void lossyTypeIsRefusedBeforeAnyJobWithTheCastToUse() {
-    Dataset<Row> df = frame(arrays(DataTypes.DoubleType, false), RowFactory.create(0, new double[] {1, 2, 3}));
+    Dataset<Row> df =
+        frame(arrays(DataTypes.DoubleType, false), RowFactory.create(0, new double[] {1, 2, 3}));
     assertThatThrownBy(() -> OnnxModel.fromBytes(MODEL).withInput("x", "features").transform(df))
         .isInstanceOf(OnnxException.class)
         .hasMessage(
@@ -118,7 +152,8 @@ class BadInputTest extends SparkTestBase {
 
   @Test
   void missingColumnListsTheColumns() {
-    Dataset<Row> df = frame(arrays(DataTypes.FloatType, false), RowFactory.create(0, new float[] {1, 2, 3}));
+    Dataset<Row> df =
+        frame(arrays(DataTypes.FloatType, false), RowFactory.create(0, new float[] {1, 2, 3}));
     assertThatThrownBy(() -> OnnxModel.fromBytes(MODEL).transform(df))
         .isInstanceOf(OnnxException.class)
         .hasMessage(
@@ -140,8 +175,14 @@ class BadInputTest extends SparkTestBase {
 
   @Test
   void outputColumnThatExistsIsRefused() {
-    Dataset<Row> df = frame(arrays(DataTypes.FloatType, false), RowFactory.create(0, new float[] {1, 2, 3}));
-    assertThatThrownBy(() -> OnnxModel.fromBytes(MODEL).withInput("x", "features").withOutput("y", "id").transform(df))
+    Dataset<Row> df =
+        frame(arrays(DataTypes.FloatType, false), RowFactory.create(0, new float[] {1, 2, 3}));
+    assertThatThrownBy(
+            () ->
+                OnnxModel.fromBytes(MODEL)
+                    .withInput("x", "features")
+                    .withOutput("y", "id")
+                    .transform(df))
         .isInstanceOf(OnnxException.class)
         .hasMessageContaining("would be written to column 'id', which the DataFrame already has");
   }
@@ -151,7 +192,8 @@ class BadInputTest extends SparkTestBase {
     byte[] truncated = Arrays.copyOf(MODEL, MODEL.length / 2);
     assertThatThrownBy(() -> OnnxModel.fromBytes(truncated))
         .isInstanceOf(OnnxException.class)
-        .hasMessageStartingWith("Model 'bytes' (" + truncated.length + " bytes) is not a readable ONNX model")
+        .hasMessageStartingWith(
+            "Model 'bytes' (" + truncated.length + " bytes) is not a readable ONNX model")
         .hasMessageContaining("not truncated");
     byte[] text = "this is not a model".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     assertThatThrownBy(() -> OnnxModel.fromBytes(text))
@@ -161,7 +203,8 @@ class BadInputTest extends SparkTestBase {
 
   @Test
   void modelOnnxRuntimeRejectsFailsTheTaskWithTheModelNamed() {
-    // Well-formed protobuf, but MatMul of [batch,3] by a [2,2] weight cannot be built into a session.
+    // Well-formed protobuf, but MatMul of [batch,3] by a [2,2] weight cannot be built into a
+    // session.
     byte[] broken =
         new ModelBuilder("broken")
             .input("x", ElementType.FLOAT, "batch", 3)
@@ -169,8 +212,10 @@ class BadInputTest extends SparkTestBase {
             .node("NoSuchOperator", new String[] {"x", "w"}, new String[] {"y"})
             .output("y", ElementType.FLOAT, "batch", 2)
             .build();
-    Dataset<Row> df = frame(arrays(DataTypes.FloatType, false), RowFactory.create(0, new float[] {1, 2, 3}));
-    assertThatThrownBy(() -> OnnxModel.fromBytes(broken).withInput("x", "features").transform(df).collect())
+    Dataset<Row> df =
+        frame(arrays(DataTypes.FloatType, false), RowFactory.create(0, new float[] {1, 2, 3}));
+    assertThatThrownBy(
+            () -> OnnxModel.fromBytes(broken).withInput("x", "features").transform(df).collect())
         .hasStackTraceContaining("ONNX Runtime could not create a session for model bytes (sha256 ")
         .hasStackTraceContaining("NoSuchOperator");
   }
@@ -188,5 +233,4 @@ class BadInputTest extends SparkTestBase {
         .isInstanceOf(OnnxException.class)
         .hasMessage("Option 'batch-size' = '0' is invalid: expected a positive number of rows.");
   }
-
 }

@@ -80,16 +80,24 @@ class LocalClusterIT {
       data.add(RowFactory.create((long) i, x[i]));
     }
     StructType schema =
-        new StructType().add("id", DataTypes.LongType).add("x", DataTypes.createArrayType(DataTypes.FloatType, false));
+        new StructType()
+            .add("id", DataTypes.LongType)
+            .add("x", DataTypes.createArrayType(DataTypes.FloatType, false));
     Dataset<Row> df =
-        spark.createDataFrame(data, schema).repartitionByRange(partitions, functions.col("id")).sortWithinPartitions("id");
+        spark
+            .createDataFrame(data, schema)
+            .repartitionByRange(partitions, functions.col("id"))
+            .sortWithinPartitions("id");
     OnnxModel model = OnnxModel.fromBytes(affine.bytes).withInput("x", "x").withBatchSize(50);
     ScoringMetrics metrics = ScoringMetrics.register(spark.sparkContext());
 
     PartitionScorer scorer = model.scorer(spark, schema, metrics);
     List<Row> scored = model.transform(df, metrics).collectAsList();
 
-    assertThat(serializedSize(scorer)).as("task closure bytes").isLessThan(20_000).isLessThan(affine.bytes.length / 50);
+    assertThat(serializedSize(scorer))
+        .as("task closure bytes")
+        .isLessThan(20_000)
+        .isLessThan(affine.bytes.length / 50);
     float[][] expected = (float[][]) OrtReference.run(affine.bytes, Map.of("x", x), "y");
     assertThat(scored).hasSize(rows);
     for (int i = 0; i < rows; i++) {
@@ -100,7 +108,8 @@ class LocalClusterIT {
     // What each executor JVM saw: sessions created and broadcast copies received.
     Map<String, String> perExecutor = executorStats();
     assertThat(perExecutor).hasSize(2);
-    assertThat(perExecutor.values()).allMatch(s -> s.equals("sessions=1 copies=1"), "one session and one copy per executor");
+    assertThat(perExecutor.values())
+        .allMatch(s -> s.equals("sessions=1 copies=1"), "one session and one copy per executor");
     assertThat(metrics.sessionsCreated()).isEqualTo(2);
     assertThat(metrics.rows()).isEqualTo(rows);
     List<Integer> sizes =

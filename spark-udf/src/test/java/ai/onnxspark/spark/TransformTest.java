@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.onnxspark.model.ElementType;
 import ai.onnxspark.session.SessionCache;
-import ai.onnxspark.testing.ModelBuilder;
 import ai.onnxspark.testing.OrtReference;
 import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestModels;
@@ -47,17 +46,22 @@ class TransformTest extends SparkTestBase {
 
   @ParameterizedTest(name = "batch {0}, {1} partitions, {2} rows")
   @MethodSource("batchingAndPartitions")
-  void mlpMatchesOnnxRuntimeAndKeepsRowsInOrder(int batchSize, int partitions, int rows) throws Exception {
+  void mlpMatchesOnnxRuntimeAndKeepsRowsInOrder(int batchSize, int partitions, int rows)
+      throws Exception {
     byte[] bytes = TestModels.mlp(8, 16, 3, 42);
     float[][] features = randomRows(rows, 8, 7);
     Dataset<Row> df = featuresFrame(features, partitions);
 
     Dataset<Row> scored =
-        OnnxModel.fromBytes(bytes).withInput("features", "features").withBatchSize(batchSize).transform(df);
+        OnnxModel.fromBytes(bytes)
+            .withInput("features", "features")
+            .withBatchSize(batchSize)
+            .transform(df);
     List<Row> result = scored.collectAsList();
 
     float[][] logits = (float[][]) OrtReference.run(bytes, Map.of("features", features), "logits");
-    float[][] probabilities = (float[][]) OrtReference.run(bytes, Map.of("features", features), "probabilities");
+    float[][] probabilities =
+        (float[][]) OrtReference.run(bytes, Map.of("features", features), "probabilities");
     assertThat(scored.columns()).containsExactly("id", "features", "logits", "probabilities");
     assertThat(result).hasSize(rows);
     for (int i = 0; i < rows; i++) {
@@ -71,7 +75,8 @@ class TransformTest extends SparkTestBase {
 
   @ParameterizedTest(name = "batch {0}")
   @ValueSource(ints = {1, 7, 64, 1000})
-  void parquetIsScoredFromColumnarBatchesAndMatchesOnnxRuntime(int batchSize, @TempDir Path dir) throws Exception {
+  void parquetIsScoredFromColumnarBatchesAndMatchesOnnxRuntime(int batchSize, @TempDir Path dir)
+      throws Exception {
     byte[] bytes = TestModels.mlp(8, 16, 3, 4);
     float[][] features = randomRows(523, 8, 12);
     String path = dir.resolve("features.parquet").toString();
@@ -86,7 +91,8 @@ class TransformTest extends SparkTestBase {
               .withBatchSize(batchSize)
               .transform(spark.read().parquet(path), metrics)
               .collectAsList();
-      float[][] logits = (float[][]) OrtReference.run(bytes, Map.of("features", features), "logits");
+      float[][] logits =
+          (float[][]) OrtReference.run(bytes, Map.of("features", features), "logits");
       assertThat(rows).hasSize(features.length);
       for (Row row : rows) {
         int id = (int) row.getLong(0);
@@ -95,7 +101,8 @@ class TransformTest extends SparkTestBase {
       }
       assertThat(metrics.rows()).isEqualTo(features.length);
       // No batch spans two columnar batches of 50 rows.
-      assertThat(metrics.batches()).isGreaterThanOrEqualTo((long) Math.ceil(features.length / 50.0));
+      assertThat(metrics.batches())
+          .isGreaterThanOrEqualTo((long) Math.ceil(features.length / 50.0));
     } finally {
       spark.conf().unset("spark.sql.parquet.columnarReaderBatchSize");
     }
@@ -105,7 +112,11 @@ class TransformTest extends SparkTestBase {
   void affineMatchesHandComputedMath() {
     TestModels.Affine affine = new TestModels.Affine(5, 3, 11);
     float[][] x = randomRows(50, 5, 3);
-    List<Row> rows = OnnxModel.fromBytes(affine.bytes).withInput("x", "features").transform(featuresFrame(x, 3)).collectAsList();
+    List<Row> rows =
+        OnnxModel.fromBytes(affine.bytes)
+            .withInput("x", "features")
+            .transform(featuresFrame(x, 3))
+            .collectAsList();
     for (int i = 0; i < x.length; i++) {
       double[] expected = affine.apply(x[i]);
       List<Float> actual = rows.get(i).getList(2);
@@ -119,7 +130,10 @@ class TransformTest extends SparkTestBase {
   void outputsAreRenamedAndSelected() {
     Dataset<Row> df = featuresFrame(randomRows(20, 8, 1), 2);
     Dataset<Row> scored =
-        OnnxModel.fromBytes(TestModels.mlp(8, 4, 3, 1)).withInput("features", "features").withOutput("probabilities", "p").transform(df);
+        OnnxModel.fromBytes(TestModels.mlp(8, 4, 3, 1))
+            .withInput("features", "features")
+            .withOutput("probabilities", "p")
+            .transform(df);
     assertThat(scored.columns()).containsExactly("id", "features", "p");
     for (Row row : scored.collectAsList()) {
       double sum = 0;
@@ -133,7 +147,10 @@ class TransformTest extends SparkTestBase {
   @Test
   void columnsNamedLikeInputsAreUsedByDefault() {
     byte[] bytes = TestModels.twoXPlusOne(ElementType.FLOAT, "batch", 3);
-    Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create(new float[] {1, 2, 3})), new StructType().add("x", DataTypes.createArrayType(DataTypes.FloatType)));
+    Dataset<Row> df =
+        spark.createDataFrame(
+            List.of(RowFactory.create(new float[] {1, 2, 3})),
+            new StructType().add("x", DataTypes.createArrayType(DataTypes.FloatType)));
     Row row = OnnxModel.fromBytes(bytes).transform(df).first();
     assertThat(floats(row.getList(1))).containsExactly(3f, 5f, 7f);
   }
@@ -148,15 +165,36 @@ class TransformTest extends SparkTestBase {
     Dataset<Row> df =
         spark.createDataFrame(
             List.of(
-                RowFactory.create(new double[] {0.5, 1e300}, new long[] {1L << 40, -3}, new int[] {7, -8}),
+                RowFactory.create(
+                    new double[] {0.5, 1e300}, new long[] {1L << 40, -3}, new int[] {7, -8}),
                 RowFactory.create(new double[] {-2, 0}, new long[] {0, 5}, new int[] {0, 1})),
             schema);
 
-    Row d = OnnxModel.fromBytes(TestModels.twoXPlusOne(ElementType.DOUBLE, "batch", 2)).withInput("x", "d").withOutput("y", "dy").transform(df).first();
-    Row l = OnnxModel.fromBytes(TestModels.twoXPlusOne(ElementType.INT64, "batch", 2)).withInput("x", "l").withOutput("y", "ly").transform(df).first();
-    Row i = OnnxModel.fromBytes(TestModels.twoXPlusOne(ElementType.INT32, "batch", 2)).withInput("x", "i").withOutput("y", "iy").transform(df).first();
+    Row d =
+        OnnxModel.fromBytes(TestModels.twoXPlusOne(ElementType.DOUBLE, "batch", 2))
+            .withInput("x", "d")
+            .withOutput("y", "dy")
+            .transform(df)
+            .first();
+    Row l =
+        OnnxModel.fromBytes(TestModels.twoXPlusOne(ElementType.INT64, "batch", 2))
+            .withInput("x", "l")
+            .withOutput("y", "ly")
+            .transform(df)
+            .first();
+    Row i =
+        OnnxModel.fromBytes(TestModels.twoXPlusOne(ElementType.INT32, "batch", 2))
+            .withInput("x", "i")
+            .withOutput("y", "iy")
+            .transform(df)
+            .first();
     // int columns also feed int64 inputs exactly.
-    Row il = OnnxModel.fromBytes(TestModels.twoXPlusOne(ElementType.INT64, "batch", 2)).withInput("x", "i").withOutput("y", "ily").transform(df).first();
+    Row il =
+        OnnxModel.fromBytes(TestModels.twoXPlusOne(ElementType.INT64, "batch", 2))
+            .withInput("x", "i")
+            .withOutput("y", "ily")
+            .transform(df)
+            .first();
 
     assertThat(d.<Double>getList(3)).containsExactly(2.0, 2e300 + 1);
     assertThat(l.<Long>getList(3)).containsExactly((1L << 41) + 1, -5L);
@@ -173,8 +211,11 @@ class TransformTest extends SparkTestBase {
             .add("c", DataTypes.FloatType);
     Dataset<Row> df =
         spark.createDataFrame(
-            List.of(RowFactory.create(1f, (short) 2, 3.5f), RowFactory.create(-1f, (short) 0, 0.25f)), schema);
-    Dataset<Row> scored = OnnxModel.fromBytes(TestModels.rowSum(3)).withInput("x", "a", "b", "c").transform(df);
+            List.of(
+                RowFactory.create(1f, (short) 2, 3.5f), RowFactory.create(-1f, (short) 0, 0.25f)),
+            schema);
+    Dataset<Row> scored =
+        OnnxModel.fromBytes(TestModels.rowSum(3)).withInput("x", "a", "b", "c").transform(df);
 
     assertThat(scored.schema().apply("sum").dataType()).isEqualTo(DataTypes.FloatType);
     assertThat(scored.collectAsList()).extracting(r -> r.getFloat(3)).containsExactly(6.5f, -0.75f);
@@ -186,8 +227,15 @@ class TransformTest extends SparkTestBase {
         new StructType()
             .add("left", DataTypes.createArrayType(DataTypes.FloatType))
             .add("right", DataTypes.createArrayType(DataTypes.FloatType));
-    Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create(new float[] {1, 2}, new float[] {3, 4, 5})), schema);
-    Row row = OnnxModel.fromBytes(TestModels.concat()).withInput("a", "left").withInput("b", "right").transform(df).first();
+    Dataset<Row> df =
+        spark.createDataFrame(
+            List.of(RowFactory.create(new float[] {1, 2}, new float[] {3, 4, 5})), schema);
+    Row row =
+        OnnxModel.fromBytes(TestModels.concat())
+            .withInput("a", "left")
+            .withInput("b", "right")
+            .transform(df)
+            .first();
     assertThat(floats(row.getList(2))).containsExactly(1f, 2f, 3f, 4f, 5f);
   }
 
@@ -195,7 +243,12 @@ class TransformTest extends SparkTestBase {
   void variableDimensionIsResolvedPerBatchAndMultiDimensionalInputsAreFlattened() {
     byte[] variable = TestModels.twoXPlusOne(ElementType.FLOAT, "batch", "n");
     Dataset<Row> df = featuresFrame(randomRows(9, 6, 5), 2);
-    List<Row> rows = OnnxModel.fromBytes(variable).withInput("x", "features").withBatchSize(4).transform(df).collectAsList();
+    List<Row> rows =
+        OnnxModel.fromBytes(variable)
+            .withInput("x", "features")
+            .withBatchSize(4)
+            .transform(df)
+            .collectAsList();
     assertThat(rows).allSatisfy(r -> assertThat(r.getList(2)).hasSize(6));
 
     byte[] cube = TestModels.twoXPlusOne(ElementType.FLOAT, "batch", 2, 3);
@@ -212,7 +265,12 @@ class TransformTest extends SparkTestBase {
     byte[] bytes = TestModels.twoXPlusOne(ElementType.FLOAT, 1, 3);
     Dataset<Row> df = featuresFrame(new float[][] {{1, 2, 3}, {4, 5, 6}, {7, 8, 9}}, 1);
     ScoringMetrics metrics = ScoringMetrics.register(spark.sparkContext());
-    List<Row> rows = OnnxModel.fromBytes(bytes).withInput("x", "features").withBatchSize(64).transform(df, metrics).collectAsList();
+    List<Row> rows =
+        OnnxModel.fromBytes(bytes)
+            .withInput("x", "features")
+            .withBatchSize(64)
+            .transform(df, metrics)
+            .collectAsList();
     assertThat(floats(rows.get(2).getList(2))).containsExactly(15f, 17f, 19f);
     assertThat(metrics.batches()).isEqualTo(3);
   }
@@ -220,24 +278,33 @@ class TransformTest extends SparkTestBase {
   @Test
   void batchesHaveTheConfiguredSizeAndEmptyPartitionsCreateNoSession() {
     SessionCache.get().closeIdle();
-    OnnxModel model = OnnxModel.fromBytes(TestModels.mlp(8, 4, 3, 99)).withInput("features", "features").withBatchSize(4);
+    OnnxModel model =
+        OnnxModel.fromBytes(TestModels.mlp(8, 4, 3, 99))
+            .withInput("features", "features")
+            .withBatchSize(4);
     Dataset<Row> empty =
         spark.createDataFrame(
-            JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(List.<Row>of(), 7), ID_FEATURES);
+            JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(List.<Row>of(), 7),
+            ID_FEATURES);
     long before = SessionCache.get().stats().creations();
 
     assertThat(model.transform(empty).count()).isZero();
     assertThat(SessionCache.get().stats().creations()).isEqualTo(before);
 
     // 10 partitions, at most 3 of them with rows.
-    Dataset<Row> df = featuresFrame(randomRows(25, 8, 2), 3).repartition(10, functions.expr("id % 3"));
-    List<Integer> sizes = df.javaRDD().mapPartitions(it -> {
-      int n = 0;
-      for (; it.hasNext(); it.next()) {
-        n++;
-      }
-      return List.of(n).iterator();
-    }).collect();
+    Dataset<Row> df =
+        featuresFrame(randomRows(25, 8, 2), 3).repartition(10, functions.expr("id % 3"));
+    List<Integer> sizes =
+        df.javaRDD()
+            .mapPartitions(
+                it -> {
+                  int n = 0;
+                  for (; it.hasNext(); it.next()) {
+                    n++;
+                  }
+                  return List.of(n).iterator();
+                })
+            .collect();
     long expectedBatches = sizes.stream().mapToLong(n -> (n + 3) / 4).sum();
     ScoringMetrics metrics = ScoringMetrics.register(spark.sparkContext());
 
@@ -268,7 +335,11 @@ class TransformTest extends SparkTestBase {
     byte[] bytes = TestModels.mlp(8, 4, 3, 8);
     float[][] features = randomRows(30, 8, 9);
     Dataset<Row> df = featuresFrame(features, 3);
-    OnnxPartitionFunction fn = OnnxModel.fromBytes(bytes).withInput("features", "features").withOutput("logits", "logits").partitionFunction(df);
+    OnnxPartitionFunction fn =
+        OnnxModel.fromBytes(bytes)
+            .withInput("features", "features")
+            .withOutput("logits", "logits")
+            .partitionFunction(df);
 
     List<Row> rows = df.mapPartitions(fn, fn.encoder()).collectAsList();
 
@@ -288,7 +359,11 @@ class TransformTest extends SparkTestBase {
                 RowFactory.create(TestVectorUDT.Vector.dense(1, 2, 3)),
                 RowFactory.create(TestVectorUDT.Vector.sparse(3, new int[] {1}, new double[] {4}))),
             schema);
-    List<Row> rows = OnnxModel.fromBytes(TestModels.twoXPlusOne(ElementType.FLOAT, "batch", 3)).withInput("x", "v").transform(df).collectAsList();
+    List<Row> rows =
+        OnnxModel.fromBytes(TestModels.twoXPlusOne(ElementType.FLOAT, "batch", 3))
+            .withInput("x", "v")
+            .transform(df)
+            .collectAsList();
     assertThat(floats(rows.get(0).getList(1))).containsExactly(3f, 5f, 7f);
     assertThat(floats(rows.get(1).getList(1))).containsExactly(1f, 9f, 1f);
   }

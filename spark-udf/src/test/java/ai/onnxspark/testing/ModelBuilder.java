@@ -50,7 +50,8 @@ public final class ModelBuilder {
 
   /** A metadata property, as exporters write labels or versions. */
   public ModelBuilder metadata(String key, String value) {
-    model.addMetadataProps(OnnxProto.StringStringEntryProto.newBuilder().setKey(key).setValue(value));
+    model.addMetadataProps(
+        OnnxProto.StringStringEntryProto.newBuilder().setKey(key).setValue(value));
     return this;
   }
 
@@ -65,7 +66,9 @@ public final class ModelBuilder {
     graph.addInput(
         ValueInfoProto.newBuilder()
             .setName(name)
-            .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(type.code()))));
+            .setType(
+                TypeProto.newBuilder()
+                    .setTensorType(TypeProto.Tensor.newBuilder().setElemType(type.code()))));
     return this;
   }
 
@@ -103,9 +106,13 @@ public final class ModelBuilder {
   }
 
   /** An initializer of any element type from little-endian raw bytes. */
-  public ModelBuilder initializer(String name, ElementType type, long[] dims, byte[] rawLittleEndian) {
+  public ModelBuilder initializer(
+      String name, ElementType type, long[] dims, byte[] rawLittleEndian) {
     TensorProto.Builder tensor =
-        TensorProto.newBuilder().setName(name).setDataType(type.code()).setRawData(ByteString.copyFrom(rawLittleEndian));
+        TensorProto.newBuilder()
+            .setName(name)
+            .setDataType(type.code())
+            .setRawData(ByteString.copyFrom(rawLittleEndian));
     for (long d : dims) {
       tensor.addDims(d);
     }
@@ -114,7 +121,8 @@ public final class ModelBuilder {
   }
 
   /** A node of the default domain. */
-  public ModelBuilder node(String opType, String[] inputs, String[] outputs, AttributeProto... attributes) {
+  public ModelBuilder node(
+      String opType, String[] inputs, String[] outputs, AttributeProto... attributes) {
     NodeProto.Builder node =
         NodeProto.newBuilder().setOpType(opType).setName(opType + "_" + graph.getNodeCount());
     for (String in : inputs) {
@@ -131,20 +139,30 @@ public final class ModelBuilder {
   }
 
   /** A one-input, one-output node. */
-  public ModelBuilder node(String opType, String input, String output, AttributeProto... attributes) {
+  public ModelBuilder node(
+      String opType, String input, String output, AttributeProto... attributes) {
     return node(opType, new String[] {input}, new String[] {output}, attributes);
   }
 
   public static AttributeProto intAttr(String name, long value) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeProto.AttributeType.INT)
+        .setI(value)
+        .build();
   }
 
   public static AttributeProto floatAttr(String name, float value) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(value).build();
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeProto.AttributeType.FLOAT)
+        .setF(value)
+        .build();
   }
 
   public static AttributeProto intsAttr(String name, long... values) {
-    AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+    AttributeProto.Builder b =
+        AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
     for (long v : values) {
       b.addInts(v);
     }
@@ -158,7 +176,8 @@ public final class ModelBuilder {
 
   /** The model as a protobuf message. */
   public ModelProto toProto() {
-    return model.clone()
+    return model
+        .clone()
         .clearOpsetImport()
         .addOpsetImport(OnnxProto.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
         .setGraph(graph.clone())
@@ -179,7 +198,8 @@ public final class ModelBuilder {
     TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
     for (Object dim : dims) {
       if (dim instanceof Number) {
-        shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(((Number) dim).longValue()));
+        shape.addDim(
+            TensorShapeProto.Dimension.newBuilder().setDimValue(((Number) dim).longValue()));
       } else {
         shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimParam(String.valueOf(dim)));
       }
@@ -188,7 +208,8 @@ public final class ModelBuilder {
         .setName(name)
         .setType(
             TypeProto.newBuilder()
-                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(type.code()).setShape(shape)))
+                .setTensorType(
+                    TypeProto.Tensor.newBuilder().setElemType(type.code()).setShape(shape)))
         .build();
   }
 }

@@ -15,7 +15,8 @@ public final class OrtReference {
    * Runs {@code model} once on {@code inputs} (Java arrays such as {@code float[rows][n]}) and
    * returns output {@code output} as the Java array ONNX Runtime gives ({@code float[rows][m]}).
    */
-  public static Object run(byte[] model, Map<String, Object> inputs, String output) throws OrtException {
+  public static Object run(byte[] model, Map<String, Object> inputs, String output)
+      throws OrtException {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();

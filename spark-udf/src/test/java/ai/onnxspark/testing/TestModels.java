@@ -3,7 +3,9 @@ package ai.onnxspark.testing;
 import ai.onnxspark.model.ElementType;
 import java.util.Random;
 
-/** Small models the tests score, each with the math it computes, so results can be checked by hand. */
+/**
+ * Small models the tests score, each with the math it computes, so results can be checked by hand.
+ */
 public final class TestModels {
   private TestModels() {}
 
@@ -87,9 +89,13 @@ public final class TestModels {
         builder.initializer("two", new long[] {}, 2f).initializer("one", new long[] {}, 1f);
         break;
       default:
-        java.nio.ByteBuffer two = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(2);
-        java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(1);
-        builder.initializer("two", type, new long[] {}, two.array()).initializer("one", type, new long[] {}, one.array());
+        java.nio.ByteBuffer two =
+            java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(2);
+        java.nio.ByteBuffer one =
+            java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(1);
+        builder
+            .initializer("two", type, new long[] {}, two.array())
+            .initializer("one", type, new long[] {}, one.array());
     }
     return builder
         .node("Mul", new String[] {"x", "two"}, new String[] {"x2"})
@@ -103,7 +109,11 @@ public final class TestModels {
     return new ModelBuilder("row_sum")
         .input("x", ElementType.FLOAT, "batch", n)
         .initializer("axes", new long[] {1}, 1L)
-        .node("ReduceSum", new String[] {"x", "axes"}, new String[] {"sum"}, ModelBuilder.intAttr("keepdims", 0))
+        .node(
+            "ReduceSum",
+            new String[] {"x", "axes"},
+            new String[] {"sum"},
+            ModelBuilder.intAttr("keepdims", 0))
         .output("sum", ElementType.FLOAT, "batch")
         .build();
   }
@@ -113,7 +123,8 @@ public final class TestModels {
     return new ModelBuilder("concat")
         .input("a", ElementType.FLOAT, "batch", 2)
         .input("b", ElementType.FLOAT, "batch", 3)
-        .node("Concat", new String[] {"a", "b"}, new String[] {"ab"}, ModelBuilder.intAttr("axis", 1))
+        .node(
+            "Concat", new String[] {"a", "b"}, new String[] {"ab"}, ModelBuilder.intAttr("axis", 1))
         .output("ab", ElementType.FLOAT, "batch", 5)
         .build();
   }
