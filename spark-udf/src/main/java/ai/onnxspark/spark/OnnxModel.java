@@ -264,6 +264,19 @@ public final class OnnxModel {
     List<StructField> fields = new ArrayList<>(Arrays.asList(schema.fields()));
     outputs.forEach(o -> fields.add(o.field()));
     StructType outputSchema = new StructType(fields.toArray(new StructField[0]));
+    return handle(spark)
+        .scorer(
+            inputs,
+            outputs,
+            outputSchema,
+            metrics != null ? metrics : ScoringMetrics.register(spark.sparkContext()));
+  }
+
+  /**
+   * The model as executors see it, with options resolved against {@code spark}'s configuration and
+   * the bytes broadcast (once per Spark context).
+   */
+  public ModelHandle handle(SparkSession spark) {
     SessionOptionsSpec options =
         SessionOptionsSpec.defaults()
             .withIntraOpThreads(
@@ -294,17 +307,14 @@ public final class OnnxModel {
     }
     int maxSessions =
         confInt(spark, OnnxOptions.SESSION_CACHE_SIZE_CONF, OnnxOptions.SESSION_CACHE_SIZE_DEFAULT);
-    return new PartitionScorer(
+    return new ModelHandle(
         BroadcastModel.of(spark.sparkContext(), bytes),
         bytes.fingerprint(),
         bytes.source() + " (sha256 " + bytes.shortFingerprint() + ")",
-        inputs,
-        outputs,
-        outputSchema,
+        info,
         rows,
         options,
-        maxSessions,
-        metrics != null ? metrics : ScoringMetrics.register(spark.sparkContext()));
+        maxSessions);
   }
 
   /** The schema {@link #transform} produces for input {@code schema}. */

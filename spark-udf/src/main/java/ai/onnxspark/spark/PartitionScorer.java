@@ -8,7 +8,6 @@ import ai.onnxspark.OnnxErrors;
 import ai.onnxspark.session.SessionCache;
 import ai.onnxspark.session.SessionKey;
 import ai.onnxspark.session.SessionLease;
-import ai.onnxspark.session.SessionOptionsSpec;
 import ai.onnxspark.tensor.InputBinding;
 import ai.onnxspark.tensor.OutputBinding;
 import java.io.Serializable;
@@ -43,38 +42,25 @@ import org.apache.spark.util.TaskCompletionListener;
 public final class PartitionScorer implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  private final Broadcast<BroadcastModel> model;
-  private final String fingerprint;
-  private final String description;
+  private final ModelHandle model;
   private final InputBinding[] inputs;
   private final OutputBinding[] outputs;
   private final StructType outputSchema;
   private final int batchSize;
-  private final SessionOptionsSpec options;
-  private final int maxSessions;
   private final ScoringMetrics metrics;
 
   PartitionScorer(
-      Broadcast<BroadcastModel> model,
-      String fingerprint,
-      String description,
+      ModelHandle model,
       List<InputBinding> inputs,
       List<OutputBinding> outputs,
       StructType outputSchema,
-      int batchSize,
-      SessionOptionsSpec options,
-      int maxSessions,
       ScoringMetrics metrics) {
     this.model = model;
-    this.fingerprint = fingerprint;
-    this.description = description;
     this.inputs = inputs.toArray(new InputBinding[0]);
     this.outputs = outputs.toArray(new OutputBinding[0]);
     this.outputSchema = outputSchema;
     boolean singleRows = inputs.stream().anyMatch(InputBinding::singleRowBatches);
-    this.batchSize = singleRows ? 1 : batchSize;
-    this.options = options;
-    this.maxSessions = maxSessions;
+    this.batchSize = singleRows ? 1 : model.batchSize();
     this.metrics = metrics;
   }
 
@@ -88,7 +74,7 @@ public final class PartitionScorer implements Serializable {
     return batchSize;
   }
 
-  /** The counters this scorer adds to. */
+  /** The counters this scorer adds to; null when it counts nothing. */
   public ScoringMetrics metrics() {
     return metrics;
   }
@@ -167,14 +153,16 @@ public final class PartitionScorer implements Serializable {
 
     private void open() {
       int taskCpus = task != null ? task.cpus() : 1;
-      SessionKey key = new SessionKey(fingerprint, options.withTaskCpus(taskCpus), "cpu");
+      SessionKey key =
+          new SessionKey(model.fingerprint(), model.options().withTaskCpus(taskCpus), "cpu");
       SessionCache cache = SessionCache.get();
-      cache.setMaxSessions(maxSessions);
-      lease = cache.acquire(key, () -> model.value().bytes(), description);
+      cache.setMaxSessions(model.maxSessions());
+      Broadcast<BroadcastModel> bytes = model.broadcast();
+      lease = cache.acquire(key, () -> bytes.value().bytes(), model.description());
       if (task != null) {
         task.addTaskCompletionListener((TaskCompletionListener) context -> finish());
       }
-      if (lease.created()) {
+      if (lease.created() && metrics != null) {
         metrics.addSessionCreated();
       }
       batches = new InputBinding.Batch[inputs.length];
@@ -231,10 +219,12 @@ public final class PartitionScorer implements Serializable {
           for (int j = 0; j < outputs.length; j++) {
             splitters[j].split(result.get(outputs[j].outputName()).orElseThrow(), count, values[j]);
           }
-          metrics.addBatch(count, nanos);
+          if (metrics != null) {
+            metrics.addBatch(count, nanos);
+          }
         }
       } catch (OrtException e) {
-        throw OnnxErrors.runFailed(description, count, partition, firstRow, e);
+        throw OnnxErrors.runFailed(model.description(), count, partition, firstRow, e);
       } finally {
         tensors.forEach(OnnxTensor::close);
       }

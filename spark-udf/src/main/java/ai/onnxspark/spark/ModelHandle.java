@@ -1,0 +1,93 @@
+package ai.onnxspark.spark;
+
+import ai.onnxspark.model.ModelInfo;
+import ai.onnxspark.session.SessionOptionsSpec;
+import ai.onnxspark.tensor.InputBinding;
+import ai.onnxspark.tensor.OutputBinding;
+import java.io.Serializable;
+import java.util.List;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * A model as executors see it, resolved on the driver: the broadcast of its bytes, its fingerprint
+ * and description, and the scoring options (batch size, session options, cache size) after per-call
+ * values, Spark conf and defaults were applied. Every scorer of the model is made from it.
+ *
+ * <p>Immutable, serializable and small: it holds the broadcast handle, never the bytes.
+ */
+public final class ModelHandle implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final Broadcast<BroadcastModel> model;
+  private final String fingerprint;
+  private final String description;
+  private final ModelInfo info;
+  private final int batchSize;
+  private final SessionOptionsSpec options;
+  private final int maxSessions;
+
+  ModelHandle(
+      Broadcast<BroadcastModel> model,
+      String fingerprint,
+      String description,
+      ModelInfo info,
+      int batchSize,
+      SessionOptionsSpec options,
+      int maxSessions) {
+    this.model = model;
+    this.fingerprint = fingerprint;
+    this.description = description;
+    this.info = info;
+    this.batchSize = batchSize;
+    this.options = options;
+    this.maxSessions = maxSessions;
+  }
+
+  /** What the model declares. */
+  public ModelInfo info() {
+    return info;
+  }
+
+  /** The model's SHA-256. */
+  public String fingerprint() {
+    return fingerprint;
+  }
+
+  /** How logs and errors name the model: its source and short fingerprint. */
+  public String description() {
+    return description;
+  }
+
+  /** Rows per ONNX Runtime call. */
+  public int batchSize() {
+    return batchSize;
+  }
+
+  /**
+   * A scorer for rows of some schema.
+   *
+   * @param outputSchema the schema of the rows it returns: the input row's fields, then one per
+   *     output binding
+   * @param metrics counters to add to, or null to count nothing
+   */
+  public PartitionScorer scorer(
+      List<InputBinding> inputs,
+      List<OutputBinding> outputs,
+      StructType outputSchema,
+      ScoringMetrics metrics) {
+    return new PartitionScorer(this, inputs, outputs, outputSchema, metrics);
+  }
+
+  Broadcast<BroadcastModel> broadcast() {
+    return model;
+  }
+
+  SessionOptionsSpec options() {
+    return options;
+  }
+
+  int maxSessions() {
+    return maxSessions;
+  }
+}
