@@ -247,6 +247,23 @@ public final class OnnxErrors {
             + ".");
   }
 
+  public static OnnxException badArguments(String model, String why) {
+    return new OnnxException("onnx_predict with model " + quote(model) + " " + why + ".");
+  }
+
+  public static OnnxException unknownModelName(String name, Collection<String> registered) {
+    return new OnnxException(
+        "No ONNX model is registered under the name "
+            + quote(name)
+            + "; registered: "
+            + registered
+            + ". Register one with OnnxModels.register(spark, "
+            + quote(name)
+            + ", model) or SET spark.onnx.models."
+            + name
+            + ".path=<model file or URI>.");
+  }
+
   public static OnnxException badOption(String key, Object value, String expected) {
     return new OnnxException(
         "Option "

@@ -317,6 +317,42 @@ public final class OnnxModel {
         maxSessions);
   }
 
+  /**
+   * The model as the {@code onnx_predict} column function uses it with {@code arguments} argument
+   * columns (see {@link OnnxFunctions#onnxPredict(OnnxModel, org.apache.spark.sql.Column...)}).
+   */
+  PredictFunction predictFunction(SparkSession spark, String name, int arguments) {
+    int[] split = PredictFunction.columnsPerInput(info, name, arguments);
+    List<OutputBinding> outputs = new ArrayList<>();
+    Map<String, String> wanted = new LinkedHashMap<>();
+    if (outputColumns.isEmpty()) {
+      info.outputNames().forEach(o -> wanted.put(o, o));
+    } else {
+      wanted.putAll(outputColumns);
+    }
+    wanted.forEach(
+        (output, field) ->
+            outputs.add(OutputBinding.bind(info.output(output).orElseThrow(), field)));
+    return new PredictFunction(name, handle(spark), outputs, split);
+  }
+
+  /**
+   * The columns that feed the model when {@code onnx_predict} is given none: per input, the columns
+   * set with {@link #withInput}, else the column named like the input. Empty when an input takes
+   * several columns, which only works with explicit arguments.
+   */
+  List<String> defaultArgumentColumns() {
+    List<String> columns = new ArrayList<>();
+    for (TensorSpec spec : info.inputs()) {
+      List<String> mapped = inputColumns.getOrDefault(spec.name(), List.of(spec.name()));
+      if (mapped.size() != 1 && info.inputs().size() > 1) {
+        return List.of();
+      }
+      columns.addAll(mapped);
+    }
+    return columns;
+  }
+
   /** The schema {@link #transform} produces for input {@code schema}. */
   public StructType outputSchema(StructType schema) {
     StructType out = schema;

@@ -129,6 +129,30 @@ public final class TestModels {
         .build();
   }
 
+  /**
+   * For each row of x float[batch,n], the number of rows in its batch: shows how many rows reached
+   * ONNX Runtime together.
+   */
+  public static byte[] rowsInBatch(int n) {
+    return new ModelBuilder("rows_in_batch")
+        .input("x", ElementType.FLOAT, "batch", n)
+        .initializer("zero", new long[] {}, 0f)
+        .initializer("first", new long[] {}, 0L)
+        .initializer("axes", new long[] {1}, 1L)
+        .node("Shape", "x", "shape")
+        .node("Gather", new String[] {"shape", "first"}, new String[] {"batch"})
+        .node("Cast", "batch", "batch_f", ModelBuilder.intAttr("to", 1))
+        .node("Mul", new String[] {"x", "zero"}, new String[] {"zeros"})
+        .node(
+            "ReduceSum",
+            new String[] {"zeros", "axes"},
+            new String[] {"row_zero"},
+            ModelBuilder.intAttr("keepdims", 0))
+        .node("Add", new String[] {"row_zero", "batch_f"}, new String[] {"rows"})
+        .output("rows", ElementType.FLOAT, "batch")
+        .build();
+  }
+
   /** Floats of a standard normal distribution. */
   public static float[] gaussian(Random random, int n) {
     float[] values = new float[n];

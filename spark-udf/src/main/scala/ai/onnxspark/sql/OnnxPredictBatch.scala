@@ -1,0 +1,185 @@
+package ai.onnxspark.sql
+
+import scala.collection.mutable
+import scala.jdk.CollectionConverters._
+
+import ai.onnxspark.spark.{PredictFunction, ScoringMetrics}
+
+import org.apache.spark.rdd.RDD
+import org.apache.spark.sql.SparkSession
+import org.apache.spark.sql.catalyst.InternalRow
+import org.apache.spark.sql.catalyst.expressions._
+import org.apache.spark.sql.catalyst.plans.logical.{Filter, LogicalPlan, Project, UnaryNode}
+import org.apache.spark.sql.catalyst.rules.Rule
+import org.apache.spark.sql.execution.{SparkPlan, SparkStrategy, UnaryExecNode}
+import org.apache.spark.sql.execution.metric.{SQLMetric, SQLMetrics}
+import org.apache.spark.sql.types.StructType
+
+/**
+ * Scores `predictions` for every row of `child` in batches, appending one column per prediction
+ * (`resultAttrs`). Placed by [[ExtractOnnxPredict]]; planned as [[OnnxPredictBatchExec]].
+ */
+case class OnnxPredictBatch(
+    predictions: Seq[OnnxPredict],
+    resultAttrs: Seq[Attribute],
+    child: LogicalPlan)
+    extends UnaryNode {
+
+  override def output: Seq[Attribute] = child.output ++ resultAttrs
+
+  override def producedAttributes: AttributeSet = AttributeSet(resultAttrs)
+
+  override lazy val references: AttributeSet = AttributeSet(predictions.flatMap(_.references))
+
+  override protected def withNewChildInternal(newChild: LogicalPlan): OnnxPredictBatch =
+    copy(child = newChild)
+}
+
+/**
+ * Moves `onnx_predict` calls out of projections and filters into an [[OnnxPredictBatch]] below
+ * them, replacing each call by a reference to its result column, as Spark does for batched Python
+ * UDFs.
+ */
+object ExtractOnnxPredict extends Rule[LogicalPlan] {
+
+  override def apply(plan: LogicalPlan): LogicalPlan = plan.transformUp {
+    case Project(projectList, child) if projectList.exists(hasPrediction) =>
+      val (batch, rewrite) = extract(projectList, child)
+      Project(projectList.map(rewrite(_).asInstanceOf[NamedExpression]), batch)
+    case Filter(condition, child) if hasPrediction(condition) =>
+      val (batch, rewrite) = extract(Seq(condition), child)
+      Project(child.output, Filter(rewrite(condition), batch))
+  }
+
+  private def hasPrediction(e: Expression): Boolean = e.exists(_.isInstanceOf[OnnxPredict])
+
+  private def extract(
+      expressions: Seq[Expression],
+      child: LogicalPlan): (OnnxPredictBatch, Expression => Expression) = {
+    val found = mutable.LinkedHashMap.empty[OnnxPredict, Attribute]
+    expressions.foreach(_.foreach {
+      case p: OnnxPredict if !found.contains(p) =>
+        found(p) = AttributeReference(s"onnx_predict_${found.size}", p.dataType, nullable = false)()
+      case _ =>
+    })
+    val rewrite: Expression => Expression = _.transformDown {
+      case p: OnnxPredict if found.contains(p) => found(p)
+    }
+    (OnnxPredictBatch(found.keys.toSeq, found.values.toSeq, child), rewrite)
+  }
+}
+
+/** Plans [[OnnxPredictBatch]] as [[OnnxPredictBatchExec]]. */
+object OnnxPredictStrategy extends SparkStrategy {
+  override def apply(plan: LogicalPlan): Seq[SparkPlan] = plan match {
+    case OnnxPredictBatch(predictions, resultAttrs, child) =>
+      OnnxPredictBatchExec(predictions, resultAttrs, planLater(child)) :: Nil
+    case _ => Nil
+  }
+}
+
+/**
+ * Scores each partition of `child` in batches through the executor's cached ONNX Runtime
+ * sessions. For every prediction in turn it evaluates the argument expressions into a row, runs the
+ * model over batches of such rows, and keeps the result column.
+ */
+case class OnnxPredictBatchExec(
+    predictions: Seq[OnnxPredict],
+    resultAttrs: Seq[Attribute],
+    child: SparkPlan)
+    extends UnaryExecNode {
+
+  override def output: Seq[Attribute] = child.output ++ resultAttrs
+
+  override def nodeName: String = "OnnxPredictBatch"
+
+  override def simpleString(maxFields: Int): String =
+    s"OnnxPredictBatch [${predictions.map(p => s"${p.function.name} -> ${p.function.handle.batchSize} rows per batch").mkString(", ")}]"
+
+  override lazy val metrics: Map[String, SQLMetric] = Map(
+    "numOutputRows" -> SQLMetrics.createMetric(sparkContext, "number of output rows"))
+
+  @transient private lazy val scoringMetrics = ScoringMetrics.register(sparkContext)
+
+  override protected def withNewChildInternal(newChild: SparkPlan): OnnxPredictBatchExec =
+    copy(child = newChild)
+
+  override protected def doExecute(): RDD[InternalRow] = {
+    // Per prediction: the row layout it reads, the argument expressions bound to it, and a scorer
+    // for rows of that layout followed by the arguments.
+    var layout: Seq[Attribute] = child.output
+    val stages = predictions.zip(resultAttrs).map { case (prediction, result) =>
+      val arguments = prediction.children.zipWithIndex.map { case (e, i) =>
+        AttributeReference(s"_arg$i", e.dataType, e.nullable)()
+      }
+      val withArguments = layout ++ arguments
+      val rowSchema = StructType(withArguments.zipWithIndex.map { case (a, i) =>
+        org.apache.spark.sql.types.StructField(s"_c$i", a.dataType, a.nullable)
+      })
+      val scorer = prediction.function.scorer(rowSchema, layout.size, scoringMetrics)
+      val outputs = (0 until prediction.function.outputCount).map { j =>
+        AttributeReference(s"_out$j", resultType(prediction.function, j), nullable = false)()
+      }
+      val value: Expression =
+        if (outputs.size == 1) outputs.head
+        else {
+          CreateNamedStruct(prediction.function.outputNames.toArray.toSeq.zip(outputs).flatMap {
+            case (name, attr) => Seq(Literal(name.toString), attr)
+          })
+        }
+      val stage = Stage(layout, prediction.children, withArguments ++ outputs, value, scorer)
+      layout = layout :+ result
+      stage
+    }
+    val numOutputRows = longMetric("numOutputRows")
+    child.execute().mapPartitionsWithIndex { (index, rows) =>
+      var current: Iterator[InternalRow] = rows
+      stages.foreach { stage =>
+        val addArguments = UnsafeProjection.create(stage.layout ++ stage.arguments, stage.layout)
+        addArguments.initialize(index)
+        val keepResult =
+          UnsafeProjection.create(stage.layout ++ Seq(stage.value), stage.scored)
+        keepResult.initialize(index)
+        val scored = stage.scorer.score(current.map(addArguments).asJava)
+        current = scored.asScala.map(keepResult)
+      }
+      current.map { row =>
+        numOutputRows += 1
+        row
+      }
+    }
+  }
+
+  private def resultType(function: PredictFunction, j: Int) =
+    if (function.outputCount == 1) function.dataType
+    else function.dataType.asInstanceOf[StructType].fields(j).dataType
+
+  private case class Stage(
+      layout: Seq[Attribute],
+      arguments: Seq[Expression],
+      scored: Seq[Attribute],
+      value: Expression,
+      scorer: ai.onnxspark.spark.PartitionScorer)
+
+}
+
+/** Installs `onnx_predict` and its batching in a session. */
+object OnnxSql {
+
+  /** Adds the optimizer rule, the planner strategy and the SQL function to `spark`, once. */
+  def install(spark: SparkSession): Unit = synchronized {
+    val experimental = spark.experimental
+    if (!experimental.extraOptimizations.contains(ExtractOnnxPredict)) {
+      experimental.extraOptimizations = experimental.extraOptimizations :+ ExtractOnnxPredict
+    }
+    if (!experimental.extraStrategies.contains(OnnxPredictStrategy)) {
+      experimental.extraStrategies = experimental.extraStrategies :+ OnnxPredictStrategy
+    }
+    val registry = spark.asInstanceOf[org.apache.spark.sql.classic.SparkSession].sessionState.functionRegistry
+    val id = SparkInternals.builtinFunction(OnnxSparkExtensions.functionId.funcName)
+    if (!registry.functionExists(id)) {
+      val (_, info, builder) = OnnxSparkExtensions.function
+      registry.registerFunction(id, info, builder)
+    }
+  }
+}

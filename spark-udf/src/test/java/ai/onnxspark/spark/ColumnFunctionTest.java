@@ -1,0 +1,98 @@
+package ai.onnxspark.spark;
+
+import static ai.onnxspark.spark.OnnxFunctions.onnxPredict;
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.onnxspark.OnnxException;
+import ai.onnxspark.testing.SparkTestBase;
+import ai.onnxspark.testing.TestModels;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+/** {@code withColumn(onnxPredict(...))}: same numbers as transform, scored in batches. */
+class ColumnFunctionTest extends SparkTestBase {
+
+  @Test
+  void withColumnMatchesTransformAndPlansTheBatchingOperator() {
+    byte[] bytes = TestModels.mlp(8, 16, 3, 21);
+    Dataset<Row> df = TransformTest.featuresFrame(TransformTest.randomRows(300, 8, 4), 3);
+    OnnxModel model = OnnxModel.fromBytes(bytes).withOutput("logits", "logits").withBatchSize(50);
+
+    Dataset<Row> withColumn = df.withColumn("p", onnxPredict(model, col("features")));
+    List<Row> expected = model.withInput("features", "features").transform(df).collectAsList();
+    List<Row> actual = withColumn.collectAsList();
+
+    assertThat(withColumn.schema().apply("p").dataType())
+        .isEqualTo(DataTypes.createArrayType(DataTypes.FloatType, false));
+    assertThat(withColumn.queryExecution().executedPlan().toString()).contains("OnnxPredictBatch");
+    assertThat(actual).hasSize(300);
+    for (int i = 0; i < actual.size(); i++) {
+      assertThat(actual.get(i).getLong(0)).isEqualTo(expected.get(i).getLong(0));
+      assertThat(actual.get(i).<Float>getList(2)).isEqualTo(expected.get(i).<Float>getList(2));
+    }
+  }
+
+  @Test
+  void rowsReachOnnxRuntimeInBatchesOfTheConfiguredSize() {
+    OnnxModel model = OnnxModel.fromBytes(TestModels.rowsInBatch(8)).withBatchSize(64);
+    Dataset<Row> df = TransformTest.featuresFrame(TransformTest.randomRows(1000, 8, 1), 1);
+
+    List<Row> rows = df.select(onnxPredict(model, col("features")).as("rows")).collectAsList();
+
+    assertThat(rows).extracting(r -> r.getFloat(0)).filteredOn(n -> n == 64f).hasSize(960);
+    assertThat(rows).extracting(r -> r.getFloat(0)).filteredOn(n -> n == 40f).hasSize(40);
+  }
+
+  @Test
+  void severalOutputsBecomeAStructAndFiltersAndJoinsWorkAround() {
+    byte[] bytes = TestModels.mlp(8, 4, 3, 3);
+    Dataset<Row> df = TransformTest.featuresFrame(TransformTest.randomRows(40, 8, 2), 2);
+    OnnxModel model = OnnxModel.fromBytes(bytes).withInput("features", "features");
+
+    Dataset<Row> scored = df.withColumn("out", onnxPredict(model));
+    StructType type = (StructType) scored.schema().apply("out").dataType();
+    assertThat(type.fieldNames()).containsExactly("logits", "probabilities");
+
+    Dataset<Row> confident =
+        scored
+            .where(col("out.probabilities").getItem(0).gt(0.0))
+            .join(df.select(col("id"), col("id").multiply(2).as("twice")), "id")
+            .cache();
+    assertThat(confident.count()).isEqualTo(40);
+    assertThat(confident.collectAsList())
+        .allSatisfy(r -> assertThat(r.getLong(r.fieldIndex("twice"))).isEqualTo(2 * r.getLong(0)));
+
+    // A prediction used inside a filter condition.
+    OnnxModel sum = OnnxModel.fromBytes(TestModels.rowSum(8));
+    long positive = df.where(onnxPredict(sum, col("features")).gt(0)).count();
+    long expected =
+        df.collectAsList().stream()
+            .filter(r -> r.<Float>getList(1).stream().mapToDouble(Float::doubleValue).sum() > 0)
+            .count();
+    assertThat(positive).isEqualTo(expected);
+  }
+
+  @Test
+  void scalarColumnsAreAssembledAndTypesAreCheckedAtAnalysis() {
+    Dataset<Row> df =
+        spark.sql(
+            "SELECT CAST(id AS FLOAT) a, CAST(id * 2 AS FLOAT) b, CAST(id AS DOUBLE) d FROM range(5)");
+    OnnxModel sum = OnnxModel.fromBytes(TestModels.rowSum(2));
+    assertThat(df.select(onnxPredict(sum, "a", "b")).collectAsList())
+        .extracting(r -> r.getFloat(0))
+        .containsExactly(0f, 3f, 6f, 9f, 12f);
+    assertThatThrownBy(() -> df.select(onnxPredict(sum, "a", "d")).collect())
+        .isInstanceOf(OnnxException.class)
+        .hasMessageContaining("column '_arg1' is double");
+    assertThatThrownBy(() -> df.select(onnxPredict(OnnxModel.fromBytes(TestModels.concat()), "a")))
+        .isInstanceOf(OnnxException.class)
+        .hasMessageContaining(
+            "takes one column per model input [a: float[batch,2], b: float[batch,3]], but got 1 column(s)");
+  }
+}
