@@ -9,22 +9,53 @@ import ai.onnxspark.spark.{PartitionScorer, PredictFunction}
 import org.apache.spark.internal.Logging
 import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.catalyst.analysis.TypeCheckResult
-import org.apache.spark.sql.catalyst.expressions.{Expression, GenericInternalRow}
+import org.apache.spark.sql.catalyst.expressions.{Expression, GenericInternalRow, Unevaluable}
 import org.apache.spark.sql.catalyst.expressions.codegen.CodegenFallback
 import org.apache.spark.sql.types.DataType
 
 /**
  * `onnx_predict(model, col, ...)`: scores its argument columns with an ONNX model.
  *
- * The optimizer rule [[ExtractOnnxPredict]] moves every call into an [[OnnxPredictBatch]]
- * operator, which scores rows in batches. Where that rule did not run (no extension installed, or
- * a plan shape it does not rewrite), the expression evaluates itself one row per ONNX Runtime call
- * and says so once in the log.
+ * Not evaluable by itself: the optimizer rule [[ExtractOnnxPredict]] moves every call in a
+ * projection or filter into an [[OnnxPredictBatch]] operator, which scores rows in batches, and
+ * turns any call elsewhere (a join condition, an aggregate) into [[OnnxPredictRowByRow]], saying
+ * so once in the log. Being unevaluable also keeps Spark from evaluating it while optimizing (for
+ * example over local data) instead of in the batching operator.
  *
- * Marked nondeterministic so that the optimizer neither duplicates nor moves it (each copy would
- * score the rows again).
+ * Deterministic, like Spark's Python UDFs, so filters on other columns still reach the scan and
+ * predictions can be grouped and sorted by. A filter on a prediction that the optimizer pushes
+ * below the projection computing it scores the filtered rows twice.
  */
 case class OnnxPredict(function: PredictFunction, children: Seq[Expression])
+    extends Expression
+    with Unevaluable {
+
+  override def nullable: Boolean = false
+
+  override def dataType: DataType = function.dataType
+
+  override def prettyName: String = "onnx_predict"
+
+  override def toString: String = s"onnx_predict(${function.name}, ${children.mkString(", ")})"
+
+  override def sql: String =
+    s"onnx_predict('${function.name}', ${children.map(_.sql).mkString(", ")})"
+
+  /** Types are checked by binding the arguments to the model's inputs; mismatches throw at once. */
+  override def checkInputDataTypes(): TypeCheckResult = {
+    function.bindInputs(PredictFunction.argumentSchema(children.map(_.dataType).asJava), 0)
+    TypeCheckResult.TypeCheckSuccess
+  }
+
+  override protected def withNewChildrenInternal(newChildren: IndexedSeq[Expression]): Expression =
+    copy(children = newChildren)
+}
+
+/**
+ * `onnx_predict` evaluated one row per ONNX Runtime call, where the plan gives no place for the
+ * batching operator.
+ */
+case class OnnxPredictRowByRow(function: PredictFunction, children: Seq[Expression])
     extends Expression
     with CodegenFallback {
 
@@ -32,29 +63,15 @@ case class OnnxPredict(function: PredictFunction, children: Seq[Expression])
 
   override def dataType: DataType = function.dataType
 
-  override lazy val deterministic: Boolean = false
+  override def prettyName: String = "onnx_predict_row_by_row"
 
-  override def prettyName: String = "onnx_predict"
+  override def toString: String =
+    s"onnx_predict_row_by_row(${function.name}, ${children.mkString(", ")})"
 
-  override def toString: String = s"onnx_predict(${function.name}, ${children.mkString(", ")})"
-
-  override def sql: String = s"onnx_predict('${function.name}', ${children.map(_.sql).mkString(", ")})"
-
-  /** Types are checked by binding the arguments to the model's inputs; mismatches throw at once. */
-  override def checkInputDataTypes(): TypeCheckResult = {
-    function.bindInputs(argumentSchema, 0)
-    TypeCheckResult.TypeCheckSuccess
-  }
-
-  private[sql] def argumentSchema =
-    PredictFunction.argumentSchema(children.map(_.dataType).asJava)
-
-  @transient private lazy val rowScorer: PartitionScorer = function.scorer(argumentSchema, 0, null)
+  @transient private lazy val rowScorer: PartitionScorer =
+    function.scorer(PredictFunction.argumentSchema(children.map(_.dataType).asJava), 0, null)
 
   override def eval(input: InternalRow): Any = {
-    if (OnnxPredict.warned.compareAndSet(false, true)) {
-      OnnxPredict.logRowByRow(function.name)
-    }
     val values = children.map(_.eval(input)).toArray
     function.evalRow(rowScorer, new GenericInternalRow(values))
   }
@@ -66,10 +83,12 @@ case class OnnxPredict(function: PredictFunction, children: Seq[Expression])
 object OnnxPredict extends Logging {
   private val warned = new AtomicBoolean(false)
 
-  private def logRowByRow(model: String): Unit =
-    logWarning(
-      s"onnx_predict with model '$model' is evaluated row by row (one ONNX Runtime call per row)," +
-        " because the plan was not rewritten into the batching OnnxPredictBatch operator. Set" +
-        " spark.sql.extensions=ai.onnxspark.sql.OnnxSparkExtensions, or call onnx_predict in a" +
-        " select, withColumn or filter.")
+  /** Says once per JVM that a call could not be batched, and how to avoid it. */
+  private[sql] def logRowByRow(model: String): Unit =
+    if (warned.compareAndSet(false, true)) {
+      logWarning(
+        s"onnx_predict with model '$model' is evaluated row by row (one ONNX Runtime call per" +
+          " row), because the plan uses it where no batching operator can be placed. Compute the" +
+          " prediction in a select or withColumn first, then use its column.")
+    }
 }

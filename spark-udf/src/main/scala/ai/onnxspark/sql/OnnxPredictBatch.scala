@@ -9,7 +9,7 @@ import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.catalyst.expressions._
-import org.apache.spark.sql.catalyst.plans.logical.{Filter, LogicalPlan, Project, UnaryNode}
+import org.apache.spark.sql.catalyst.plans.logical.{Aggregate, Filter, LogicalPlan, Project, Sort, UnaryNode}
 import org.apache.spark.sql.catalyst.rules.Rule
 import org.apache.spark.sql.execution.{SparkPlan, SparkStrategy, UnaryExecNode}
 import org.apache.spark.sql.execution.metric.{SQLMetric, SQLMetrics}
@@ -36,19 +36,40 @@ case class OnnxPredictBatch(
 }
 
 /**
- * Moves `onnx_predict` calls out of projections and filters into an [[OnnxPredictBatch]] below
- * them, replacing each call by a reference to its result column, as Spark does for batched Python
- * UDFs.
+ * Moves `onnx_predict` calls out of projections, filters, aggregates and sorts into an
+ * [[OnnxPredictBatch]] below them, replacing each call by a reference to its result column, as
+ * Spark does for batched Python UDFs. Equal calls in one node are scored once. Calls anywhere else
+ * become [[OnnxPredictRowByRow]].
  */
 object ExtractOnnxPredict extends Rule[LogicalPlan] {
 
-  override def apply(plan: LogicalPlan): LogicalPlan = plan.transformUp {
-    case Project(projectList, child) if projectList.exists(hasPrediction) =>
-      val (batch, rewrite) = extract(projectList, child)
-      Project(projectList.map(rewrite(_).asInstanceOf[NamedExpression]), batch)
-    case Filter(condition, child) if hasPrediction(condition) =>
-      val (batch, rewrite) = extract(Seq(condition), child)
-      Project(child.output, Filter(rewrite(condition), batch))
+  override def apply(plan: LogicalPlan): LogicalPlan = {
+    val batched = plan.transformUp {
+      case Project(projectList, child) if projectList.exists(hasPrediction) =>
+        val (batch, rewrite) = extract(projectList, child)
+        Project(projectList.map(rewrite(_).asInstanceOf[NamedExpression]), batch)
+      case Filter(condition, child) if hasPrediction(condition) =>
+        val (batch, rewrite) = extract(Seq(condition), child)
+        Project(child.output, Filter(rewrite(condition), batch))
+      case a: Aggregate
+          if (a.groupingExpressions ++ a.aggregateExpressions).exists(hasPrediction) =>
+        val (batch, rewrite) = extract(a.groupingExpressions ++ a.aggregateExpressions, a.child)
+        a.copy(
+          groupingExpressions = a.groupingExpressions.map(rewrite),
+          aggregateExpressions = a.aggregateExpressions.map(rewrite(_).asInstanceOf[NamedExpression]),
+          child = batch)
+      case s: Sort if s.order.exists(hasPrediction) =>
+        val (batch, rewrite) = extract(s.order, s.child)
+        Project(s.child.output, s.copy(order = s.order.map(rewrite(_).asInstanceOf[SortOrder]), child = batch))
+    }
+    batched.transformUp {
+      case batch: OnnxPredictBatch => batch
+      case other =>
+        other.transformExpressions { case p: OnnxPredict =>
+          OnnxPredict.logRowByRow(p.function.name)
+          OnnxPredictRowByRow(p.function, p.children)
+        }
+    }
   }
 
   private def hasPrediction(e: Expression): Boolean = e.exists(_.isInstanceOf[OnnxPredict])

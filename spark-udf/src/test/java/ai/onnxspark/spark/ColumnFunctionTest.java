@@ -79,6 +79,36 @@ class ColumnFunctionTest extends SparkTestBase {
   }
 
   @Test
+  void groupingAndOrderingByPredictions() {
+    OnnxModel sum = OnnxModel.fromBytes(TestModels.rowSum(8));
+    Dataset<Row> df = TransformTest.featuresFrame(TransformTest.randomRows(30, 8, 6), 2);
+    List<Row> scored =
+        df.select(col("id"), onnxPredict(sum, col("features")).as("s")).collectAsList();
+    long positive = scored.stream().filter(r -> r.getFloat(1) > 0).count();
+
+    Dataset<Row> grouped =
+        df.groupBy(onnxPredict(sum, col("features")).gt(0).as("positive")).count();
+    Dataset<Row> groupedLater =
+        df.withColumn("s", onnxPredict(sum, col("features")))
+            .groupBy(col("s").gt(0).as("positive"))
+            .count();
+    Dataset<Row> ordered = df.orderBy(onnxPredict(sum, col("features")));
+
+    assertThat(grouped.queryExecution().executedPlan().toString()).contains("OnnxPredictBatch");
+    assertThat(grouped.where("positive").first().getLong(1)).isEqualTo(positive);
+    assertThat(groupedLater.where("positive").first().getLong(1)).isEqualTo(positive);
+    assertThat(ordered.queryExecution().executedPlan().toString()).contains("OnnxPredictBatch");
+    long[] expectedOrder =
+        scored.stream()
+            .sorted((x, y) -> Float.compare(x.getFloat(1), y.getFloat(1)))
+            .mapToLong(r -> r.getLong(0))
+            .toArray();
+    assertThat(ordered.collectAsList())
+        .extracting(r -> r.getLong(0))
+        .containsExactly(java.util.Arrays.stream(expectedOrder).boxed().toArray(Long[]::new));
+  }
+
+  @Test
   void scalarColumnsAreAssembledAndTypesAreCheckedAtAnalysis() {
     Dataset<Row> df =
         spark.sql(

@@ -125,8 +125,21 @@ class LocalClusterIT {
             .collect();
     assertThat(metrics.batches()).isEqualTo(sizes.stream().mapToLong(n -> (n + 49) / 50).sum());
 
-    // A second job with the same model reuses the executors' sessions and broadcast.
+    // Later jobs with the same model, through transform, withColumn and SQL, reuse the executors'
+    // sessions and broadcast.
     model.withBatchSize(64).transform(df, metrics).count();
+    List<Row> withColumn =
+        df.withColumn("y", OnnxFunctions.onnxPredict(model, functions.col("x")))
+            .orderBy("id")
+            .collectAsList();
+    OnnxModels.register(spark, "affine", model);
+    df.createOrReplaceTempView("xs");
+    List<Row> sql =
+        spark.sql("SELECT id, onnx_predict('affine', x) AS y FROM xs ORDER BY id").collectAsList();
+    for (int i = 0; i < rows; i++) {
+      assertThat(TransformTest.floats(withColumn.get(i).getList(2))).containsExactly(expected[i]);
+      assertThat(TransformTest.floats(sql.get(i).getList(1))).containsExactly(expected[i]);
+    }
     assertThat(executorStats().values()).allMatch(s -> s.equals("sessions=1 copies=1"));
     assertThat(metrics.sessionsCreated()).isEqualTo(2);
   }
