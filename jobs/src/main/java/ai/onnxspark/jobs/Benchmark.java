@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxspark.model.ElementType;
 import ai.onnxspark.model.TensorSpec;
+import ai.onnxspark.spark.OnnxFunctions;
 import ai.onnxspark.spark.OnnxModel;
 import ai.onnxspark.spark.ScoringMetrics;
 import java.nio.ByteBuffer;
@@ -25,6 +26,7 @@ import java.util.concurrent.Future;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 
 /**
  * Measures, in one run and on the same machine, model, threads and batch size:
@@ -113,14 +115,28 @@ public final class Benchmark {
                   .format("noop")
                   .mode("overwrite")
                   .save();
+      Runnable columnRun =
+          () ->
+              spark
+                  .read()
+                  .parquet(data)
+                  .withColumn(
+                      "prediction", OnnxFunctions.onnxPredict(model, functions.col(input.name())))
+                  .write()
+                  .format("noop")
+                  .mode("overwrite")
+                  .save();
       Runnable scanRun =
           () -> spark.read().parquet(data).write().format("noop").mode("overwrite").save();
       libraryRun.run();
+      columnRun.run();
       scanRun.run();
       double library = Double.MAX_VALUE;
+      double column = Double.MAX_VALUE;
       double scan = Double.MAX_VALUE;
       for (int i = 0; i < repeat; i++) {
         library = Math.min(library, time(libraryRun));
+        column = Math.min(column, time(columnRun));
         scan = Math.min(scan, time(scanRun));
       }
       Dataset<Row> table = spark.read().parquet(data);
@@ -136,6 +152,9 @@ public final class Benchmark {
           "  library transform -> noop                   %10.0f rows/s  %8.2f s%n",
           count / library, library);
       System.out.printf(
+          "  library withColumn(onnxPredict) -> noop     %10.0f rows/s  %8.2f s%n",
+          count / column, column);
+      System.out.printf(
           "  plain Parquet scan -> noop                  %10.0f rows/s  %8.2f s%n",
           count / scan, scan);
       System.out.printf(
@@ -143,6 +162,7 @@ public final class Benchmark {
           metrics.runNanos() / 1e9 / (repeat + 1), raw * cores);
       System.out.printf("  library / raw ORT throughput: %.2f%n", (count / library) / (rows / raw));
       System.out.printf("  library time / plain scan time: %.2f%n", library / scan);
+      System.out.printf("  withColumn / transform throughput: %.2f%n", library / column);
     } finally {
       spark.stop();
     }

@@ -23,10 +23,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.execution.ColumnarToRowExec;
-import org.apache.spark.sql.execution.InputAdapter;
 import org.apache.spark.sql.execution.SparkPlan;
-import org.apache.spark.sql.execution.WholeStageCodegenExec;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import scala.Option;
@@ -213,7 +210,7 @@ public final class OnnxModel {
   public Dataset<Row> transform(Dataset<Row> df, ScoringMetrics metrics) {
     org.apache.spark.sql.classic.Dataset<Row> classic = classic(df);
     PartitionScorer scorer = scorer(classic.sparkSession(), df.schema(), metrics);
-    SparkPlan columnar = columnarSource(classic.queryExecution().executedPlan());
+    SparkPlan columnar = ColumnarScans.source(classic.queryExecution().executedPlan());
     RDD<InternalRow> scored;
     if (columnar != null) {
       // A columnar scan (Parquet, ORC): read rows in place, skipping the conversion to rows.
@@ -224,25 +221,6 @@ public final class OnnxModel {
           classic.queryExecution().toRdd().toJavaRDD().mapPartitions(scorer::score, true).rdd();
     }
     return classic.sparkSession().internalCreateDataFrame(scored, scorer.outputSchema(), false);
-  }
-
-  /**
-   * The columnar plan under a plan that only converts columnar batches to rows ({@code
-   * ColumnarToRow} of a scan, possibly inside whole-stage code generation), or null.
-   */
-  private static SparkPlan columnarSource(SparkPlan plan) {
-    SparkPlan node = plan;
-    while (node instanceof WholeStageCodegenExec || node instanceof InputAdapter) {
-      node = node.children().head();
-    }
-    if (node instanceof ColumnarToRowExec) {
-      SparkPlan child = ((ColumnarToRowExec) node).child();
-      while (child instanceof InputAdapter) {
-        child = child.children().head();
-      }
-      return child.supportsColumnar() ? child : null;
-    }
-    return null;
   }
 
   /**

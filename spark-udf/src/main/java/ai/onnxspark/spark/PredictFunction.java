@@ -97,19 +97,19 @@ public final class PredictFunction implements Serializable {
   }
 
   /**
-   * Checks that the argument columns, at {@code firstArgument} onwards in {@code rowSchema}, fit
-   * the model's inputs.
+   * Checks that the argument columns, at {@code argumentOrdinals} of {@code rowSchema} in argument
+   * order, fit the model's inputs.
    *
    * @throws ai.onnxspark.OnnxException naming the input, argument, expected and actual types
    */
-  public List<InputBinding> bindInputs(StructType rowSchema, int firstArgument) {
+  public List<InputBinding> bindInputs(StructType rowSchema, int[] argumentOrdinals) {
     List<InputBinding> bindings = new ArrayList<>();
     List<TensorSpec> inputs = handle.info().inputs();
-    int next = firstArgument;
+    int next = 0;
     for (int i = 0; i < inputs.size(); i++) {
       List<String> columns = new ArrayList<>();
       for (int k = 0; k < columnsPerInput[i]; k++) {
-        columns.add(rowSchema.fields()[next++].name());
+        columns.add(rowSchema.fields()[argumentOrdinals[next++]].name());
       }
       bindings.add(InputBinding.bind(inputs.get(i), columns, rowSchema, false));
     }
@@ -117,11 +117,12 @@ public final class PredictFunction implements Serializable {
   }
 
   /**
-   * A scorer for rows laid out as {@code rowSchema}, whose argument columns start at {@code
-   * firstArgument}; it returns each row followed by one column per model output.
+   * A scorer for rows laid out as {@code rowSchema} whose argument columns are at {@code
+   * argumentOrdinals}; it returns each row followed by one column per model output.
    */
-  public PartitionScorer scorer(StructType rowSchema, int firstArgument, ScoringMetrics metrics) {
-    List<InputBinding> inputs = bindInputs(rowSchema, firstArgument);
+  public PartitionScorer scorer(
+      StructType rowSchema, int[] argumentOrdinals, ScoringMetrics metrics) {
+    List<InputBinding> inputs = bindInputs(rowSchema, argumentOrdinals);
     StructType out = rowSchema;
     for (OutputBinding output : outputs) {
       out = out.add(output.field());
@@ -129,11 +130,37 @@ public final class PredictFunction implements Serializable {
     return handle.scorer(inputs, outputs, out, metrics);
   }
 
-  /** A schema naming the argument types {@code _arg0, _arg1, …}, for binding and row-by-row use. */
+  /** Ordinals {@code 0 .. count-1}: arguments that are the whole row. */
+  public static int[] firstOrdinals(int count) {
+    int[] ordinals = new int[count];
+    for (int i = 0; i < count; i++) {
+      ordinals[i] = i;
+    }
+    return ordinals;
+  }
+
+  /** A schema of the argument types, named {@code _arg0, _arg1, …}, for row-by-row use. */
   public static StructType argumentSchema(List<DataType> types) {
-    StructType schema = new StructType();
+    List<String> names = new ArrayList<>();
     for (int i = 0; i < types.size(); i++) {
-      schema = schema.add("_arg" + i, types.get(i), true);
+      names.add("_arg" + i);
+    }
+    return argumentSchema(names, types);
+  }
+
+  /**
+   * A schema of the arguments under the names users know them by (a column's name, else the
+   * expression's SQL), made unique, so that type errors name the argument.
+   */
+  public static StructType argumentSchema(List<String> names, List<DataType> types) {
+    StructType schema = new StructType();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < types.size(); i++) {
+      String name = names.get(i);
+      while (!seen.add(name)) {
+        name = name + "#" + i;
+      }
+      schema = schema.add(name, types.get(i), true);
     }
     return schema;
   }

@@ -9,7 +9,7 @@ import ai.onnxspark.spark.{PartitionScorer, PredictFunction}
 import org.apache.spark.internal.Logging
 import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.catalyst.analysis.TypeCheckResult
-import org.apache.spark.sql.catalyst.expressions.{Expression, GenericInternalRow, Unevaluable}
+import org.apache.spark.sql.catalyst.expressions.{Attribute, Expression, GenericInternalRow, Unevaluable}
 import org.apache.spark.sql.catalyst.expressions.codegen.CodegenFallback
 import org.apache.spark.sql.types.DataType
 
@@ -43,7 +43,13 @@ case class OnnxPredict(function: PredictFunction, children: Seq[Expression])
 
   /** Types are checked by binding the arguments to the model's inputs; mismatches throw at once. */
   override def checkInputDataTypes(): TypeCheckResult = {
-    function.bindInputs(PredictFunction.argumentSchema(children.map(_.dataType).asJava), 0)
+    val names = children.map {
+      case a: Attribute => a.name
+      case e => e.sql
+    }
+    function.bindInputs(
+      PredictFunction.argumentSchema(names.asJava, children.map(_.dataType).asJava),
+      PredictFunction.firstOrdinals(children.size))
     TypeCheckResult.TypeCheckSuccess
   }
 
@@ -69,7 +75,10 @@ case class OnnxPredictRowByRow(function: PredictFunction, children: Seq[Expressi
     s"onnx_predict_row_by_row(${function.name}, ${children.mkString(", ")})"
 
   @transient private lazy val rowScorer: PartitionScorer =
-    function.scorer(PredictFunction.argumentSchema(children.map(_.dataType).asJava), 0, null)
+    function.scorer(
+      PredictFunction.argumentSchema(children.map(_.dataType).asJava),
+      PredictFunction.firstOrdinals(children.size),
+      null)
 
   override def eval(input: InternalRow): Any = {
     val values = children.map(_.eval(input)).toArray

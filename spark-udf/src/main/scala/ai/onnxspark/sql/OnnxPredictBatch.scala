@@ -3,7 +3,7 @@ package ai.onnxspark.sql
 import scala.collection.mutable
 import scala.jdk.CollectionConverters._
 
-import ai.onnxspark.spark.{PredictFunction, ScoringMetrics}
+import ai.onnxspark.spark.{ColumnarScans, PredictFunction, ScoringMetrics}
 
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.SparkSession
@@ -13,7 +13,7 @@ import org.apache.spark.sql.catalyst.plans.logical.{Aggregate, Filter, LogicalPl
 import org.apache.spark.sql.catalyst.rules.Rule
 import org.apache.spark.sql.execution.{SparkPlan, SparkStrategy, UnaryExecNode}
 import org.apache.spark.sql.execution.metric.{SQLMetric, SQLMetrics}
-import org.apache.spark.sql.types.StructType
+import org.apache.spark.sql.types.{StructField, StructType}
 
 /**
  * Scores `predictions` for every row of `child` in batches, appending one column per prediction
@@ -126,43 +126,68 @@ case class OnnxPredictBatchExec(
     copy(child = newChild)
 
   override protected def doExecute(): RDD[InternalRow] = {
-    // Per prediction: the row layout it reads, the argument expressions bound to it, and a scorer
-    // for rows of that layout followed by the arguments.
+    // Per prediction: the row layout it reads; its arguments, evaluated into extra columns unless
+    // they are columns of the layout already; a scorer for such rows; and the projection that keeps
+    // the layout plus the result.
     var layout: Seq[Attribute] = child.output
     val stages = predictions.zip(resultAttrs).map { case (prediction, result) =>
-      val arguments = prediction.children.zipWithIndex.map { case (e, i) =>
-        AttributeReference(s"_arg$i", e.dataType, e.nullable)()
+      val direct = prediction.children.map {
+        case a: Attribute => layout.indexWhere(_.exprId == a.exprId)
+        case _ => -1
       }
-      val withArguments = layout ++ arguments
-      val rowSchema = StructType(withArguments.zipWithIndex.map { case (a, i) =>
-        org.apache.spark.sql.types.StructField(s"_c$i", a.dataType, a.nullable)
+      val evaluate = direct.contains(-1)
+      val arguments =
+        if (evaluate) {
+          prediction.children.zipWithIndex.map { case (e, i) =>
+            AttributeReference(s"_arg$i", e.dataType, e.nullable)()
+          }
+        } else Nil
+      val ordinals =
+        if (evaluate) prediction.children.indices.map(_ + layout.size).toArray else direct.toArray
+      val read = layout ++ arguments
+      val rowSchema = StructType(read.zipWithIndex.map { case (a, i) =>
+        StructField(s"_c$i", a.dataType, a.nullable)
       })
-      val scorer = prediction.function.scorer(rowSchema, layout.size, scoringMetrics)
+      val scorer = prediction.function.scorer(rowSchema, ordinals, scoringMetrics)
       val outputs = (0 until prediction.function.outputCount).map { j =>
         AttributeReference(s"_out$j", resultType(prediction.function, j), nullable = false)()
       }
       val value: Expression =
         if (outputs.size == 1) outputs.head
         else {
-          CreateNamedStruct(prediction.function.outputNames.toArray.toSeq.zip(outputs).flatMap {
-            case (name, attr) => Seq(Literal(name.toString), attr)
+          CreateNamedStruct(prediction.function.outputNames.asScala.toSeq.zip(outputs).flatMap {
+            case (name, attr) => Seq(Literal(name), attr)
           })
         }
-      val stage = Stage(layout, prediction.children, withArguments ++ outputs, value, scorer)
+      val stage =
+        Stage(layout, if (evaluate) prediction.children else Nil, read ++ outputs, value, scorer)
       layout = layout :+ result
       stage
     }
     val numOutputRows = longMetric("numOutputRows")
-    child.execute().mapPartitionsWithIndex { (index, rows) =>
+    // A first prediction over columns of a columnar scan reads the scan's batches in place.
+    val columnar = Option(ColumnarScans.source(child)).filter(_ => stages.head.arguments.isEmpty)
+    val input: RDD[InternalRow] = columnar match {
+      case Some(scan) =>
+        scan.executeColumnar().mapPartitions(batches => stages.head.scorer.scoreColumnar(batches.asJava).asScala)
+      case None => child.execute()
+    }
+    input.mapPartitionsWithIndex { (index, rows) =>
       var current: Iterator[InternalRow] = rows
-      stages.foreach { stage =>
-        val addArguments = UnsafeProjection.create(stage.layout ++ stage.arguments, stage.layout)
-        addArguments.initialize(index)
-        val keepResult =
-          UnsafeProjection.create(stage.layout ++ Seq(stage.value), stage.scored)
+      stages.zipWithIndex.foreach { case (stage, i) =>
+        if (!(i == 0 && columnar.isDefined)) {
+          val withArguments =
+            if (stage.arguments.isEmpty) current
+            else {
+              val addArguments = UnsafeProjection.create(stage.layout ++ stage.arguments, stage.layout)
+              addArguments.initialize(index)
+              current.map(addArguments)
+            }
+          current = stage.scorer.score(withArguments.asJava).asScala
+        }
+        val keepResult = UnsafeProjection.create(stage.layout ++ Seq(stage.value), stage.scored)
         keepResult.initialize(index)
-        val scored = stage.scorer.score(current.map(addArguments).asJava)
-        current = scored.asScala.map(keepResult)
+        current = current.map(keepResult)
       }
       current.map { row =>
         numOutputRows += 1

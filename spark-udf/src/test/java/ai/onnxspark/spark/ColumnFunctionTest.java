@@ -6,14 +6,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.onnxspark.OnnxException;
+import ai.onnxspark.testing.OrtReference;
 import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestModels;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code withColumn(onnxPredict(...))}: same numbers as transform, scored in batches. */
 class ColumnFunctionTest extends SparkTestBase {
@@ -35,6 +40,45 @@ class ColumnFunctionTest extends SparkTestBase {
     for (int i = 0; i < actual.size(); i++) {
       assertThat(actual.get(i).getLong(0)).isEqualTo(expected.get(i).getLong(0));
       assertThat(actual.get(i).<Float>getList(2)).isEqualTo(expected.get(i).<Float>getList(2));
+    }
+  }
+
+  @Test
+  void parquetColumnsComputedArgumentsAndSeveralPredictionsInOneSelect(@TempDir Path dir)
+      throws Exception {
+    byte[] bytes = TestModels.mlp(8, 16, 3, 31);
+    float[][] features = TransformTest.randomRows(333, 8, 7);
+    String path = dir.resolve("f.parquet").toString();
+    TransformTest.featuresFrame(features, 3).write().parquet(path);
+    OnnxModel model = OnnxModel.fromBytes(bytes).withOutput("logits", "logits").withBatchSize(40);
+    float[][] doubled = new float[features.length][];
+    for (int i = 0; i < features.length; i++) {
+      doubled[i] = new float[8];
+      for (int k = 0; k < 8; k++) {
+        doubled[i][k] = features[i][k] * 2;
+      }
+    }
+    float[][] plain = (float[][]) OrtReference.run(bytes, Map.of("features", features), "logits");
+    float[][] twice = (float[][]) OrtReference.run(bytes, Map.of("features", doubled), "logits");
+
+    // The first prediction reads the Parquet scan's columns in place; the second evaluates its
+    // argument first.
+    List<Row> rows =
+        spark
+            .read()
+            .parquet(path)
+            .select(
+                col("id"),
+                onnxPredict(model, col("features")).as("a"),
+                onnxPredict(model, functions.expr("transform(features, x -> x * CAST(2 AS FLOAT))"))
+                    .as("b"))
+            .collectAsList();
+
+    assertThat(rows).hasSize(features.length);
+    for (Row row : rows) {
+      int id = (int) row.getLong(0);
+      assertThat(TransformTest.floats(row.getList(1))).containsExactly(plain[id]);
+      assertThat(TransformTest.floats(row.getList(2))).containsExactly(twice[id]);
     }
   }
 
@@ -119,7 +163,7 @@ class ColumnFunctionTest extends SparkTestBase {
         .containsExactly(0f, 3f, 6f, 9f, 12f);
     assertThatThrownBy(() -> df.select(onnxPredict(sum, "a", "d")).collect())
         .isInstanceOf(OnnxException.class)
-        .hasMessageContaining("column '_arg1' is double");
+        .hasMessageContaining("column 'd' is double");
     assertThatThrownBy(() -> df.select(onnxPredict(OnnxModel.fromBytes(TestModels.concat()), "a")))
         .isInstanceOf(OnnxException.class)
         .hasMessageContaining(
