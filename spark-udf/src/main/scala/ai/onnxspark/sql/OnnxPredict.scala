@@ -13,6 +13,15 @@ import org.apache.spark.sql.catalyst.expressions.{Attribute, Expression, Generic
 import org.apache.spark.sql.catalyst.expressions.codegen.CodegenFallback
 import org.apache.spark.sql.types.DataType
 
+/** What both forms of `onnx_predict` share: the model function, whose outputs are never null. */
+trait OnnxPrediction extends Expression {
+  def function: PredictFunction
+
+  override def nullable: Boolean = false
+
+  override def dataType: DataType = function.dataType
+}
+
 /**
  * `onnx_predict(model, col, ...)`: scores its argument columns with an ONNX model.
  *
@@ -28,11 +37,8 @@ import org.apache.spark.sql.types.DataType
  */
 case class OnnxPredict(function: PredictFunction, children: Seq[Expression])
     extends Expression
+    with OnnxPrediction
     with Unevaluable {
-
-  override def nullable: Boolean = false
-
-  override def dataType: DataType = function.dataType
 
   override def prettyName: String = "onnx_predict"
 
@@ -63,11 +69,8 @@ case class OnnxPredict(function: PredictFunction, children: Seq[Expression])
  */
 case class OnnxPredictRowByRow(function: PredictFunction, children: Seq[Expression])
     extends Expression
+    with OnnxPrediction
     with CodegenFallback {
-
-  override def nullable: Boolean = false
-
-  override def dataType: DataType = function.dataType
 
   override def prettyName: String = "onnx_predict_row_by_row"
 

@@ -112,17 +112,7 @@ class LocalClusterIT {
         .allMatch(s -> s.equals("sessions=1 copies=1"), "one session and one copy per executor");
     assertThat(metrics.sessionsCreated()).isEqualTo(2);
     assertThat(metrics.rows()).isEqualTo(rows);
-    List<Integer> sizes =
-        df.javaRDD()
-            .mapPartitions(
-                it -> {
-                  int n = 0;
-                  for (; it.hasNext(); it.next()) {
-                    n++;
-                  }
-                  return List.of(n).iterator();
-                })
-            .collect();
+    List<Integer> sizes = TransformTest.partitionSizes(df);
     assertThat(metrics.batches()).isEqualTo(sizes.stream().mapToLong(n -> (n + 49) / 50).sum());
 
     // Later jobs with the same model, through transform, withColumn and SQL, reuse the executors'

@@ -294,17 +294,7 @@ class TransformTest extends SparkTestBase {
     // 10 partitions, at most 3 of them with rows.
     Dataset<Row> df =
         featuresFrame(randomRows(25, 8, 2), 3).repartition(10, functions.expr("id % 3"));
-    List<Integer> sizes =
-        df.javaRDD()
-            .mapPartitions(
-                it -> {
-                  int n = 0;
-                  for (; it.hasNext(); it.next()) {
-                    n++;
-                  }
-                  return List.of(n).iterator();
-                })
-            .collect();
+    List<Integer> sizes = partitionSizes(df);
     long expectedBatches = sizes.stream().mapToLong(n -> (n + 3) / 4).sum();
     ScoringMetrics metrics = ScoringMetrics.register(spark.sparkContext());
 
@@ -377,6 +367,20 @@ class TransformTest extends SparkTestBase {
         .createDataFrame(rows, ID_FEATURES)
         .repartitionByRange(partitions, functions.col("id"))
         .sortWithinPartitions("id");
+  }
+
+  /** How many rows each partition of {@code df} holds, in partition order. */
+  static List<Integer> partitionSizes(Dataset<Row> df) {
+    return df.javaRDD()
+        .mapPartitions(
+            it -> {
+              int n = 0;
+              for (; it.hasNext(); it.next()) {
+                n++;
+              }
+              return List.of(n).iterator();
+            })
+        .collect();
   }
 
   static float[][] randomRows(int rows, int n, long seed) {
