@@ -213,6 +213,21 @@ public final class OnnxErrors {
         cause);
   }
 
+  public static OnnxException deviceUnavailable(String model, String device, Throwable cause) {
+    return new OnnxException(
+        "Model "
+            + model
+            + " cannot run on "
+            + device
+            + ": "
+            + cause.getMessage()
+            + ". GPU scoring needs the onnxruntime_gpu jar (not onnxruntime), CUDA 12 and cuDNN 9 on"
+            + " the executors' library path, and a GPU the task can use; or set "
+            + OnnxOptions.DEVICE_FALLBACK_CONF
+            + "=cpu to score on the CPU instead.",
+        cause);
+  }
+
   public static OnnxException runFailed(
       String model, int rows, int partition, long firstRow, Throwable cause) {
     return new OnnxException(

@@ -45,4 +45,26 @@ public final class OnnxOptions {
   public static final String SESSION_CACHE_SIZE_CONF = "spark.onnx.sessionCache.maxSessions";
 
   public static final int SESSION_CACHE_SIZE_DEFAULT = 8;
+
+  /**
+   * Where sessions run: {@code cpu}, {@code cuda}, {@code tensorrt}, or {@code auto} (the GPU Spark
+   * assigned to the task, else the CPU).
+   */
+  public static final String DEVICE = "device";
+
+  public static final String DEVICE_CONF = "spark.onnx.device";
+  public static final String DEVICE_DEFAULT = "auto";
+
+  /** What an unusable GPU does: {@code none} fails the task, {@code cpu} scores on the CPU. */
+  public static final String DEVICE_FALLBACK = "device-fallback";
+
+  public static final String DEVICE_FALLBACK_CONF = "spark.onnx.deviceFallback";
+  public static final String DEVICE_FALLBACK_DEFAULT = "none";
+
+  /**
+   * The GPU id for {@code cuda}/{@code tensorrt} when Spark assigned the task none (local mode).
+   */
+  public static final String GPU_DEVICE_ID_CONF = "spark.onnx.gpu.deviceId";
+
+  public static final int GPU_DEVICE_ID_DEFAULT = 0;
 }

@@ -147,6 +147,16 @@ public final class SessionCache {
     toClose.forEach(Entry::close);
   }
 
+  /** The devices of the sessions cached now ({@code cpu}, {@code cuda:0}, …), one per session. */
+  public List<String> devices() {
+    synchronized (this) {
+      List<String> devices = new ArrayList<>();
+      entries.keySet().forEach(k -> devices.add(k.device()));
+      devices.sort(null);
+      return devices;
+    }
+  }
+
   /** Counters of this JVM's cache since it started. */
   public Stats stats() {
     synchronized (this) {
@@ -164,6 +174,7 @@ public final class SessionCache {
     boolean evicted;
     private volatile OrtSession session;
     private volatile long creationNanos;
+    private volatile String provider;
 
     Entry(SessionKey key) {
       this.key = key;
@@ -176,20 +187,61 @@ public final class SessionCache {
       }
       long start = System.nanoTime();
       OrtEnvironment env = OrtEnvironment.getEnvironment();
-      try (OrtSession.SessionOptions options = key.options().toOrt()) {
-        session = env.createSession(modelBytes.get(), options);
-      } catch (OrtException e) {
-        throw OnnxErrors.sessionCreation(description, key.device(), e);
+      String device = key.device();
+      byte[] bytes = modelBytes.get();
+      if (device.equals("cpu")) {
+        session = createOnCpu(env, bytes, description);
+        provider = "cpu";
+      } else {
+        try {
+          session = createOnGpu(env, bytes, device);
+          provider = device;
+        } catch (OrtException | RuntimeException e) {
+          if (!key.fallbackToCpu()) {
+            throw OnnxErrors.deviceUnavailable(description, device, e);
+          }
+          LOG.warn(
+              "SCORING ON CPU, NOT {}: model {} cannot run on {} ({}); {} falls back to the CPU.",
+              device,
+              description,
+              device,
+              e.getMessage(),
+              OnnxOptions.DEVICE_FALLBACK_CONF);
+          session = createOnCpu(env, bytes, description);
+          provider = "cpu (fallback from " + device + ")";
+        }
       }
       creationNanos = System.nanoTime() - start;
       creations.incrementAndGet();
       LOG.info(
           "Created ONNX Runtime session for model {} on {} ({}) in {} ms",
           description,
-          key.device(),
+          provider,
           key.options(),
           creationNanos / 1_000_000);
       return true;
+    }
+
+    private OrtSession createOnCpu(OrtEnvironment env, byte[] bytes, String description) {
+      try (OrtSession.SessionOptions options = key.options().toOrt()) {
+        return env.createSession(bytes, options);
+      } catch (OrtException e) {
+        throw OnnxErrors.sessionCreation(description, "cpu", e);
+      }
+    }
+
+    /** A session whose GPU provider must load; the failure is left to the caller to judge. */
+    private OrtSession createOnGpu(OrtEnvironment env, byte[] bytes, String device)
+        throws OrtException {
+      try (OrtSession.SessionOptions options = key.options().toOrt()) {
+        Providers.add(options, device);
+        return env.createSession(bytes, options);
+      }
+    }
+
+    /** The execution provider the session runs on, with a note when it fell back to the CPU. */
+    String provider() {
+      return provider;
     }
 
     OrtSession session() {

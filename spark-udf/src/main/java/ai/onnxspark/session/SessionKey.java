@@ -13,11 +13,28 @@ public final class SessionKey implements Serializable {
   private final String fingerprint;
   private final SessionOptionsSpec options;
   private final String device;
+  private final boolean fallbackToCpu;
 
+  /** A key for a session on {@code device} that fails when the device is unusable. */
   public SessionKey(String fingerprint, SessionOptionsSpec options, String device) {
+    this(fingerprint, options, device, false);
+  }
+
+  /**
+   * A key for a session on {@code device} ({@code cpu}, {@code cuda:N}, {@code tensorrt:N}); with
+   * {@code fallbackToCpu}, an unusable GPU gives a CPU session instead of an error.
+   */
+  public SessionKey(
+      String fingerprint, SessionOptionsSpec options, String device, boolean fallbackToCpu) {
     this.fingerprint = Objects.requireNonNull(fingerprint, "fingerprint");
     this.options = Objects.requireNonNull(options, "options");
     this.device = Objects.requireNonNull(device, "device");
+    this.fallbackToCpu = fallbackToCpu;
+  }
+
+  /** Whether an unusable GPU gives a CPU session instead of an error. */
+  public boolean fallbackToCpu() {
+    return fallbackToCpu;
   }
 
   public String fingerprint() {
@@ -43,12 +60,13 @@ public final class SessionKey implements Serializable {
     SessionKey that = (SessionKey) o;
     return fingerprint.equals(that.fingerprint)
         && options.equals(that.options)
-        && device.equals(that.device);
+        && device.equals(that.device)
+        && fallbackToCpu == that.fallbackToCpu;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(fingerprint, options, device);
+    return Objects.hash(fingerprint, options, device, fallbackToCpu);
   }
 
   @Override

@@ -37,6 +37,14 @@ public final class SessionLease implements AutoCloseable {
     return entry.key;
   }
 
+  /**
+   * The execution provider the session runs on: {@code cpu}, {@code cuda:N}, {@code tensorrt:N}, or
+   * {@code cpu (fallback from cuda:N)}.
+   */
+  public String provider() {
+    return entry.provider();
+  }
+
   /** How long ONNX Runtime took to create the session, in nanoseconds. */
   public long creationNanos() {
     return entry.creationNanos();

@@ -1,6 +1,7 @@
 package ai.onnxspark.spark;
 
 import ai.onnxspark.model.ModelInfo;
+import ai.onnxspark.session.DeviceSpec;
 import ai.onnxspark.session.SessionOptionsSpec;
 import ai.onnxspark.tensor.InputBinding;
 import ai.onnxspark.tensor.OutputBinding;
@@ -26,6 +27,7 @@ public final class ModelHandle implements Serializable {
   private final int batchSize;
   private final SessionOptionsSpec options;
   private final int maxSessions;
+  private final DeviceSpec device;
 
   ModelHandle(
       Broadcast<BroadcastModel> model,
@@ -34,7 +36,8 @@ public final class ModelHandle implements Serializable {
       ModelInfo info,
       int batchSize,
       SessionOptionsSpec options,
-      int maxSessions) {
+      int maxSessions,
+      DeviceSpec device) {
     this.model = model;
     this.fingerprint = fingerprint;
     this.description = description;
@@ -42,6 +45,12 @@ public final class ModelHandle implements Serializable {
     this.batchSize = batchSize;
     this.options = options;
     this.maxSessions = maxSessions;
+    this.device = device;
+  }
+
+  /** Where sessions run, before each task resolves it against its resources. */
+  public DeviceSpec device() {
+    return device;
   }
 
   /** What the model declares. */

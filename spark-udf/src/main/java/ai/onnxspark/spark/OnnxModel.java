@@ -5,6 +5,7 @@ import ai.onnxspark.OnnxOptions;
 import ai.onnxspark.model.ModelBytes;
 import ai.onnxspark.model.ModelInfo;
 import ai.onnxspark.model.TensorSpec;
+import ai.onnxspark.session.DeviceSpec;
 import ai.onnxspark.session.SessionOptionsSpec;
 import ai.onnxspark.tensor.InputBinding;
 import ai.onnxspark.tensor.OutputBinding;
@@ -53,6 +54,8 @@ public final class OnnxModel {
   private final Integer batchSize;
   private final Integer intraOpThreads;
   private final String optimizationLevel;
+  private final String device;
+  private final String deviceFallback;
 
   private OnnxModel(
       ModelBytes bytes,
@@ -61,7 +64,9 @@ public final class OnnxModel {
       Map<String, String> outputColumns,
       Integer batchSize,
       Integer intraOpThreads,
-      String optimizationLevel) {
+      String optimizationLevel,
+      String device,
+      String deviceFallback) {
     this.bytes = bytes;
     this.info = info;
     this.inputColumns = Collections.unmodifiableMap(inputColumns);
@@ -69,12 +74,14 @@ public final class OnnxModel {
     this.batchSize = batchSize;
     this.intraOpThreads = intraOpThreads;
     this.optimizationLevel = optimizationLevel;
+    this.device = device;
+    this.deviceFallback = deviceFallback;
   }
 
   private static OnnxModel of(ModelBytes bytes) {
     ModelInfo info = ModelInfo.parse(bytes.bytes(), bytes.source());
     return new OnnxModel(
-        bytes, info, new LinkedHashMap<>(), new LinkedHashMap<>(), null, null, null);
+        bytes, info, new LinkedHashMap<>(), new LinkedHashMap<>(), null, null, null, null, null);
   }
 
   /**
@@ -127,7 +134,15 @@ public final class OnnxModel {
     Map<String, List<String>> copy = new LinkedHashMap<>(inputColumns);
     copy.put(input, List.of(columns));
     return new OnnxModel(
-        bytes, info, copy, outputColumns, batchSize, intraOpThreads, optimizationLevel);
+        bytes,
+        info,
+        copy,
+        outputColumns,
+        batchSize,
+        intraOpThreads,
+        optimizationLevel,
+        device,
+        deviceFallback);
   }
 
   /**
@@ -146,7 +161,15 @@ public final class OnnxModel {
     Map<String, String> copy = new LinkedHashMap<>(outputColumns);
     copy.put(output, column);
     return new OnnxModel(
-        bytes, info, inputColumns, copy, batchSize, intraOpThreads, optimizationLevel);
+        bytes,
+        info,
+        inputColumns,
+        copy,
+        batchSize,
+        intraOpThreads,
+        optimizationLevel,
+        device,
+        deviceFallback);
   }
 
   /** Rows per ONNX Runtime call; default {@code spark.onnx.batchSize}, else 1024. */
@@ -155,14 +178,30 @@ public final class OnnxModel {
       throw OnnxErrors.badOption(OnnxOptions.BATCH_SIZE, rows, "a positive number of rows");
     }
     return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, rows, intraOpThreads, optimizationLevel);
+        bytes,
+        info,
+        inputColumns,
+        outputColumns,
+        rows,
+        intraOpThreads,
+        optimizationLevel,
+        device,
+        deviceFallback);
   }
 
   /** Intra-op threads per session; 0 (the default) means the task's CPU share. */
   public OnnxModel withIntraOpThreads(int threads) {
     SessionOptionsSpec.defaults().withIntraOpThreads(threads);
     return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, batchSize, threads, optimizationLevel);
+        bytes,
+        info,
+        inputColumns,
+        outputColumns,
+        batchSize,
+        threads,
+        optimizationLevel,
+        device,
+        deviceFallback);
   }
 
   /**
@@ -172,7 +211,52 @@ public final class OnnxModel {
   public OnnxModel withOptimizationLevel(String level) {
     SessionOptionsSpec.OptimizationLevel.parse(level);
     return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, batchSize, intraOpThreads, level);
+        bytes,
+        info,
+        inputColumns,
+        outputColumns,
+        batchSize,
+        intraOpThreads,
+        level,
+        device,
+        deviceFallback);
+  }
+
+  /**
+   * Where sessions run: {@code cpu}, {@code cuda}, {@code tensorrt}, or {@code auto} (default
+   * {@code spark.onnx.device}, else {@code auto}: the GPU Spark assigned to the task, else the
+   * CPU).
+   */
+  public OnnxModel withDevice(String device) {
+    DeviceSpec.of(device, 0, "none");
+    return new OnnxModel(
+        bytes,
+        info,
+        inputColumns,
+        outputColumns,
+        batchSize,
+        intraOpThreads,
+        optimizationLevel,
+        device,
+        deviceFallback);
+  }
+
+  /**
+   * What an unusable GPU does: {@code none} (default) fails the task with the reason, {@code cpu}
+   * scores on the CPU and says so in the log and in {@link ScoringMetrics#providers()}.
+   */
+  public OnnxModel withDeviceFallback(String fallback) {
+    DeviceSpec.of("cpu", 0, fallback);
+    return new OnnxModel(
+        bytes,
+        info,
+        inputColumns,
+        outputColumns,
+        batchSize,
+        intraOpThreads,
+        optimizationLevel,
+        device,
+        fallback);
   }
 
   /** What the model declares: inputs, outputs, opsets, producer, metadata. */
@@ -292,7 +376,17 @@ public final class OnnxModel {
         info,
         rows,
         options,
-        maxSessions);
+        maxSessions,
+        DeviceSpec.of(
+            device != null
+                ? device
+                : spark.conf().get(OnnxOptions.DEVICE_CONF, OnnxOptions.DEVICE_DEFAULT),
+            confInt(spark, OnnxOptions.GPU_DEVICE_ID_CONF, OnnxOptions.GPU_DEVICE_ID_DEFAULT),
+            deviceFallback != null
+                ? deviceFallback
+                : spark
+                    .conf()
+                    .get(OnnxOptions.DEVICE_FALLBACK_CONF, OnnxOptions.DEVICE_FALLBACK_DEFAULT)));
   }
 
   /**

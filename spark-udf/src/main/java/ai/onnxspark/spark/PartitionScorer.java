@@ -153,8 +153,13 @@ public final class PartitionScorer implements Serializable {
 
     private void open() {
       int taskCpus = task != null ? task.cpus() : 1;
+      String device = model.device().resolve(task != null ? task.resourcesJMap() : Map.of());
       SessionKey key =
-          new SessionKey(model.fingerprint(), model.options().withTaskCpus(taskCpus), "cpu");
+          new SessionKey(
+              model.fingerprint(),
+              model.options().withTaskCpus(taskCpus),
+              device,
+              model.device().fallbackToCpu());
       SessionCache cache = SessionCache.get();
       cache.setMaxSessions(model.maxSessions());
       Broadcast<BroadcastModel> bytes = model.broadcast();
@@ -163,7 +168,7 @@ public final class PartitionScorer implements Serializable {
         task.addTaskCompletionListener((TaskCompletionListener) context -> finish());
       }
       if (lease.created() && metrics != null) {
-        metrics.addSessionCreated();
+        metrics.addSessionCreated(lease.provider());
       }
       batches = new InputBinding.Batch[inputs.length];
       for (int i = 0; i < inputs.length; i++) {

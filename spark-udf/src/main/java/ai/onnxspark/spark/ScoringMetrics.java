@@ -1,7 +1,12 @@
 package ai.onnxspark.spark;
 
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
 import org.apache.spark.SparkContext;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.util.CollectionAccumulator;
 import org.apache.spark.util.LongAccumulator;
 
 /**
@@ -19,12 +24,14 @@ public final class ScoringMetrics implements Serializable {
   private final LongAccumulator batches;
   private final LongAccumulator sessionsCreated;
   private final LongAccumulator runNanos;
+  private final CollectionAccumulator<String> providers;
 
   private ScoringMetrics(SparkContext sc) {
     this.rows = sc.longAccumulator("onnx.rowsScored");
     this.batches = sc.longAccumulator("onnx.batches");
     this.sessionsCreated = sc.longAccumulator("onnx.sessionsCreated");
     this.runNanos = sc.longAccumulator("onnx.runNanos");
+    this.providers = sc.collectionAccumulator("onnx.providers");
   }
 
   /** New counters registered with {@code sc}. */
@@ -58,8 +65,21 @@ public final class ScoringMetrics implements Serializable {
     runNanos.add(nanos);
   }
 
-  void addSessionCreated() {
+  /**
+   * Which execution provider served the sessions created, one entry per executor and provider:
+   * {@code executor 1: cuda:0}, {@code driver: cpu}, {@code executor 2: cpu (fallback from
+   * cuda:1)}.
+   */
+  public List<String> providers() {
+    return new ArrayList<>(new TreeSet<>(providers.value()));
+  }
+
+  void addSessionCreated(String provider) {
     sessionsCreated.add(1);
+    SparkEnv env = SparkEnv.get();
+    String executor = env == null ? "driver" : env.executorId();
+    providers.add(
+        ("driver".equals(executor) ? "driver" : "executor " + executor) + ": " + provider);
   }
 
   @Override
@@ -71,6 +91,8 @@ public final class ScoringMetrics implements Serializable {
         + ", sessionsCreated="
         + sessionsCreated()
         + ", runMs="
-        + runNanos() / 1_000_000;
+        + runNanos() / 1_000_000
+        + ", providers="
+        + providers();
   }
 }
