@@ -18,6 +18,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -363,7 +364,7 @@ class TransformTest extends SparkTestBase {
     for (int i = 0; i < features.length; i++) {
       rows.add(RowFactory.create((long) i, features[i]));
     }
-    return spark
+    return SparkSession.active()
         .createDataFrame(rows, ID_FEATURES)
         .repartitionByRange(partitions, functions.col("id"))
         .sortWithinPartitions("id");

@@ -1,0 +1,148 @@
+package ai.onnxspark.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.onnxspark.session.SessionCache;
+import ai.onnxspark.testing.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * GPU scheduling without GPUs: a {@code local-cluster} whose workers discover two fake GPUs each (a
+ * discovery script), executors with two cores and both GPUs, one GPU per task. With {@code auto},
+ * every task binds its session to the GPU Spark gave it, so an executor keeps one session per GPU;
+ * the CPU build of ONNX Runtime cannot use them, so the fallback scores on the CPU and reports it.
+ */
+class GpuSchedulingIT {
+  private static SparkSession spark;
+  @TempDir static Path dir;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    Path script = dir.resolve("gpus.sh");
+    Files.writeString(
+        script, "#!/bin/sh\necho '{\"name\": \"gpu\", \"addresses\": [\"0\", \"1\"]}'\n");
+    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+    SparkSession.getActiveSession()
+        .foreach(
+            s -> {
+              s.stop();
+              return null;
+            });
+    spark =
+        SparkSession.builder()
+            .master("local-cluster[2,2,1024]")
+            .appName("onnx-gpu-scheduling-test")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.executor.memory", "768m")
+            .config("spark.executor.extraClassPath", System.getProperty("onnxspark.test.classpath"))
+            .config("spark.worker.resource.gpu.amount", "2")
+            .config("spark.worker.resource.gpu.discoveryScript", script.toString())
+            .config("spark.executor.resource.gpu.amount", "2")
+            .config("spark.task.resource.gpu.amount", "1")
+            .config("spark.sql.adaptive.enabled", "false")
+            .getOrCreate();
+    long deadline = System.currentTimeMillis() + 120_000;
+    while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new IllegalStateException("two executors did not register within 2 minutes");
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (spark != null) {
+      spark.stop();
+    }
+  }
+
+  @Test
+  void eachTaskUsesTheGpuSparkAssignedAndEachGpuGetsOneSession() {
+    // What Spark assigns: every task sees one of its executor's two GPU addresses.
+    List<Integer> slots = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      slots.add(i);
+    }
+    List<String> assigned =
+        JavaSparkContext.fromSparkContext(spark.sparkContext())
+            .parallelize(slots, slots.size())
+            .map(i -> String.join(",", TaskContext.get().resources().apply("gpu").addresses()))
+            .collect();
+    assertThat(assigned).allMatch(a -> a.equals("0") || a.equals("1"));
+
+    Dataset<Row> df =
+        TransformTest.featuresFrame(TransformTest.randomRows(4000, 8, 3), 1).repartition(32);
+    ScoringMetrics metrics = ScoringMetrics.register(spark.sparkContext());
+    long rows =
+        OnnxModel.fromBytes(TestModels.mlp(8, 16, 3, 2))
+            .withInput("features", "features")
+            .withDeviceFallback("cpu")
+            .withBatchSize(16)
+            .transform(df, metrics)
+            .count();
+
+    assertThat(rows).isEqualTo(4000);
+    // Sessions were created per GPU, each reporting that it fell back to the CPU.
+    assertThat(metrics.providers())
+        .isNotEmpty()
+        .allMatch(p -> p.matches("executor \\d: cpu \\(fallback from cuda:[01]\\)"));
+    assertThat(metrics.providers()).anyMatch(p -> p.endsWith("cuda:1)"));
+    Map<String, List<String>> devices = cachedDevices();
+    assertThat(devices).hasSize(2);
+    assertThat(devices.values())
+        .allSatisfy(d -> assertThat(d).isSubsetOf("cuda:0", "cuda:1").doesNotHaveDuplicates());
+    assertThat(metrics.sessionsCreated())
+        .isEqualTo(devices.values().stream().mapToLong(List::size).sum());
+
+    // withColumn resolves devices the same way.
+    long scored =
+        df.withColumn(
+                "p",
+                OnnxFunctions.onnxPredict(
+                    OnnxModel.fromBytes(TestModels.mlp(8, 16, 3, 2)).withDeviceFallback("cpu"),
+                    functions.col("features")))
+            .count();
+    assertThat(scored).isEqualTo(4000);
+  }
+
+  private static Map<String, List<String>> cachedDevices() {
+    List<Integer> slots = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      slots.add(i);
+    }
+    List<String> reports =
+        JavaSparkContext.fromSparkContext(spark.sparkContext())
+            .parallelize(slots, slots.size())
+            .map(
+                i ->
+                    SparkEnv.get().executorId()
+                        + "|"
+                        + String.join(",", SessionCache.get().devices()))
+            .collect();
+    Map<String, List<String>> byExecutor = new HashMap<>();
+    for (String report : reports) {
+      String[] parts = report.split("\\|", -1);
+      byExecutor.put(parts[0], parts[1].isEmpty() ? List.of() : List.of(parts[1].split(",")));
+    }
+    return byExecutor;
+  }
+}
