@@ -73,7 +73,9 @@ class SessionCacheTest {
                 "mlp");
         SessionLease c =
             cache.acquire(
-                new SessionKey(MODEL.fingerprint(), ONE_THREAD, "cpu:1"), MODEL::bytes, "mlp")) {
+                new SessionKey(MODEL.fingerprint(), ONE_THREAD, "cuda:1", true),
+                MODEL::bytes,
+                "mlp")) {
       assertThat(a.session()).isNotSameAs(b.session()).isNotSameAs(c.session());
       assertThat(cache.stats().creations()).isEqualTo(3);
     }
