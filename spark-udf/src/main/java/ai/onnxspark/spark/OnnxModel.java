@@ -56,6 +56,7 @@ public final class OnnxModel {
   private final String optimizationLevel;
   private final String device;
   private final String deviceFallback;
+  private final Double gpusPerTask;
 
   private OnnxModel(
       ModelBytes bytes,
@@ -66,7 +67,8 @@ public final class OnnxModel {
       Integer intraOpThreads,
       String optimizationLevel,
       String device,
-      String deviceFallback) {
+      String deviceFallback,
+      Double gpusPerTask) {
     this.bytes = bytes;
     this.info = info;
     this.inputColumns = Collections.unmodifiableMap(inputColumns);
@@ -76,12 +78,22 @@ public final class OnnxModel {
     this.optimizationLevel = optimizationLevel;
     this.device = device;
     this.deviceFallback = deviceFallback;
+    this.gpusPerTask = gpusPerTask;
   }
 
   private static OnnxModel of(ModelBytes bytes) {
     ModelInfo info = ModelInfo.parse(bytes.bytes(), bytes.source());
     return new OnnxModel(
-        bytes, info, new LinkedHashMap<>(), new LinkedHashMap<>(), null, null, null, null, null);
+        bytes,
+        info,
+        new LinkedHashMap<>(),
+        new LinkedHashMap<>(),
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
   }
 
   /**
@@ -142,7 +154,8 @@ public final class OnnxModel {
         intraOpThreads,
         optimizationLevel,
         device,
-        deviceFallback);
+        deviceFallback,
+        gpusPerTask);
   }
 
   /**
@@ -169,7 +182,8 @@ public final class OnnxModel {
         intraOpThreads,
         optimizationLevel,
         device,
-        deviceFallback);
+        deviceFallback,
+        gpusPerTask);
   }
 
   /** Rows per ONNX Runtime call; default {@code spark.onnx.batchSize}, else 1024. */
@@ -186,7 +200,8 @@ public final class OnnxModel {
         intraOpThreads,
         optimizationLevel,
         device,
-        deviceFallback);
+        deviceFallback,
+        gpusPerTask);
   }
 
   /** Intra-op threads per session; 0 (the default) means the task's CPU share. */
@@ -201,7 +216,8 @@ public final class OnnxModel {
         threads,
         optimizationLevel,
         device,
-        deviceFallback);
+        deviceFallback,
+        gpusPerTask);
   }
 
   /**
@@ -219,7 +235,8 @@ public final class OnnxModel {
         intraOpThreads,
         level,
         device,
-        deviceFallback);
+        deviceFallback,
+        gpusPerTask);
   }
 
   /**
@@ -238,7 +255,8 @@ public final class OnnxModel {
         intraOpThreads,
         optimizationLevel,
         device,
-        deviceFallback);
+        deviceFallback,
+        gpusPerTask);
   }
 
   /**
@@ -256,7 +274,33 @@ public final class OnnxModel {
         intraOpThreads,
         optimizationLevel,
         device,
-        fallback);
+        fallback,
+        gpusPerTask);
+  }
+
+  /**
+   * Runs the scoring stage of {@link #transform} with its own Spark resource profile: executors
+   * with one GPU each and {@code gpusPerTask} of a GPU per task (0.25 runs four tasks per GPU),
+   * while the rest of the job keeps the default profile, so a cluster can give GPUs to scoring
+   * alone. Needs stage-level scheduling: YARN, Kubernetes or standalone with dynamic allocation.
+   */
+  public OnnxModel withGpuStage(double gpusPerTask) {
+    if (!(gpusPerTask > 0 && gpusPerTask <= 1
+        || gpusPerTask == Math.rint(gpusPerTask) && gpusPerTask >= 1)) {
+      throw OnnxErrors.badOption(
+          "gpus-per-task", gpusPerTask, "a fraction in (0, 1] or a whole number of GPUs");
+    }
+    return new OnnxModel(
+        bytes,
+        info,
+        inputColumns,
+        outputColumns,
+        batchSize,
+        intraOpThreads,
+        optimizationLevel,
+        device,
+        deviceFallback,
+        gpusPerTask);
   }
 
   /** What the model declares: inputs, outputs, opsets, producer, metadata. */
@@ -303,6 +347,11 @@ public final class OnnxModel {
     } else {
       scored =
           classic.queryExecution().toRdd().toJavaRDD().mapPartitions(scorer::score, true).rdd();
+    }
+    if (gpusPerTask != null) {
+      scored =
+          scored.withResources(
+              GpuStage.profile(classic.sparkSession().sparkContext(), gpusPerTask));
     }
     return classic.sparkSession().internalCreateDataFrame(scored, scorer.outputSchema(), false);
   }

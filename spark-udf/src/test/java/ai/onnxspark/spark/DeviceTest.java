@@ -69,6 +69,20 @@ class DeviceTest extends SparkTestBase {
   }
 
   @Test
+  void gpuStageIsRefusedClearlyWhereStageLevelSchedulingIsMissing() {
+    OnnxModel model =
+        OnnxModel.fromBytes(MODEL).withInput("features", "features").withGpuStage(0.25);
+    assertThatThrownBy(() -> model.transform(frame()))
+        .isInstanceOf(ai.onnxspark.OnnxException.class)
+        .hasMessageContaining("needs stage-level scheduling")
+        .hasMessageContaining("not with master 'local[2]'")
+        .hasMessageContaining("withDevice(\"cuda\")");
+    assertThatThrownBy(() -> model.withGpuStage(1.5))
+        .isInstanceOf(ai.onnxspark.OnnxException.class)
+        .hasMessageContaining("a fraction in (0, 1] or a whole number of GPUs");
+  }
+
+  @Test
   void scoresOnCudaWhenAGpuIsPresent() throws Exception {
     Assumptions.assumeTrue(
         Boolean.getBoolean("onnxspark.test.gpu"),
