@@ -67,4 +67,17 @@ public final class OnnxOptions {
   public static final String GPU_DEVICE_ID_CONF = "spark.onnx.gpu.deviceId";
 
   public static final int GPU_DEVICE_ID_DEFAULT = 0;
+
+  /**
+   * Permissive mode: a row that cannot be scored gets null outputs and its error message in the
+   * error column; every other row is scored. Off by default: the first bad row fails the task.
+   */
+  public static final String PERMISSIVE_CONF = "spark.onnx.permissive";
+
+  public static final boolean PERMISSIVE_DEFAULT = false;
+
+  /** The error column of permissive mode. */
+  public static final String ERROR_COLUMN_CONF = "spark.onnx.errorColumn";
+
+  public static final String ERROR_COLUMN_DEFAULT = "onnx_error";
 }

@@ -79,13 +79,16 @@ public final class ModelHandle implements Serializable {
    * @param outputSchema the schema of the rows it returns: the input row's fields, then one per
    *     output binding
    * @param metrics counters to add to, or null to count nothing
+   * @param permissive whether rows that cannot be scored get null outputs and their error in a last
+   *     column of {@code outputSchema}, instead of failing the task
    */
   public PartitionScorer scorer(
       List<InputBinding> inputs,
       List<OutputBinding> outputs,
       StructType outputSchema,
-      ScoringMetrics metrics) {
-    return new PartitionScorer(this, inputs, outputs, outputSchema, metrics);
+      ScoringMetrics metrics,
+      boolean permissive) {
+    return new PartitionScorer(this, inputs, outputs, outputSchema, metrics, permissive);
   }
 
   Broadcast<BroadcastModel> broadcast() {

@@ -25,6 +25,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import scala.Option;
@@ -51,49 +52,25 @@ public final class OnnxModel {
   private final ModelInfo info;
   private final Map<String, List<String>> inputColumns;
   private final Map<String, String> outputColumns;
-  private final Integer batchSize;
-  private final Integer intraOpThreads;
-  private final String optimizationLevel;
-  private final String device;
-  private final String deviceFallback;
-  private final Double gpusPerTask;
+  private final CallOptions options;
 
   private OnnxModel(
       ModelBytes bytes,
       ModelInfo info,
       Map<String, List<String>> inputColumns,
       Map<String, String> outputColumns,
-      Integer batchSize,
-      Integer intraOpThreads,
-      String optimizationLevel,
-      String device,
-      String deviceFallback,
-      Double gpusPerTask) {
+      CallOptions options) {
     this.bytes = bytes;
     this.info = info;
     this.inputColumns = Collections.unmodifiableMap(inputColumns);
     this.outputColumns = Collections.unmodifiableMap(outputColumns);
-    this.batchSize = batchSize;
-    this.intraOpThreads = intraOpThreads;
-    this.optimizationLevel = optimizationLevel;
-    this.device = device;
-    this.deviceFallback = deviceFallback;
-    this.gpusPerTask = gpusPerTask;
+    this.options = options;
   }
 
   private static OnnxModel of(ModelBytes bytes) {
     ModelInfo info = ModelInfo.parse(bytes.bytes(), bytes.source());
     return new OnnxModel(
-        bytes,
-        info,
-        new LinkedHashMap<>(),
-        new LinkedHashMap<>(),
-        null,
-        null,
-        null,
-        null,
-        null,
-        null);
+        bytes, info, new LinkedHashMap<>(), new LinkedHashMap<>(), CallOptions.NONE);
   }
 
   /**
@@ -145,17 +122,7 @@ public final class OnnxModel {
     }
     Map<String, List<String>> copy = new LinkedHashMap<>(inputColumns);
     copy.put(input, List.of(columns));
-    return new OnnxModel(
-        bytes,
-        info,
-        copy,
-        outputColumns,
-        batchSize,
-        intraOpThreads,
-        optimizationLevel,
-        device,
-        deviceFallback,
-        gpusPerTask);
+    return new OnnxModel(bytes, info, copy, outputColumns, options);
   }
 
   /**
@@ -173,17 +140,7 @@ public final class OnnxModel {
     }
     Map<String, String> copy = new LinkedHashMap<>(outputColumns);
     copy.put(output, column);
-    return new OnnxModel(
-        bytes,
-        info,
-        inputColumns,
-        copy,
-        batchSize,
-        intraOpThreads,
-        optimizationLevel,
-        device,
-        deviceFallback,
-        gpusPerTask);
+    return new OnnxModel(bytes, info, inputColumns, copy, options);
   }
 
   /** Rows per ONNX Runtime call; default {@code spark.onnx.batchSize}, else 1024. */
@@ -191,33 +148,14 @@ public final class OnnxModel {
     if (rows < 1) {
       throw OnnxErrors.badOption(OnnxOptions.BATCH_SIZE, rows, "a positive number of rows");
     }
-    return new OnnxModel(
-        bytes,
-        info,
-        inputColumns,
-        outputColumns,
-        rows,
-        intraOpThreads,
-        optimizationLevel,
-        device,
-        deviceFallback,
-        gpusPerTask);
+    return new OnnxModel(bytes, info, inputColumns, outputColumns, options.withBatchSize(rows));
   }
 
   /** Intra-op threads per session; 0 (the default) means the task's CPU share. */
   public OnnxModel withIntraOpThreads(int threads) {
     SessionOptionsSpec.defaults().withIntraOpThreads(threads);
     return new OnnxModel(
-        bytes,
-        info,
-        inputColumns,
-        outputColumns,
-        batchSize,
-        threads,
-        optimizationLevel,
-        device,
-        deviceFallback,
-        gpusPerTask);
+        bytes, info, inputColumns, outputColumns, options.withIntraOpThreads(threads));
   }
 
   /**
@@ -227,16 +165,7 @@ public final class OnnxModel {
   public OnnxModel withOptimizationLevel(String level) {
     SessionOptionsSpec.OptimizationLevel.parse(level);
     return new OnnxModel(
-        bytes,
-        info,
-        inputColumns,
-        outputColumns,
-        batchSize,
-        intraOpThreads,
-        level,
-        device,
-        deviceFallback,
-        gpusPerTask);
+        bytes, info, inputColumns, outputColumns, options.withOptimizationLevel(level));
   }
 
   /**
@@ -246,17 +175,7 @@ public final class OnnxModel {
    */
   public OnnxModel withDevice(String device) {
     DeviceSpec.of(device, 0, "none");
-    return new OnnxModel(
-        bytes,
-        info,
-        inputColumns,
-        outputColumns,
-        batchSize,
-        intraOpThreads,
-        optimizationLevel,
-        device,
-        deviceFallback,
-        gpusPerTask);
+    return new OnnxModel(bytes, info, inputColumns, outputColumns, options.withDevice(device));
   }
 
   /**
@@ -266,16 +185,7 @@ public final class OnnxModel {
   public OnnxModel withDeviceFallback(String fallback) {
     DeviceSpec.of("cpu", 0, fallback);
     return new OnnxModel(
-        bytes,
-        info,
-        inputColumns,
-        outputColumns,
-        batchSize,
-        intraOpThreads,
-        optimizationLevel,
-        device,
-        fallback,
-        gpusPerTask);
+        bytes, info, inputColumns, outputColumns, options.withDeviceFallback(fallback));
   }
 
   /**
@@ -291,16 +201,29 @@ public final class OnnxModel {
           "gpus-per-task", gpusPerTask, "a fraction in (0, 1] or a whole number of GPUs");
     }
     return new OnnxModel(
-        bytes,
-        info,
-        inputColumns,
-        outputColumns,
-        batchSize,
-        intraOpThreads,
-        optimizationLevel,
-        device,
-        deviceFallback,
-        gpusPerTask);
+        bytes, info, inputColumns, outputColumns, options.withGpusPerTask(gpusPerTask));
+  }
+
+  /**
+   * Permissive mode: a row that cannot be scored (a null, a wrong length, a value ONNX Runtime
+   * rejects) gets null outputs and its error message in column {@code onnx_error}; every other row
+   * is scored, and the result has exactly the input's rows. Default: {@code spark.onnx.permissive},
+   * else off (the first bad row fails the task with its message).
+   */
+  public OnnxModel withPermissive() {
+    return withPermissive(OnnxOptions.ERROR_COLUMN_DEFAULT);
+  }
+
+  /** Permissive mode with the error message in {@code errorColumn}. */
+  public OnnxModel withPermissive(String errorColumn) {
+    Objects.requireNonNull(errorColumn, "errorColumn");
+    return new OnnxModel(
+        bytes, info, inputColumns, outputColumns, options.withErrorColumn(errorColumn));
+  }
+
+  /** Fails the task at the first row that cannot be scored, whatever the Spark conf says. */
+  public OnnxModel withFailFast() {
+    return new OnnxModel(bytes, info, inputColumns, outputColumns, options.withErrorColumn(""));
   }
 
   /** What the model declares: inputs, outputs, opsets, producer, metadata. */
@@ -348,10 +271,10 @@ public final class OnnxModel {
       scored =
           classic.queryExecution().toRdd().toJavaRDD().mapPartitions(scorer::score, true).rdd();
     }
-    if (gpusPerTask != null) {
+    if (options.gpusPerTask() != null) {
       scored =
           scored.withResources(
-              GpuStage.profile(classic.sparkSession().sparkContext(), gpusPerTask));
+              GpuStage.profile(classic.sparkSession().sparkContext(), options.gpusPerTask()));
     }
     return classic.sparkSession().internalCreateDataFrame(scored, scorer.outputSchema(), false);
   }
@@ -372,15 +295,40 @@ public final class OnnxModel {
   public PartitionScorer scorer(SparkSession spark, StructType schema, ScoringMetrics metrics) {
     List<InputBinding> inputs = bindInputs(schema);
     List<OutputBinding> outputs = bindOutputs(schema);
+    String errorColumn = errorColumn(spark);
     List<StructField> fields = new ArrayList<>(Arrays.asList(schema.fields()));
-    outputs.forEach(o -> fields.add(o.field()));
+    outputs.forEach(o -> fields.add(o.field(errorColumn != null)));
+    if (errorColumn != null) {
+      if (Arrays.asList(schema.fieldNames()).contains(errorColumn)
+          || outputs.stream().anyMatch(o -> o.column().equals(errorColumn))) {
+        throw OnnxErrors.outputColumnExists("(error column)", errorColumn);
+      }
+      fields.add(DataTypes.createStructField(errorColumn, DataTypes.StringType, true));
+    }
     StructType outputSchema = new StructType(fields.toArray(new StructField[0]));
     return handle(spark)
         .scorer(
             inputs,
             outputs,
             outputSchema,
-            metrics != null ? metrics : ScoringMetrics.register(spark.sparkContext()));
+            metrics != null ? metrics : ScoringMetrics.register(spark.sparkContext()),
+            errorColumn != null);
+  }
+
+  /** The error column when rows fail permissively, or null when a bad row fails the task. */
+  private String errorColumn(SparkSession spark) {
+    if (options.errorColumn() != null) {
+      return options.errorColumn().isEmpty() ? null : options.errorColumn();
+    }
+    boolean permissive =
+        Boolean.parseBoolean(
+            spark
+                .conf()
+                .get(
+                    OnnxOptions.PERMISSIVE_CONF, Boolean.toString(OnnxOptions.PERMISSIVE_DEFAULT)));
+    return permissive
+        ? spark.conf().get(OnnxOptions.ERROR_COLUMN_CONF, OnnxOptions.ERROR_COLUMN_DEFAULT)
+        : null;
   }
 
   /**
@@ -388,11 +336,11 @@ public final class OnnxModel {
    * the bytes broadcast (once per Spark context).
    */
   public ModelHandle handle(SparkSession spark) {
-    SessionOptionsSpec options =
+    SessionOptionsSpec sessionOptions =
         SessionOptionsSpec.defaults()
             .withIntraOpThreads(
-                intraOpThreads != null
-                    ? intraOpThreads
+                options.intraOpThreads() != null
+                    ? options.intraOpThreads()
                     : confInt(
                         spark,
                         OnnxOptions.INTRA_OP_THREADS_CONF,
@@ -402,16 +350,16 @@ public final class OnnxModel {
                     spark, OnnxOptions.INTER_OP_THREADS_CONF, OnnxOptions.INTER_OP_THREADS_DEFAULT))
             .withOptimizationLevel(
                 SessionOptionsSpec.OptimizationLevel.parse(
-                    optimizationLevel != null
-                        ? optimizationLevel
+                    options.optimizationLevel() != null
+                        ? options.optimizationLevel()
                         : spark
                             .conf()
                             .get(
                                 OnnxOptions.OPTIMIZATION_LEVEL_CONF,
                                 OnnxOptions.OPTIMIZATION_LEVEL_DEFAULT)));
     int rows =
-        batchSize != null
-            ? batchSize
+        options.batchSize() != null
+            ? options.batchSize()
             : confInt(spark, OnnxOptions.BATCH_SIZE_CONF, OnnxOptions.BATCH_SIZE_DEFAULT);
     if (rows < 1) {
       throw OnnxErrors.badOption(OnnxOptions.BATCH_SIZE_CONF, rows, "a positive number of rows");
@@ -424,15 +372,15 @@ public final class OnnxModel {
         bytes.source() + " (sha256 " + bytes.shortFingerprint() + ")",
         info,
         rows,
-        options,
+        sessionOptions,
         maxSessions,
         DeviceSpec.of(
-            device != null
-                ? device
+            options.device() != null
+                ? options.device()
                 : spark.conf().get(OnnxOptions.DEVICE_CONF, OnnxOptions.DEVICE_DEFAULT),
             confInt(spark, OnnxOptions.GPU_DEVICE_ID_CONF, OnnxOptions.GPU_DEVICE_ID_DEFAULT),
-            deviceFallback != null
-                ? deviceFallback
+            options.deviceFallback() != null
+                ? options.deviceFallback()
                 : spark
                     .conf()
                     .get(OnnxOptions.DEVICE_FALLBACK_CONF, OnnxOptions.DEVICE_FALLBACK_DEFAULT)));

@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxspark.OnnxErrors;
+import ai.onnxspark.OnnxException;
 import ai.onnxspark.session.SessionCache;
 import ai.onnxspark.session.SessionKey;
 import ai.onnxspark.session.SessionLease;
@@ -24,8 +25,10 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.JoinedRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
+import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.spark.util.TaskCompletionListener;
 
 /**
@@ -48,13 +51,15 @@ public final class PartitionScorer implements Serializable {
   private final StructType outputSchema;
   private final int batchSize;
   private final ScoringMetrics metrics;
+  private final boolean permissive;
 
   PartitionScorer(
       ModelHandle model,
       List<InputBinding> inputs,
       List<OutputBinding> outputs,
       StructType outputSchema,
-      ScoringMetrics metrics) {
+      ScoringMetrics metrics,
+      boolean permissive) {
     this.model = model;
     this.inputs = inputs.toArray(new InputBinding[0]);
     this.outputs = outputs.toArray(new OutputBinding[0]);
@@ -62,6 +67,15 @@ public final class PartitionScorer implements Serializable {
     boolean singleRows = inputs.stream().anyMatch(InputBinding::singleRowBatches);
     this.batchSize = singleRows ? 1 : model.batchSize();
     this.metrics = metrics;
+    this.permissive = permissive;
+  }
+
+  /**
+   * Whether rows that cannot be scored get null outputs and their error in one more column, instead
+   * of failing the task.
+   */
+  public boolean permissive() {
+    return permissive;
   }
 
   /** The schema of the rows {@link #score} returns: the input columns, then one per output. */
@@ -100,7 +114,16 @@ public final class PartitionScorer implements Serializable {
     private final TaskContext task;
     private final int partition;
     private final Object[][] values = new Object[outputs.length][batchSize];
-    private final GenericInternalRow outputRow = new GenericInternalRow(outputs.length);
+    private final GenericInternalRow outputRow =
+        new GenericInternalRow(outputs.length + (permissive ? 1 : 0));
+
+    /** Per position in the batch: the row's index in the tensors, or -1 when it failed. */
+    private final int[] tensorIndex = new int[batchSize];
+
+    /** Per position in the batch: why the row failed, or null. */
+    private final UTF8String[] errors = new UTF8String[batchSize];
+
+    private int tensorRows;
     private final JoinedRow joined = new JoinedRow();
     private final Set<String> outputNames = new LinkedHashSet<>();
     private InputBinding.Batch[] batches;
@@ -145,8 +168,12 @@ public final class PartitionScorer implements Serializable {
       if (!hasNext()) {
         throw new NoSuchElementException();
       }
+      int index = tensorIndex[position];
       for (int j = 0; j < outputs.length; j++) {
-        outputRow.update(j, values[j][position]);
+        outputRow.update(j, index < 0 ? null : values[j][index]);
+      }
+      if (permissive) {
+        outputRow.update(outputs.length, errors[position]);
       }
       return joined.apply(source.kept(position++), outputRow);
     }
@@ -190,25 +217,70 @@ public final class PartitionScorer implements Serializable {
       long firstRow = nextRowIndex;
       count = 0;
       position = 0;
+      tensorRows = 0;
       source.startBatch();
-      if (source instanceof BatchRows.Columnar) {
+      if (source instanceof BatchRows.Columnar && !permissive) {
         BatchRows.Columnar columnar = (BatchRows.Columnar) source;
         count = columnar.takeChunk(batchSize);
         for (InputBinding.Batch batch : batches) {
           batch.addColumnar(
               columnar.currentBatch(), columnar.batchStart(), count, partition, firstRow);
         }
+        for (int p = 0; p < count; p++) {
+          tensorIndex[p] = p;
+        }
+        tensorRows = count;
         nextRowIndex += count;
       } else {
-        while (count < batchSize && source.hasNext()) {
+        // hasNext() may move a columnar source to its next chunk, so a batch ends at a chunk's end.
+        while (count < batchSize && !(count > 0 && source.atChunkEnd()) && source.hasNext()) {
           InternalRow row = source.next(count);
-          for (InputBinding.Batch batch : batches) {
-            batch.add(row, partition, nextRowIndex);
-          }
+          addRow(row, count);
           count++;
           nextRowIndex++;
         }
       }
+      if (tensorRows > 0) {
+        try {
+          run(firstRow);
+        } catch (OnnxException e) {
+          if (!permissive) {
+            throw e;
+          }
+          isolateFailures();
+        }
+      }
+    }
+
+    /** Adds one row to the input tensors; in permissive mode a bad row is recorded, not thrown. */
+    private void addRow(InternalRow row, int positionInBatch) {
+      errors[positionInBatch] = null;
+      if (!permissive) {
+        for (InputBinding.Batch batch : batches) {
+          batch.add(row, partition, nextRowIndex);
+        }
+        tensorIndex[positionInBatch] = tensorRows++;
+        return;
+      }
+      for (InputBinding.Batch batch : batches) {
+        batch.mark();
+      }
+      try {
+        for (InputBinding.Batch batch : batches) {
+          batch.add(row, partition, nextRowIndex);
+        }
+        tensorIndex[positionInBatch] = tensorRows++;
+      } catch (OnnxException e) {
+        for (InputBinding.Batch batch : batches) {
+          batch.rollback();
+        }
+        tensorIndex[positionInBatch] = -1;
+        errors[positionInBatch] = UTF8String.fromString(e.getMessage());
+      }
+    }
+
+    /** Runs the filled tensors and splits the outputs into {@code values}. */
+    private void run(long firstRow) {
       OrtEnvironment env = OrtEnvironment.getEnvironment();
       List<OnnxTensor> tensors = new ArrayList<>(inputs.length);
       try {
@@ -222,16 +294,72 @@ public final class PartitionScorer implements Serializable {
         try (OrtSession.Result result = lease.session().run(feeds, outputNames)) {
           long nanos = System.nanoTime() - start;
           for (int j = 0; j < outputs.length; j++) {
-            splitters[j].split(result.get(outputs[j].outputName()).orElseThrow(), count, values[j]);
+            splitters[j].split(
+                result.get(outputs[j].outputName()).orElseThrow(), tensorRows, values[j]);
           }
           if (metrics != null) {
-            metrics.addBatch(count, nanos);
+            metrics.addBatch(tensorRows, nanos);
           }
         }
       } catch (OrtException e) {
-        throw OnnxErrors.runFailed(model.description(), count, partition, firstRow, e);
+        throw OnnxErrors.runFailed(model.description(), tensorRows, partition, firstRow, e);
       } finally {
         tensors.forEach(OnnxTensor::close);
+      }
+    }
+
+    /**
+     * After a batch failed in ONNX Runtime (permissive mode): scores its rows one at a time, so
+     * that only the rows that fail alone get the error.
+     */
+    private void isolateFailures() {
+      long batchStart = nextRowIndex - count;
+      Object[][] single = new Object[outputs.length][1];
+      for (int p = 0; p < count; p++) {
+        if (tensorIndex[p] < 0) {
+          continue;
+        }
+        for (InputBinding.Batch batch : batches) {
+          batch.reset();
+        }
+        tensorRows = 0;
+        long saved = nextRowIndex;
+        nextRowIndex = batchStart + p;
+        addRow(source.kept(p), p);
+        nextRowIndex = saved;
+        int index = p;
+        try {
+          OrtEnvironment env = OrtEnvironment.getEnvironment();
+          List<OnnxTensor> tensors = new ArrayList<>(inputs.length);
+          try {
+            Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+            for (int i = 0; i < inputs.length; i++) {
+              OnnxTensor tensor = batches[i].toTensor(env);
+              tensors.add(tensor);
+              feeds.put(inputs[i].inputName(), tensor);
+            }
+            try (OrtSession.Result result = lease.session().run(feeds, outputNames)) {
+              for (int j = 0; j < outputs.length; j++) {
+                splitters[j].split(result.get(outputs[j].outputName()).orElseThrow(), 1, single[j]);
+                Object value = single[j][0];
+                values[j][index] =
+                    value instanceof UnsafeArrayData ? ((UnsafeArrayData) value).copy() : value;
+              }
+            }
+          } finally {
+            tensors.forEach(OnnxTensor::close);
+          }
+          tensorIndex[p] = index;
+          if (metrics != null) {
+            metrics.addBatch(1, 0);
+          }
+        } catch (OrtException | OnnxException e) {
+          tensorIndex[p] = -1;
+          errors[p] =
+              UTF8String.fromString(
+                  OnnxErrors.runFailed(model.description(), 1, partition, batchStart + p, e)
+                      .getMessage());
+        }
       }
     }
 

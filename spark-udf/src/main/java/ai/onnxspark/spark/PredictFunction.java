@@ -127,7 +127,7 @@ public final class PredictFunction implements Serializable {
     for (OutputBinding output : outputs) {
       out = out.add(output.field());
     }
-    return handle.scorer(inputs, outputs, out, metrics);
+    return handle.scorer(inputs, outputs, out, metrics, false);
   }
 
   /** Ordinals {@code 0 .. count-1}: arguments that are the whole row. */

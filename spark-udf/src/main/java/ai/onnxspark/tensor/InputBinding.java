@@ -315,6 +315,9 @@ public final class InputBinding implements Serializable {
     /** Values written in the current batch. */
     private long written;
 
+    private int markRows;
+    private long markWritten;
+
     private long perRow = -1;
     private int rows;
     private int partition;
@@ -346,6 +349,21 @@ public final class InputBinding implements Serializable {
         perRow = -1;
       }
       written = 0;
+    }
+
+    /** Remembers the batch as it is, so that a row that fails half-way can be taken back. */
+    public void mark() {
+      markRows = rows;
+      markWritten = written;
+    }
+
+    /** Takes back what was written since {@link #mark()}. */
+    public void rollback() {
+      rows = markRows;
+      written = markWritten;
+      if (rows == 0 && variable) {
+        perRow = -1;
+      }
     }
 
     /** Rows in the current batch. */

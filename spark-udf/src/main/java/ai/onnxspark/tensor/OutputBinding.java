@@ -102,9 +102,14 @@ public final class OutputBinding implements Serializable {
 
   /** The column's field: the element type, or an array of it; never null. */
   public StructField field() {
+    return field(false);
+  }
+
+  /** The column's field, nullable where rows that fail get null (permissive mode). */
+  public StructField field(boolean nullable) {
     DataType element = elementType(spec.elementType());
     DataType type = scalar ? element : DataTypes.createArrayType(element, false);
-    return DataTypes.createStructField(column, type, false);
+    return DataTypes.createStructField(column, type, nullable);
   }
 
   /** A reusable splitter for one task, for batches of up to {@code batchSize} rows. */

@@ -153,6 +153,23 @@ public final class TestModels {
         .build();
   }
 
+  /**
+   * Looks ids up in a table of 10 floats (value 10·id): ids int64[batch,1] to float[batch,1]. ONNX
+   * Runtime fails the whole call when an id is outside 0..9.
+   */
+  public static byte[] lookup() {
+    float[] table = new float[10];
+    for (int i = 0; i < table.length; i++) {
+      table[i] = 10f * i;
+    }
+    return new ModelBuilder("lookup")
+        .input("ids", ElementType.INT64, "batch", 1)
+        .initializer("table", new long[] {10}, table)
+        .node("Gather", new String[] {"table", "ids"}, new String[] {"value"})
+        .output("value", ElementType.FLOAT, "batch", 1)
+        .build();
+  }
+
   /** Floats of a standard normal distribution. */
   public static float[] gaussian(Random random, int n) {
     float[] values = new float[n];

@@ -1,0 +1,52 @@
+package ai.onnxspark.spark;
+
+/**
+ * The options set on one {@link OnnxModel} (per call), each null when unset, so that the Spark conf
+ * and then the defaults of {@link ai.onnxspark.OnnxOptions} apply. Immutable.
+ */
+record CallOptions(
+    Integer batchSize,
+    Integer intraOpThreads,
+    String optimizationLevel,
+    String device,
+    String deviceFallback,
+    Double gpusPerTask,
+    String errorColumn) {
+
+  static final CallOptions NONE = new CallOptions(null, null, null, null, null, null, null);
+
+  CallOptions withBatchSize(int v) {
+    return new CallOptions(
+        v, intraOpThreads, optimizationLevel, device, deviceFallback, gpusPerTask, errorColumn);
+  }
+
+  CallOptions withIntraOpThreads(int v) {
+    return new CallOptions(
+        batchSize, v, optimizationLevel, device, deviceFallback, gpusPerTask, errorColumn);
+  }
+
+  CallOptions withOptimizationLevel(String v) {
+    return new CallOptions(
+        batchSize, intraOpThreads, v, device, deviceFallback, gpusPerTask, errorColumn);
+  }
+
+  CallOptions withDevice(String v) {
+    return new CallOptions(
+        batchSize, intraOpThreads, optimizationLevel, v, deviceFallback, gpusPerTask, errorColumn);
+  }
+
+  CallOptions withDeviceFallback(String v) {
+    return new CallOptions(
+        batchSize, intraOpThreads, optimizationLevel, device, v, gpusPerTask, errorColumn);
+  }
+
+  CallOptions withGpusPerTask(double v) {
+    return new CallOptions(
+        batchSize, intraOpThreads, optimizationLevel, device, deviceFallback, v, errorColumn);
+  }
+
+  CallOptions withErrorColumn(String v) {
+    return new CallOptions(
+        batchSize, intraOpThreads, optimizationLevel, device, deviceFallback, gpusPerTask, v);
+  }
+}

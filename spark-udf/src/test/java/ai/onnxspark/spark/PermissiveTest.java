@@ -1,0 +1,146 @@
+package ai.onnxspark.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.onnxspark.model.ElementType;
+import ai.onnxspark.testing.SparkTestBase;
+import ai.onnxspark.testing.TestModels;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Permissive mode: bad rows get null outputs and their error; no row is lost. */
+class PermissiveTest extends SparkTestBase {
+  private static final byte[] MODEL = TestModels.twoXPlusOne(ElementType.FLOAT, "batch", 3);
+  private static final StructType SCHEMA =
+      new StructType()
+          .add("id", DataTypes.IntegerType)
+          .add("features", DataTypes.createArrayType(DataTypes.FloatType, true), true);
+
+  private static List<Row> mixedRows() {
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      Float[] values = {(float) i, 1f, 2f};
+      if (i == 3) {
+        rows.add(RowFactory.create(i, null));
+      } else if (i == 7) {
+        rows.add(RowFactory.create(i, new Float[] {1f, 2f}));
+      } else if (i == 12) {
+        rows.add(RowFactory.create(i, new Float[] {1f, null, 2f}));
+      } else {
+        rows.add(RowFactory.create(i, values));
+      }
+    }
+    return rows;
+  }
+
+  @ParameterizedTest(name = "batch {0}")
+  @ValueSource(ints = {1, 4, 64})
+  void badRowsGetNullOutputsAndTheirErrorOthersAreScored(int batchSize) {
+    Dataset<Row> df = spark.createDataFrame(mixedRows(), SCHEMA).coalesce(1);
+    List<Row> rows =
+        OnnxModel.fromBytes(MODEL)
+            .withInput("x", "features")
+            .withBatchSize(batchSize)
+            .withPermissive()
+            .transform(df)
+            .collectAsList();
+
+    assertThat(rows).hasSize(20);
+    assertThat(rows.get(0).schema().fieldNames())
+        .containsExactly("id", "features", "y", "onnx_error");
+    for (Row row : rows) {
+      int id = row.getInt(0);
+      if (id == 3 || id == 7 || id == 12) {
+        assertThat(row.isNullAt(2)).isTrue();
+        assertThat(row.getString(3)).contains("row " + id + " of partition 0");
+      } else {
+        assertThat(row.isNullAt(3)).isTrue();
+        assertThat(TransformTest.floats(row.getList(2))).containsExactly(2f * id + 1, 3f, 5f);
+      }
+    }
+    assertThat(rows.get(3).getString(3)).contains("holds a null array");
+    assertThat(rows.get(7).getString(3)).contains("has 2 values");
+    assertThat(rows.get(12).getString(3)).contains("null element at index 1");
+  }
+
+  @Test
+  void permissiveParquetScansKeepEveryRow(@TempDir Path dir) {
+    String path = dir.resolve("mixed.parquet").toString();
+    spark.createDataFrame(mixedRows(), SCHEMA).coalesce(1).write().parquet(path);
+    List<Row> rows =
+        OnnxModel.fromBytes(MODEL)
+            .withInput("x", "features")
+            .withBatchSize(8)
+            .withPermissive("why")
+            .transform(spark.read().parquet(path))
+            .collectAsList();
+    assertThat(rows).hasSize(20);
+    assertThat(rows)
+        .filteredOn(r -> !r.isNullAt(3))
+        .extracting(r -> r.getInt(0))
+        .containsExactlyInAnyOrder(3, 7, 12);
+  }
+
+  @Test
+  void rowsThatOnnxRuntimeRejectsAreIsolatedFromTheirBatch() {
+    StructType schema = new StructType().add("ids", DataTypes.createArrayType(DataTypes.LongType));
+    List<Row> data = new ArrayList<>();
+    for (long id : new long[] {1, 2, 99, 4, -50, 5}) {
+      data.add(RowFactory.create((Object) new long[] {id}));
+    }
+    Dataset<Row> df = spark.createDataFrame(data, schema).coalesce(1);
+    ScoringMetrics metrics = ScoringMetrics.register(spark.sparkContext());
+
+    List<Row> rows =
+        OnnxModel.fromBytes(TestModels.lookup())
+            .withBatchSize(6)
+            .withPermissive()
+            .transform(df, metrics)
+            .collectAsList();
+
+    assertThat(rows).hasSize(6);
+    assertThat(rows)
+        .extracting(r -> r.isNullAt(1) ? null : r.getFloat(1))
+        .containsExactly(10f, 20f, null, 40f, null, 50f);
+    assertThat(rows.get(2).getString(2))
+        .contains("ONNX Runtime failed scoring a batch of 1 rows (rows 2 to 2 of partition 0)");
+    assertThat(rows.get(4).getString(2)).contains("rows 4 to 4 of partition 0");
+    assertThat(Arrays.asList(rows.get(0).schema().fieldNames()))
+        .containsExactly("ids", "value", "onnx_error");
+  }
+
+  @Test
+  void permissiveModeCanBeSetForTheSession() {
+    spark.conf().set("spark.onnx.permissive", "true");
+    try {
+      Dataset<Row> df = spark.createDataFrame(mixedRows(), SCHEMA);
+      assertThat(
+              OnnxModel.fromBytes(MODEL)
+                  .withInput("x", "features")
+                  .transform(df)
+                  .where("onnx_error IS NOT NULL")
+                  .count())
+          .isEqualTo(3);
+      assertThat(
+              OnnxModel.fromBytes(MODEL)
+                  .withInput("x", "features")
+                  .withFailFast()
+                  .transform(df)
+                  .columns())
+          .doesNotContain("onnx_error");
+    } finally {
+      spark.conf().unset("spark.onnx.permissive");
+    }
+  }
+}
