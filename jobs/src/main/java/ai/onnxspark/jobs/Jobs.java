@@ -37,6 +37,11 @@ final class Jobs {
    * Runs a job body and exits with the code its outcome deserves, printing one clear line on error.
    */
   static void run(String name, Runnable body) {
+    System.exit(outcome(name, body));
+  }
+
+  /** Runs a job body and returns its exit code, printing one clear line on error. */
+  static int outcome(String name, Runnable body) {
     int code;
     try {
       body.run();
@@ -56,6 +61,6 @@ final class Jobs {
       e.printStackTrace();
       code = FAILED;
     }
-    System.exit(code);
+    return code;
   }
 }

@@ -32,6 +32,9 @@ public final class ScoreJob {
           "  --fetch COL=OUTPUT     new column <- model output; repeatable (default: every output)",
           "  --batch-size N         rows per ONNX Runtime call (default 1024)",
           "  --keep COL[,COL]       input columns to keep in the output (default: all)",
+          "  --device DEV           cpu, cuda, tensorrt or auto (default auto: the task's GPU, else CPU)",
+          "  --device-fallback F    none (default: an unusable GPU fails) or cpu",
+          "  --permissive           bad rows get null scores and their error in column onnx_error",
           "  --where SQL            score only rows matching this filter",
           "  --show N               print the first N scored rows (default 5; 0 for none)",
           "  --master URL           Spark master (default: spark-submit's, else local[*])",
@@ -48,6 +51,11 @@ public final class ScoreJob {
       return;
     }
     Jobs.run("onnx-score", () -> score(argv));
+  }
+
+  /** Runs the job in this JVM and returns its exit code (0 done, 1 failed, 2 user error). */
+  public static int run(String... argv) {
+    return Jobs.outcome("onnx-score", () -> score(argv));
   }
 
   private static void score(String[] argv) {
@@ -68,8 +76,10 @@ public final class ScoreJob {
                 "where",
                 "show",
                 "master",
-                "conf"),
-            List.of());
+                "conf",
+                "device",
+                "device-fallback"),
+            List.of("permissive"));
     String inputFormat = oneOf(args, "input-format", "parquet", List.of("parquet"));
     String outputFormat = oneOf(args, "output-format", "parquet", List.of("parquet"));
     String mode =
@@ -86,8 +96,19 @@ public final class ScoreJob {
     if (args.has("batch-size")) {
       model = model.withBatchSize(args.getInt("batch-size", 0));
     }
+    if (args.has("device")) {
+      model = model.withDevice(args.get("device", null));
+    }
+    if (args.has("device-fallback")) {
+      model = model.withDeviceFallback(args.get("device-fallback", null));
+    }
+    if (args.has("permissive")) {
+      model = model.withPermissive();
+    }
     String output = args.required("output");
 
+    // A session the job did not start (a test's, a notebook's) is left running.
+    boolean ownSession = SparkSession.getDefaultSession().isEmpty();
     SparkSession spark = Jobs.session("onnx-score", args.get("master", null));
     try {
       for (String conf : args.all("conf")) {
@@ -124,12 +145,13 @@ public final class ScoreJob {
       scored.write().format(outputFormat).mode(mode).save(output);
       double seconds = (System.nanoTime() - start) / 1e9;
       System.out.printf(
-          "Scored %d rows in %.1f s (%.0f rows/s): %d batches, %d session(s) created, %.1f s in ONNX Runtime. Output: %s%n",
+          "Scored %d rows in %.1f s (%.0f rows/s): %d batches, %d session(s) created on %s, %.1f s in ONNX Runtime. Output: %s%n",
           metrics.rows(),
           seconds,
           metrics.rows() / Math.max(seconds, 1e-9),
           metrics.batches(),
           metrics.sessionsCreated(),
+          metrics.providers(),
           metrics.runNanos() / 1e9,
           output);
       int show = args.getInt("show", 5);
@@ -137,7 +159,9 @@ public final class ScoreJob {
         spark.read().format(outputFormat).load(output).show(show, 100);
       }
     } finally {
-      spark.stop();
+      if (ownSession) {
+        spark.stop();
+      }
     }
   }
 
