@@ -80,4 +80,10 @@ public final class OnnxOptions {
   public static final String ERROR_COLUMN_CONF = "spark.onnx.errorColumn";
 
   public static final String ERROR_COLUMN_DEFAULT = "onnx_error";
+
+  /**
+   * Prefix of GPU execution provider options: {@code spark.onnx.provider.gpu_mem_limit=8589934592},
+   * {@code spark.onnx.provider.trt_fp16_enable=1}. Passed to ONNX Runtime as they are.
+   */
+  public static final String PROVIDER_OPTION_CONF_PREFIX = "spark.onnx.provider.";
 }

@@ -3,9 +3,12 @@ package ai.onnxspark.session;
 import ai.onnxspark.OnnxErrors;
 import ai.onnxspark.OnnxOptions;
 import java.io.Serializable;
+import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import org.apache.spark.resource.ResourceInformation;
 
 /**
@@ -30,8 +33,10 @@ public final class DeviceSpec implements Serializable {
   private final Kind kind;
   private final int defaultGpuId;
   private final boolean fallbackToCpu;
+  private final SortedMap<String, String> providerOptions;
 
-  private DeviceSpec(Kind kind, int defaultGpuId, boolean fallbackToCpu) {
+  private DeviceSpec(
+      Kind kind, int defaultGpuId, boolean fallbackToCpu, Map<String, String> providerOptions) {
     this.kind = Objects.requireNonNull(kind, "kind");
     if (defaultGpuId < 0) {
       throw OnnxErrors.badOption(
@@ -39,6 +44,7 @@ public final class DeviceSpec implements Serializable {
     }
     this.defaultGpuId = defaultGpuId;
     this.fallbackToCpu = fallbackToCpu;
+    this.providerOptions = Collections.unmodifiableSortedMap(new TreeMap<>(providerOptions));
   }
 
   /**
@@ -57,12 +63,27 @@ public final class DeviceSpec implements Serializable {
     if (!f.equals("none") && !f.equals("cpu")) {
       throw OnnxErrors.badOption(OnnxOptions.DEVICE_FALLBACK, fallback, "none or cpu");
     }
-    return new DeviceSpec(kind, defaultGpuId, f.equals("cpu"));
+    return new DeviceSpec(kind, defaultGpuId, f.equals("cpu"), Map.of());
+  }
+
+  /**
+   * A copy with options for the GPU execution provider, passed to ONNX Runtime as they are: for
+   * CUDA {@code gpu_mem_limit}, {@code cudnn_conv_algo_search}, {@code arena_extend_strategy}, …;
+   * for TensorRT {@code trt_fp16_enable}, {@code trt_engine_cache_enable}, {@code
+   * trt_engine_cache_path}, …
+   */
+  public DeviceSpec withProviderOptions(Map<String, String> options) {
+    return new DeviceSpec(kind, defaultGpuId, fallbackToCpu, options);
+  }
+
+  /** Options for the GPU execution provider, by key. */
+  public SortedMap<String, String> providerOptions() {
+    return providerOptions;
   }
 
   /** The CPU, with no fallback needed. */
   public static DeviceSpec cpu() {
-    return new DeviceSpec(Kind.CPU, 0, false);
+    return new DeviceSpec(Kind.CPU, 0, false, Map.of());
   }
 
   public Kind kind() {
@@ -118,11 +139,13 @@ public final class DeviceSpec implements Serializable {
 
   @Override
   public int hashCode() {
-    return Objects.hash(kind, defaultGpuId, fallbackToCpu);
+    return Objects.hash(kind, defaultGpuId, fallbackToCpu, providerOptions);
   }
 
   @Override
   public String toString() {
-    return kind.name().toLowerCase(Locale.ROOT) + (fallbackToCpu ? " (fallback cpu)" : "");
+    return kind.name().toLowerCase(Locale.ROOT)
+        + (fallbackToCpu ? " (fallback cpu)" : "")
+        + (providerOptions.isEmpty() ? "" : " " + providerOptions);
   }
 }

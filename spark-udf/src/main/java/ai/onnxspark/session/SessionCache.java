@@ -234,7 +234,7 @@ public final class SessionCache {
     private OrtSession createOnGpu(OrtEnvironment env, byte[] bytes, String device)
         throws OrtException {
       try (OrtSession.SessionOptions options = key.options().toOrt()) {
-        Providers.add(options, device);
+        Providers.add(options, device, key.providerOptions());
         return env.createSession(bytes, options);
       }
     }

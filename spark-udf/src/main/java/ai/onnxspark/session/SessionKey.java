@@ -1,7 +1,11 @@
 package ai.onnxspark.session;
 
 import java.io.Serializable;
+import java.util.Collections;
+import java.util.Map;
 import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * What identifies one cached session: the model's fingerprint, the resolved session options and the
@@ -14,6 +18,7 @@ public final class SessionKey implements Serializable {
   private final SessionOptionsSpec options;
   private final String device;
   private final boolean fallbackToCpu;
+  private final SortedMap<String, String> providerOptions;
 
   /** A key for a session on {@code device} that fails when the device is unusable. */
   public SessionKey(String fingerprint, SessionOptionsSpec options, String device) {
@@ -26,10 +31,26 @@ public final class SessionKey implements Serializable {
    */
   public SessionKey(
       String fingerprint, SessionOptionsSpec options, String device, boolean fallbackToCpu) {
+    this(fingerprint, options, device, fallbackToCpu, Map.of());
+  }
+
+  /** As the four-argument form, with options for the GPU execution provider. */
+  public SessionKey(
+      String fingerprint,
+      SessionOptionsSpec options,
+      String device,
+      boolean fallbackToCpu,
+      Map<String, String> providerOptions) {
+    this.providerOptions = Collections.unmodifiableSortedMap(new TreeMap<>(providerOptions));
     this.fingerprint = Objects.requireNonNull(fingerprint, "fingerprint");
     this.options = Objects.requireNonNull(options, "options");
     this.device = Objects.requireNonNull(device, "device");
     this.fallbackToCpu = fallbackToCpu;
+  }
+
+  /** Options for the GPU execution provider. */
+  public SortedMap<String, String> providerOptions() {
+    return providerOptions;
   }
 
   /** Whether an unusable GPU gives a CPU session instead of an error. */
@@ -61,12 +82,13 @@ public final class SessionKey implements Serializable {
     return fingerprint.equals(that.fingerprint)
         && options.equals(that.options)
         && device.equals(that.device)
-        && fallbackToCpu == that.fallbackToCpu;
+        && fallbackToCpu == that.fallbackToCpu
+        && providerOptions.equals(that.providerOptions);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(fingerprint, options, device, fallbackToCpu);
+    return Objects.hash(fingerprint, options, device, fallbackToCpu, providerOptions);
   }
 
   @Override

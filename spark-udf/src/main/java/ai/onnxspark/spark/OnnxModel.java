@@ -205,6 +205,17 @@ public final class OnnxModel {
   }
 
   /**
+   * An option of the GPU execution provider, passed to ONNX Runtime as it is: for CUDA {@code
+   * gpu_mem_limit}, {@code cudnn_conv_algo_search}, {@code arena_extend_strategy}; for TensorRT
+   * {@code trt_fp16_enable}, {@code trt_engine_cache_enable}, {@code trt_engine_cache_path}.
+   * Overrides {@code spark.onnx.provider.<key>}.
+   */
+  public OnnxModel withProviderOption(String key, String value) {
+    return new OnnxModel(
+        bytes, info, inputColumns, outputColumns, options.withProviderOption(key, value));
+  }
+
+  /**
    * Permissive mode: a row that cannot be scored (a null, a wrong length, a value ONNX Runtime
    * rejects) gets null outputs and its error message in column {@code onnx_error}; every other row
    * is scored, and the result has exactly the input's rows. Default: {@code spark.onnx.permissive},
@@ -375,15 +386,32 @@ public final class OnnxModel {
         sessionOptions,
         maxSessions,
         DeviceSpec.of(
-            options.device() != null
-                ? options.device()
-                : spark.conf().get(OnnxOptions.DEVICE_CONF, OnnxOptions.DEVICE_DEFAULT),
-            confInt(spark, OnnxOptions.GPU_DEVICE_ID_CONF, OnnxOptions.GPU_DEVICE_ID_DEFAULT),
-            options.deviceFallback() != null
-                ? options.deviceFallback()
-                : spark
-                    .conf()
-                    .get(OnnxOptions.DEVICE_FALLBACK_CONF, OnnxOptions.DEVICE_FALLBACK_DEFAULT)));
+                options.device() != null
+                    ? options.device()
+                    : spark.conf().get(OnnxOptions.DEVICE_CONF, OnnxOptions.DEVICE_DEFAULT),
+                confInt(spark, OnnxOptions.GPU_DEVICE_ID_CONF, OnnxOptions.GPU_DEVICE_ID_DEFAULT),
+                options.deviceFallback() != null
+                    ? options.deviceFallback()
+                    : spark
+                        .conf()
+                        .get(OnnxOptions.DEVICE_FALLBACK_CONF, OnnxOptions.DEVICE_FALLBACK_DEFAULT))
+            .withProviderOptions(providerOptions(spark)));
+  }
+
+  /**
+   * GPU provider options: {@code spark.onnx.provider.*}, overridden by {@link #withProviderOption}.
+   */
+  private Map<String, String> providerOptions(SparkSession spark) {
+    Map<String, String> merged = new java.util.TreeMap<>();
+    scala.jdk.javaapi.CollectionConverters.asJava(spark.conf().getAll())
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith(OnnxOptions.PROVIDER_OPTION_CONF_PREFIX)) {
+                merged.put(k.substring(OnnxOptions.PROVIDER_OPTION_CONF_PREFIX.length()), v);
+              }
+            });
+    merged.putAll(options.providerOptions());
+    return merged;
   }
 
   /**

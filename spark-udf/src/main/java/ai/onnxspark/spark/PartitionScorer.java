@@ -186,7 +186,8 @@ public final class PartitionScorer implements Serializable {
               model.fingerprint(),
               model.options().withTaskCpus(taskCpus),
               device,
-              model.device().fallbackToCpu());
+              model.device().fallbackToCpu(),
+              model.device().providerOptions());
       SessionCache cache = SessionCache.get();
       cache.setMaxSessions(model.maxSessions());
       Broadcast<BroadcastModel> bytes = model.broadcast();

@@ -69,6 +69,30 @@ class DeviceTest extends SparkTestBase {
   }
 
   @Test
+  void providerOptionsComeFromTheConfAndTheCallAndTravelWithTheSession() {
+    spark.conf().set("spark.onnx.provider.gpu_mem_limit", "1073741824");
+    spark.conf().set("spark.onnx.provider.cudnn_conv_algo_search", "DEFAULT");
+    try {
+      OnnxModel model =
+          OnnxModel.fromBytes(MODEL)
+              .withInput("features", "features")
+              .withDevice("cuda")
+              .withDeviceFallback("cpu")
+              .withProviderOption("cudnn_conv_algo_search", "HEURISTIC");
+      assertThat(model.handle(spark).device().providerOptions())
+          .containsExactly(
+              Map.entry("cudnn_conv_algo_search", "HEURISTIC"),
+              Map.entry("gpu_mem_limit", "1073741824"));
+      ScoringMetrics metrics = ScoringMetrics.register(spark.sparkContext());
+      assertThat(model.transform(frame(), metrics).count()).isEqualTo(50);
+      assertThat(metrics.providers()).containsExactly("driver: cpu (fallback from cuda:0)");
+    } finally {
+      spark.conf().unset("spark.onnx.provider.gpu_mem_limit");
+      spark.conf().unset("spark.onnx.provider.cudnn_conv_algo_search");
+    }
+  }
+
+  @Test
   void gpuStageIsRefusedClearlyWhereStageLevelSchedulingIsMissing() {
     OnnxModel model =
         OnnxModel.fromBytes(MODEL).withInput("features", "features").withGpuStage(0.25);
