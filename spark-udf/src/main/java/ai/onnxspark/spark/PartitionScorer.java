@@ -282,6 +282,18 @@ public final class PartitionScorer implements Serializable {
 
     /** Runs the filled tensors and splits the outputs into {@code values}. */
     private void run(long firstRow) {
+      try {
+        runTensors(values);
+      } catch (OrtException e) {
+        throw OnnxErrors.runFailed(model.description(), tensorRows, partition, firstRow, e);
+      }
+    }
+
+    /**
+     * Runs ONNX Runtime on the {@code tensorRows} rows of the filled buffers, splitting each output
+     * into {@code into[output][0..tensorRows)}; the tensors are closed on every path.
+     */
+    private void runTensors(Object[][] into) throws OrtException {
       OrtEnvironment env = OrtEnvironment.getEnvironment();
       List<OnnxTensor> tensors = new ArrayList<>(inputs.length);
       try {
@@ -296,14 +308,12 @@ public final class PartitionScorer implements Serializable {
           long nanos = System.nanoTime() - start;
           for (int j = 0; j < outputs.length; j++) {
             splitters[j].split(
-                result.get(outputs[j].outputName()).orElseThrow(), tensorRows, values[j]);
+                result.get(outputs[j].outputName()).orElseThrow(), tensorRows, into[j]);
           }
           if (metrics != null) {
             metrics.addBatch(tensorRows, nanos);
           }
         }
-      } catch (OrtException e) {
-        throw OnnxErrors.runFailed(model.description(), tensorRows, partition, firstRow, e);
       } finally {
         tensors.forEach(OnnxTensor::close);
       }
@@ -328,32 +338,15 @@ public final class PartitionScorer implements Serializable {
         nextRowIndex = batchStart + p;
         addRow(source.kept(p), p);
         nextRowIndex = saved;
-        int index = p;
         try {
-          OrtEnvironment env = OrtEnvironment.getEnvironment();
-          List<OnnxTensor> tensors = new ArrayList<>(inputs.length);
-          try {
-            Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
-            for (int i = 0; i < inputs.length; i++) {
-              OnnxTensor tensor = batches[i].toTensor(env);
-              tensors.add(tensor);
-              feeds.put(inputs[i].inputName(), tensor);
-            }
-            try (OrtSession.Result result = lease.session().run(feeds, outputNames)) {
-              for (int j = 0; j < outputs.length; j++) {
-                splitters[j].split(result.get(outputs[j].outputName()).orElseThrow(), 1, single[j]);
-                Object value = single[j][0];
-                values[j][index] =
-                    value instanceof UnsafeArrayData ? ((UnsafeArrayData) value).copy() : value;
-              }
-            }
-          } finally {
-            tensors.forEach(OnnxTensor::close);
+          runTensors(single);
+          for (int j = 0; j < outputs.length; j++) {
+            // The splitter reuses its arena for the next row: keep a copy.
+            Object value = single[j][0];
+            values[j][p] =
+                value instanceof UnsafeArrayData ? ((UnsafeArrayData) value).copy() : value;
           }
-          tensorIndex[p] = index;
-          if (metrics != null) {
-            metrics.addBatch(1, 0);
-          }
+          tensorIndex[p] = p;
         } catch (OrtException | OnnxException e) {
           tensorIndex[p] = -1;
           errors[p] =

@@ -3,6 +3,7 @@ package ai.onnxspark.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxspark.session.SessionCache;
+import ai.onnxspark.testing.LocalCluster;
 import ai.onnxspark.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,33 +40,15 @@ class GpuSchedulingIT {
     Files.writeString(
         script, "#!/bin/sh\necho '{\"name\": \"gpu\", \"addresses\": [\"0\", \"1\"]}'\n");
     Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-    SparkSession.getActiveSession()
-        .foreach(
-            s -> {
-              s.stop();
-              return null;
-            });
     spark =
-        SparkSession.builder()
-            .master("local-cluster[2,2,1024]")
-            .appName("onnx-gpu-scheduling-test")
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.executor.memory", "768m")
-            .config("spark.executor.extraClassPath", System.getProperty("onnxspark.test.classpath"))
-            .config("spark.worker.resource.gpu.amount", "2")
-            .config("spark.worker.resource.gpu.discoveryScript", script.toString())
-            .config("spark.executor.resource.gpu.amount", "2")
-            .config("spark.task.resource.gpu.amount", "1")
-            .config("spark.sql.adaptive.enabled", "false")
-            .getOrCreate();
-    long deadline = System.currentTimeMillis() + 120_000;
-    while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new IllegalStateException("two executors did not register within 2 minutes");
-      }
-      Thread.sleep(200);
-    }
+        LocalCluster.start(
+            LocalCluster.builder(2, 2)
+                .appName("onnx-gpu-scheduling-test")
+                .config("spark.worker.resource.gpu.amount", "2")
+                .config("spark.worker.resource.gpu.discoveryScript", script.toString())
+                .config("spark.executor.resource.gpu.amount", "2")
+                .config("spark.task.resource.gpu.amount", "1"),
+            2);
   }
 
   @AfterAll

@@ -3,6 +3,7 @@ package ai.onnxspark.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxspark.session.SessionCache;
+import ai.onnxspark.testing.LocalCluster;
 import ai.onnxspark.testing.OrtReference;
 import ai.onnxspark.testing.TestModels;
 import java.io.ByteArrayOutputStream;
@@ -40,23 +41,7 @@ class LocalClusterIT {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    spark =
-        SparkSession.builder()
-            .master("local-cluster[2,1,1024]")
-            .appName("onnx-local-cluster-test")
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.executor.memory", "768m")
-            .config("spark.executor.extraClassPath", System.getProperty("onnxspark.test.classpath"))
-            .config("spark.sql.adaptive.enabled", "false")
-            .getOrCreate();
-    long deadline = System.currentTimeMillis() + 120_000;
-    while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new IllegalStateException("two executors did not register within 2 minutes");
-      }
-      Thread.sleep(200);
-    }
+    spark = LocalCluster.start(LocalCluster.builder(2, 1).appName("onnx-local-cluster-test"), 2);
   }
 
   @AfterAll

@@ -1,0 +1,46 @@
+package ai.onnxspark.testing;
+
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Spark's {@code local-cluster} master for tests: a standalone master and workers in this JVM,
+ * executors in JVMs of their own, started from the {@code SPARK_HOME} the build prepares.
+ */
+public final class LocalCluster {
+  private LocalCluster() {}
+
+  /**
+   * A builder for {@code local-cluster[executors,cores,1024]} with the UI off, the driver on
+   * 127.0.0.1 and this build's classes on the executors' class path.
+   */
+  public static SparkSession.Builder builder(int executors, int cores) {
+    SparkSession.getActiveSession()
+        .foreach(
+            s -> {
+              s.stop();
+              return null;
+            });
+    return SparkSession.builder()
+        .master("local-cluster[" + executors + "," + cores + ",1024]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.executor.memory", "768m")
+        .config("spark.executor.extraClassPath", System.getProperty("onnxspark.test.classpath"))
+        .config("spark.sql.adaptive.enabled", "false");
+  }
+
+  /** Starts the session and waits until {@code executors} executors have registered. */
+  public static SparkSession start(SparkSession.Builder builder, int executors)
+      throws InterruptedException {
+    SparkSession spark = builder.getOrCreate();
+    long deadline = System.currentTimeMillis() + 120_000;
+    while (spark.sparkContext().statusTracker().getExecutorInfos().length < executors + 1) {
+      if (System.currentTimeMillis() > deadline) {
+        spark.stop();
+        throw new IllegalStateException(executors + " executors did not register within 2 minutes");
+      }
+      Thread.sleep(200);
+    }
+    return spark;
+  }
+}
