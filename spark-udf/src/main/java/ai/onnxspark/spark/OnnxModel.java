@@ -450,13 +450,13 @@ public final class OnnxModel {
     return columns;
   }
 
-  /** The schema {@link #transform} produces for input {@code schema}. */
+  /**
+   * The schema {@link #transform} produces for input {@code schema} in the active session (with the
+   * error column in permissive mode). Checks the columns, and broadcasts the model, as transform
+   * does.
+   */
   public StructType outputSchema(StructType schema) {
-    StructType out = schema;
-    for (OutputBinding output : bindOutputs(schema)) {
-      out = out.add(output.field());
-    }
-    return out;
+    return scorer(SparkSession.active(), schema, null).outputSchema();
   }
 
   private List<InputBinding> bindInputs(StructType schema) {
