@@ -21,7 +21,23 @@ final class Jobs {
    * spark-submit (which sets {@code spark.master}).
    */
   static SparkSession session(String appName, String master) {
+    return session(appName, master, false);
+  }
+
+  /**
+   * As {@link #session(String, String)}; with {@code delta}, a new session also gets Delta Lake's
+   * SQL extension and catalog (an existing session is taken as it is).
+   */
+  static SparkSession session(String appName, String master, boolean delta) {
     SparkSession.Builder builder = SparkSession.builder().appName(appName);
+    if (delta) {
+      builder
+          .config(
+              "spark.sql.extensions",
+              "io.delta.sql.DeltaSparkSessionExtension,ai.onnxspark.sql.OnnxSparkExtensions")
+          .config(
+              "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
+    }
     if (master != null) {
       builder.master(master);
     } else if (System.getProperty("spark.master") == null) {

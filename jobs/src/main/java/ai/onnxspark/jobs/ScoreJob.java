@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.Column;
+import org.apache.spark.sql.DataFrameReader;
+import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -23,11 +25,16 @@ public final class ScoreJob {
           "Usage: onnx-score --model PATH --input PATH --output PATH [flags]",
           "",
           "  --model PATH           ONNX model: local path or Hadoop URI (hdfs://, s3a://, dbfs:/, ...)",
-          "  --input PATH           table to score (Parquet)",
-          "  --input-format FMT     parquet (default)",
+          "  --input PATH|TABLE     table to score: a path, or a catalog table with --input-format table",
+          "  --input-format FMT     parquet (default), delta or table",
+          "  --version N            with a Delta input: read version N (time travel)",
+          "  --timestamp TS         with a Delta input: read the version as of TS",
           "  --output PATH          where to write the scored table",
-          "  --output-format FMT    parquet (default)",
+          "  --output-format FMT    parquet (default) or delta",
           "  --mode MODE            errorifexists (default), overwrite or append",
+          "  --run-id N             Delta output: this run's number; re-running a run that already",
+          "                         committed writes nothing (exactly once, with --app-id)",
+          "  --app-id NAME          Delta output: the job's name for --run-id (default onnx-score)",
           "  --feed INPUT=COL[,COL] model input <- column(s); repeatable (default: columns named like inputs)",
           "  --fetch COL=OUTPUT     new column <- model output; repeatable (default: every output)",
           "  --batch-size N         rows per ONNX Runtime call (default 1024)",
@@ -78,10 +85,26 @@ public final class ScoreJob {
                 "master",
                 "conf",
                 "device",
-                "device-fallback"),
+                "device-fallback",
+                "version",
+                "timestamp",
+                "run-id",
+                "app-id"),
             List.of("permissive"));
-    String inputFormat = oneOf(args, "input-format", "parquet", List.of("parquet"));
-    String outputFormat = oneOf(args, "output-format", "parquet", List.of("parquet"));
+    String inputFormat =
+        oneOf(args, "input-format", "parquet", List.of("parquet", "delta", "table"));
+    String outputFormat = oneOf(args, "output-format", "parquet", List.of("parquet", "delta"));
+    if ((args.has("version") || args.has("timestamp")) && !inputFormat.equals("delta")) {
+      throw new Args.UsageException(
+          "--version and --timestamp read Delta inputs; add --input-format delta.");
+    }
+    if (args.has("run-id") && !outputFormat.equals("delta")) {
+      throw new Args.UsageException(
+          "--run-id makes Delta writes exactly once; add --output-format delta.");
+    }
+    if (args.has("run-id")) {
+      args.getInt("run-id", 0);
+    }
     String mode =
         oneOf(args, "mode", "errorifexists", List.of("errorifexists", "overwrite", "append"));
     OnnxModel model = OnnxModel.fromPath(args.required("model"));
@@ -109,13 +132,26 @@ public final class ScoreJob {
 
     // A session the job did not start (a test's, a notebook's) is left running.
     boolean ownSession = SparkSession.getDefaultSession().isEmpty();
-    SparkSession spark = Jobs.session("onnx-score", args.get("master", null));
+    boolean delta = inputFormat.equals("delta") || outputFormat.equals("delta");
+    SparkSession spark = Jobs.session("onnx-score", args.get("master", null), delta);
     try {
       for (String conf : args.all("conf")) {
         String[] kv = pair(conf, "--conf", "KEY=VALUE");
         spark.conf().set(kv[0], kv[1]);
       }
-      Dataset<Row> input = spark.read().format(inputFormat).load(args.required("input"));
+      Dataset<Row> input;
+      if (inputFormat.equals("table")) {
+        input = spark.table(args.required("input"));
+      } else {
+        DataFrameReader reader = spark.read().format(inputFormat);
+        if (args.has("version")) {
+          reader = reader.option("versionAsOf", args.get("version", null));
+        }
+        if (args.has("timestamp")) {
+          reader = reader.option("timestampAsOf", args.get("timestamp", null));
+        }
+        input = reader.load(args.required("input"));
+      }
       if (args.has("where")) {
         input = input.where(args.get("where", null));
       }
@@ -142,7 +178,16 @@ public final class ScoreJob {
               + model.fingerprint().substring(0, 12)
               + ")");
       long start = System.nanoTime();
-      scored.write().format(outputFormat).mode(mode).save(output);
+      DataFrameWriter<Row> writer = scored.write().format(outputFormat).mode(mode);
+      if (args.has("run-id")) {
+        // Delta records (app id, run) in the commit; a later write with a run it has seen is
+        // skipped.
+        writer =
+            writer
+                .option("txnAppId", args.get("app-id", "onnx-score"))
+                .option("txnVersion", args.get("run-id", null));
+      }
+      writer.save(output);
       double seconds = (System.nanoTime() - start) / 1e9;
       System.out.printf(
           "Scored %d rows in %.1f s (%.0f rows/s): %d batches, %d session(s) created on %s, %.1f s in ONNX Runtime. Output: %s%n",

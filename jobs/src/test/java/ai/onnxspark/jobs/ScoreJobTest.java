@@ -27,6 +27,10 @@ class ScoreJobTest {
             .master("local[2]")
             .config("spark.ui.enabled", "false")
             .config("spark.driver.host", "127.0.0.1")
+            .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+            .config(
+                "spark.sql.catalog.spark_catalog",
+                "org.apache.spark.sql.delta.catalog.DeltaCatalog")
             .getOrCreate();
   }
 
@@ -68,6 +72,52 @@ class ScoreJobTest {
   }
 
   @Test
+  void deltaRunsAreWrittenExactlyOnceAndDeltaInputsTimeTravel(@TempDir Path dir) throws Exception {
+    Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
+    String input = dir.resolve("in").toString();
+    String output = dir.resolve("out").toString();
+    SampleData.write(spark, dir.resolve("staging").toString(), 200, "features", 16, 2, 1);
+    spark.read().parquet(dir.resolve("staging").toString()).write().format("delta").save(input);
+    // Version 1 of the input doubles the table.
+    spark.read().format("delta").load(input).write().format("delta").mode("append").save(input);
+
+    String[] run7 = {
+      "--model",
+      model.toString(),
+      "--input",
+      input,
+      "--input-format",
+      "delta",
+      "--version",
+      "0",
+      "--output",
+      output,
+      "--output-format",
+      "delta",
+      "--mode",
+      "append",
+      "--run-id",
+      "7",
+      "--keep",
+      "id",
+      "--show",
+      "0"
+    };
+    assertThat(ScoreJob.run(run7)).isZero();
+    // The same run again (a retry after a failure past the commit) adds nothing.
+    assertThat(ScoreJob.run(run7)).isZero();
+    assertThat(spark.read().format("delta").load(output).count()).isEqualTo(200);
+
+    String[] run8 = run7.clone();
+    run8[run8.length - 5] = "8";
+    run8[7] = "1";
+    assertThat(ScoreJob.run(run8)).isZero();
+    assertThat(spark.read().format("delta").load(output).count()).isEqualTo(200 + 400);
+    assertThat(spark.read().format("delta").load(output).columns())
+        .containsExactly("id", "logits", "probabilities");
+  }
+
+  @Test
   void userErrorsExitWithCodeTwoAndOneClearLine(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     String input = dir.resolve("in").toString();
@@ -106,6 +156,17 @@ class ScoreJobTest {
         .contains("reads column 'nosuch'")
         .contains("its columns are [id, features]");
     assertThat(Files.exists(dir.resolve("o3"))).isFalse();
+    assertThat(
+            errorOf(
+                "--model",
+                model.toString(),
+                "--input",
+                input,
+                "--output",
+                dir.resolve("o4").toString(),
+                "--run-id",
+                "3"))
+        .contains("--run-id makes Delta writes exactly once; add --output-format delta.");
   }
 
   private static String errorOf(String... argv) {
