@@ -44,6 +44,49 @@ final class Args {
     return args;
   }
 
+  /**
+   * Flags read from a properties file ({@code --config}): each key is a flag name without the
+   * dashes ({@code model=models/mlp.onnx}, {@code feed=features=features}; a repeatable flag takes
+   * several values separated by {@code ;}, a switch {@code true}). Flags given on the command line
+   * come after the file's, so they win.
+   */
+  static String[] withConfigFile(String[] argv) {
+    int at = java.util.Arrays.asList(argv).indexOf("--config");
+    if (at < 0) {
+      return argv;
+    }
+    if (at + 1 >= argv.length) {
+      throw new UsageException("Flag --config needs a value.");
+    }
+    java.nio.file.Path file = java.nio.file.Paths.get(argv[at + 1]);
+    java.util.Properties properties = new java.util.Properties();
+    try (java.io.Reader in = java.nio.file.Files.newBufferedReader(file)) {
+      properties.load(in);
+    } catch (java.io.IOException e) {
+      throw new UsageException("Cannot read --config " + file + ": " + e.getMessage());
+    }
+    List<String> merged = new ArrayList<>();
+    for (String key : new java.util.TreeSet<>(properties.stringPropertyNames())) {
+      String value = properties.getProperty(key).trim();
+      if (value.equals("true")) {
+        merged.add("--" + key);
+        continue;
+      }
+      for (String part : value.split(";")) {
+        merged.add("--" + key);
+        merged.add(part.trim());
+      }
+    }
+    for (int i = 0; i < argv.length; i++) {
+      if (i == at) {
+        i++;
+        continue;
+      }
+      merged.add(argv[i]);
+    }
+    return merged.toArray(new String[0]);
+  }
+
   boolean has(String name) {
     return values.containsKey(name);
   }

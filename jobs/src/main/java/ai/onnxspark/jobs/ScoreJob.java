@@ -46,6 +46,8 @@ public final class ScoreJob {
           "  --show N               print the first N scored rows (default 5; 0 for none)",
           "  --master URL           Spark master (default: spark-submit's, else local[*])",
           "  --conf KEY=VALUE       Spark configuration; repeatable",
+          "  --config FILE          flags from a properties file (conf/score.properties shows how);",
+          "                         flags on the command line win",
           "  --help                 this text",
           "",
           "Exit codes: 0 done, 1 failed while running, 2 bad flags, files or model/schema mismatch.");
@@ -65,7 +67,8 @@ public final class ScoreJob {
     return Jobs.outcome("onnx-score", () -> score(argv));
   }
 
-  private static void score(String[] argv) {
+  private static void score(String[] commandLine) {
+    String[] argv = Args.withConfigFile(commandLine);
     Args args =
         Args.parse(
             argv,

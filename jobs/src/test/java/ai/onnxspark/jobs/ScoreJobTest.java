@@ -118,6 +118,32 @@ class ScoreJobTest {
   }
 
   @Test
+  void flagsComeFromAConfigFileAndTheCommandLineWins(@TempDir Path dir) throws Exception {
+    Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
+    String input = dir.resolve("in").toString();
+    SampleData.write(spark, input, 50, "features", 16, 1, 1);
+    Path config =
+        Files.writeString(
+            dir.resolve("score.properties"),
+            String.join(
+                "\n",
+                "model=" + model,
+                "input=" + input,
+                "output=" + dir.resolve("ignored"),
+                "fetch=a=logits;b=probabilities",
+                "keep=id",
+                "show=0"));
+
+    assertThat(
+            ScoreJob.run("--config", config.toString(), "--output", dir.resolve("out").toString()))
+        .isZero();
+
+    assertThat(spark.read().parquet(dir.resolve("out").toString()).columns())
+        .containsExactly("id", "a", "b");
+    assertThat(Files.exists(dir.resolve("ignored"))).isFalse();
+  }
+
+  @Test
   void userErrorsExitWithCodeTwoAndOneClearLine(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     String input = dir.resolve("in").toString();
