@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
@@ -108,24 +107,12 @@ class GpuSchedulingIT {
   }
 
   private static Map<String, List<String>> cachedDevices() {
-    List<Integer> slots = new ArrayList<>();
-    for (int i = 0; i < 24; i++) {
-      slots.add(i);
-    }
-    List<String> reports =
-        JavaSparkContext.fromSparkContext(spark.sparkContext())
-            .parallelize(slots, slots.size())
-            .map(
-                i ->
-                    SparkEnv.get().executorId()
-                        + "|"
-                        + String.join(",", SessionCache.get().devices()))
-            .collect();
     Map<String, List<String>> byExecutor = new HashMap<>();
-    for (String report : reports) {
-      String[] parts = report.split("\\|", -1);
-      byExecutor.put(parts[0], parts[1].isEmpty() ? List.of() : List.of(parts[1].split(",")));
-    }
+    LocalCluster.perExecutor(spark, () -> String.join(",", SessionCache.get().devices()))
+        .forEach(
+            (executor, devices) ->
+                byExecutor.put(
+                    executor, devices.isEmpty() ? List.of() : List.of(devices.split(","))));
     return byExecutor;
   }
 }

@@ -8,14 +8,10 @@ import ai.onnxspark.testing.OrtReference;
 import ai.onnxspark.testing.TestModels;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectOutputStream;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.apache.spark.SparkEnv;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -120,29 +116,13 @@ class LocalClusterIT {
   }
 
   private static Map<String, String> executorStats() {
-    List<Integer> slots = new ArrayList<>();
-    for (int i = 0; i < 40; i++) {
-      slots.add(i);
-    }
-    List<String> reports =
-        JavaSparkContext.fromSparkContext(spark.sparkContext())
-            .parallelize(slots, slots.size())
-            .map(
-                i ->
-                    SparkEnv.get().executorId()
-                        + "@"
-                        + ManagementFactory.getRuntimeMXBean().getName()
-                        + "|sessions="
-                        + SessionCache.get().stats().creations()
-                        + " copies="
-                        + BroadcastModel.receivedCopies())
-            .collect();
-    Map<String, String> byExecutor = new HashMap<>();
-    for (String report : reports) {
-      String[] parts = report.split("\\|");
-      byExecutor.put(parts[0], parts[1]);
-    }
-    return byExecutor;
+    return LocalCluster.perExecutor(
+        spark,
+        () ->
+            "sessions="
+                + SessionCache.get().stats().creations()
+                + " copies="
+                + BroadcastModel.receivedCopies());
   }
 
   private static int serializedSize(Object o) throws Exception {

@@ -43,4 +43,31 @@ public final class LocalCluster {
     }
     return spark;
   }
+
+  /**
+   * What each executor JVM reports, by executor id ({@code id@pid}): runs many small tasks so that
+   * every executor runs some, each returning {@code report}'s answer.
+   */
+  public static java.util.Map<String, String> perExecutor(
+      SparkSession spark, org.apache.spark.api.java.function.Function0<String> report) {
+    java.util.List<Integer> slots = new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      slots.add(i);
+    }
+    java.util.List<String[]> reports =
+        org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext())
+            .parallelize(slots, slots.size())
+            .map(
+                i ->
+                    new String[] {
+                      org.apache.spark.SparkEnv.get().executorId()
+                          + "@"
+                          + java.lang.management.ManagementFactory.getRuntimeMXBean().getName(),
+                      report.call()
+                    })
+            .collect();
+    java.util.Map<String, String> byExecutor = new java.util.TreeMap<>();
+    reports.forEach(r -> byExecutor.put(r[0], r[1]));
+    return byExecutor;
+  }
 }
