@@ -39,6 +39,7 @@ public final class ScoreJob {
           "  --fetch COL=OUTPUT     new column <- model output; repeatable (default: every output)",
           "  --batch-size N         rows per ONNX Runtime call (default 1024)",
           "  --keep COL[,COL]       input columns to keep in the output (default: all)",
+          "  --partition-by COL[,COL] partition the output by these columns",
           "  --device DEV           cpu, cuda, tensorrt or auto (default auto: the task's GPU, else CPU)",
           "  --device-fallback F    none (default: an unusable GPU fails) or cpu",
           "  --permissive           bad rows get null scores and their error in column onnx_error",
@@ -92,7 +93,8 @@ public final class ScoreJob {
                 "version",
                 "timestamp",
                 "run-id",
-                "app-id"),
+                "app-id",
+                "partition-by"),
             List.of("permissive"));
     String inputFormat =
         oneOf(args, "input-format", "parquet", List.of("parquet", "delta", "table"));
@@ -182,6 +184,9 @@ public final class ScoreJob {
               + ")");
       long start = System.nanoTime();
       DataFrameWriter<Row> writer = scored.write().format(outputFormat).mode(mode);
+      if (args.has("partition-by")) {
+        writer = writer.partitionBy(args.get("partition-by", "").split(","));
+      }
       if (args.has("run-id")) {
         // Delta records (app id, run) in the commit; a later write with a run it has seen is
         // skipped.
@@ -228,5 +233,41 @@ public final class ScoreJob {
       throw new Args.UsageException(flag + " '" + value + "' is not of the form " + form + ".");
     }
     return new String[] {value.substring(0, eq), value.substring(eq + 1)};
+  }
+
+  /**
+   * Prints rows scored so far every 10 seconds while the job runs (accumulators reach the driver as
+   * tasks finish), so a person can follow a long job.
+   */
+  private static final class Progress implements AutoCloseable {
+    private final java.util.concurrent.ScheduledExecutorService timer =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "onnx-score-progress");
+              t.setDaemon(true);
+              return t;
+            });
+
+    Progress(ScoringMetrics metrics, long start) {
+      timer.scheduleAtFixedRate(
+          () -> {
+            double seconds = (System.nanoTime() - start) / 1e9;
+            System.out.printf(
+                "... %d rows scored in %.0f s (%.0f rows/s), %d batches, %d session(s) created%n",
+                metrics.rows(),
+                seconds,
+                metrics.rows() / Math.max(seconds, 1e-9),
+                metrics.batches(),
+                metrics.sessionsCreated());
+          },
+          10,
+          10,
+          java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+      timer.shutdownNow();
+    }
   }
 }

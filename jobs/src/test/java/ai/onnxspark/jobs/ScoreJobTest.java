@@ -144,6 +144,43 @@ class ScoreJobTest {
   }
 
   @Test
+  void outputIsPartitionedByTheRequestedColumns(@TempDir Path dir) throws Exception {
+    Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
+    String staging = dir.resolve("staging").toString();
+    SampleData.write(spark, staging, 60, "features", 16, 2, 1);
+    String input = dir.resolve("in").toString();
+    spark
+        .read()
+        .parquet(staging)
+        .selectExpr("id", "features", "CAST(id % 3 AS INT) AS day")
+        .write()
+        .parquet(input);
+
+    assertThat(
+            ScoreJob.run(
+                "--model",
+                model.toString(),
+                "--input",
+                input,
+                "--output",
+                dir.resolve("out").toString(),
+                "--keep",
+                "id,day",
+                "--partition-by",
+                "day",
+                "--where",
+                "day < 2",
+                "--show",
+                "0"))
+        .isZero();
+
+    assertThat(dir.resolve("out").resolve("day=0")).isDirectory();
+    assertThat(dir.resolve("out").resolve("day=1")).isDirectory();
+    assertThat(dir.resolve("out").resolve("day=2")).doesNotExist();
+    assertThat(spark.read().parquet(dir.resolve("out").toString()).count()).isEqualTo(40);
+  }
+
+  @Test
   void userErrorsExitWithCodeTwoAndOneClearLine(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     String input = dir.resolve("in").toString();
