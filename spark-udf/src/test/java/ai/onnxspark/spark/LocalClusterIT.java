@@ -8,11 +8,15 @@ import ai.onnxspark.testing.OrtReference;
 import ai.onnxspark.testing.TestModels;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectOutputStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -21,7 +25,11 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * On a real cluster of two executor JVMs ({@code local-cluster[2,1,1024]}, a standalone master and
@@ -32,6 +40,7 @@ import org.junit.jupiter.api.Test;
  * <p>Needs {@code SPARK_HOME} pointing at a folder with a {@code RELEASE} file and the runtime jars
  * in {@code jars/}, which the build prepares in {@code target/spark-home}.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalClusterIT {
   private static SparkSession spark;
 
@@ -48,6 +57,7 @@ class LocalClusterIT {
   }
 
   @Test
+  @Order(1)
   void modelIsBroadcastAndEachExecutorCreatesOneSessionForManyTasks() throws Exception {
     // ~1 MB of weights, so a model inside task closures could not go unnoticed.
     TestModels.Affine affine = new TestModels.Affine(512, 512, 17);
@@ -113,6 +123,70 @@ class LocalClusterIT {
     }
     assertThat(executorStats().values()).allMatch(s -> s.equals("sessions=1 copies=1"));
     assertThat(metrics.sessionsCreated()).isEqualTo(2);
+  }
+
+  @Test
+  @Order(2)
+  void anExecutorKilledMidJobLosesNoRowAndDuplicatesNone(@TempDir Path dir) throws Exception {
+    TestModels.Affine affine = new TestModels.Affine(8, 2, 5);
+    float[][] x = TransformTest.randomRows(4000, 8, 9);
+    // Read from Parquet, so that no shuffle output is lost with the executor.
+    String in = dir.resolve("features").toString();
+    TransformTest.featuresFrame(x, 8).write().parquet(in);
+    Dataset<Row> df = spark.read().parquet(in);
+    Dataset<Row> scored =
+        OnnxModel.fromBytes(affine.bytes)
+            .withInput("x", "features")
+            .withBatchSize(50)
+            .transform(df);
+    // The first attempt of partition 0 kills its executor JVM after 120 rows were scored.
+    Dataset<Row> killing =
+        scored.mapPartitions(
+            (MapPartitionsFunction<Row, Row>)
+                rows -> {
+                  TaskContext task = TaskContext.get();
+                  if (task.partitionId() != 0
+                      || task.attemptNumber() > 0
+                      || task.stageAttemptNumber() > 0) {
+                    return rows;
+                  }
+                  List<Row> seen = new ArrayList<>();
+                  while (rows.hasNext()) {
+                    seen.add(rows.next());
+                    if (seen.size() == 120) {
+                      Runtime.getRuntime().halt(1);
+                    }
+                  }
+                  return seen.iterator();
+                },
+            Encoders.row(scored.schema()));
+    String out = dir.resolve("scores").toString();
+    java.util.concurrent.atomic.AtomicInteger removed =
+        new java.util.concurrent.atomic.AtomicInteger();
+    org.apache.spark.scheduler.SparkListener listener =
+        new org.apache.spark.scheduler.SparkListener() {
+          @Override
+          public void onExecutorRemoved(org.apache.spark.scheduler.SparkListenerExecutorRemoved e) {
+            removed.incrementAndGet();
+          }
+        };
+    spark.sparkContext().addSparkListener(listener);
+
+    killing.write().parquet(out);
+    spark.sparkContext().listenerBus().waitUntilEmpty();
+    spark.sparkContext().removeSparkListener(listener);
+    assertThat(removed).as("executors lost during the job").hasValueGreaterThanOrEqualTo(1);
+
+    List<Row> written = spark.read().parquet(out).orderBy("id").collectAsList();
+    assertThat(written).hasSize(4000);
+    for (int i = 0; i < written.size(); i++) {
+      Row row = written.get(i);
+      assertThat(row.getLong(0)).isEqualTo(i);
+      double[] expected = affine.apply(x[i]);
+      List<Float> y = row.getList(2);
+      assertThat((double) y.get(0))
+          .isCloseTo(expected[0], org.assertj.core.data.Offset.offset(1e-4));
+    }
   }
 
   private static Map<String, String> executorStats() {
