@@ -68,7 +68,8 @@ final class Jobs {
     } catch (OnnxException e) {
       System.err.println(name + ": " + e.getMessage());
       code = USER_ERROR;
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
+      // Spark's own exceptions are checked in Java but thrown from Scala without declaration.
       Throwable root = e;
       while (root.getCause() != null && !(root instanceof OnnxException)) {
         root = root.getCause();

@@ -144,6 +144,54 @@ class ScoreJobTest {
   }
 
   @Test
+  void aDeltaJobThatFailsHalfWayLeavesNothingAndItsRerunWritesEveryRowOnce(@TempDir Path dir)
+      throws Exception {
+    Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
+    String staging = dir.resolve("staging").toString();
+    SampleData.write(spark, staging, 300, "features", 16, 3, 1);
+    // Row 250 is bad (8 values, not 16): its task fails after other tasks wrote their files.
+    String input = dir.resolve("in").toString();
+    spark
+        .read()
+        .parquet(staging)
+        .selectExpr("id", "IF(id = 250, slice(features, 1, 8), features) AS features")
+        .repartition(3)
+        .write()
+        .parquet(input);
+    String output = dir.resolve("out").toString();
+    String[] run = {
+      "--model",
+      model.toString(),
+      "--input",
+      input,
+      "--output",
+      output,
+      "--output-format",
+      "delta",
+      "--mode",
+      "append",
+      "--run-id",
+      "1",
+      "--keep",
+      "id",
+      "--show",
+      "0"
+    };
+
+    assertThat(ScoreJob.run(run)).isEqualTo(1);
+    // Nothing was committed: files the finished tasks wrote are in no version of the table.
+    assertThat(io.delta.tables.DeltaTable.isDeltaTable(spark, output)).isFalse();
+
+    // The data is fixed and the same run is started again, twice.
+    spark.read().parquet(staging).write().mode("overwrite").parquet(input);
+    assertThat(ScoreJob.run(run)).isZero();
+    assertThat(ScoreJob.run(run)).isZero();
+    assertThat(spark.read().format("delta").load(output).count()).isEqualTo(300);
+    assertThat(spark.read().format("delta").load(output).select("id").distinct().count())
+        .isEqualTo(300);
+  }
+
+  @Test
   void outputIsPartitionedByTheRequestedColumns(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     String staging = dir.resolve("staging").toString();
