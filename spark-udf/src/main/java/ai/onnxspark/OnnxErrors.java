@@ -228,6 +228,21 @@ public final class OnnxErrors {
         cause);
   }
 
+  public static OnnxException timedOut(String model, int rows, long timeoutMs, Throwable cause) {
+    return new OnnxException(
+        "ONNX Runtime did not score a batch of "
+            + rows
+            + " rows with model "
+            + model
+            + " within "
+            + timeoutMs
+            + " ms ("
+            + OnnxOptions.BATCH_TIMEOUT_MS_CONF
+            + "), so the call was stopped. Raise the limit, lower the batch size, or score on a"
+            + " faster device.",
+        cause);
+  }
+
   public static OnnxException runFailed(
       String model, int rows, int partition, long firstRow, Throwable cause) {
     return new OnnxException(

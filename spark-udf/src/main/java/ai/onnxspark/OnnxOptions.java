@@ -86,4 +86,13 @@ public final class OnnxOptions {
    * {@code spark.onnx.provider.trt_fp16_enable=1}. Passed to ONNX Runtime as they are.
    */
   public static final String PROVIDER_OPTION_CONF_PREFIX = "spark.onnx.provider.";
+
+  /**
+   * Longest time one ONNX Runtime call may take, in milliseconds; 0 (default) for no limit. A batch
+   * over the limit is stopped and fails (or, in permissive mode, its rows are retried one by one
+   * and those over the limit get the error).
+   */
+  public static final String BATCH_TIMEOUT_MS_CONF = "spark.onnx.batchTimeoutMs";
+
+  public static final long BATCH_TIMEOUT_MS_DEFAULT = 0;
 }

@@ -12,10 +12,11 @@ record CallOptions(
     String deviceFallback,
     Double gpusPerTask,
     String errorColumn,
-    java.util.Map<String, String> providerOptions) {
+    java.util.Map<String, String> providerOptions,
+    Long batchTimeoutMs) {
 
   static final CallOptions NONE =
-      new CallOptions(null, null, null, null, null, null, null, java.util.Map.of());
+      new CallOptions(null, null, null, null, null, null, null, java.util.Map.of(), null);
 
   CallOptions withProviderOption(String key, String value) {
     java.util.Map<String, String> copy = new java.util.TreeMap<>(providerOptions);
@@ -28,7 +29,8 @@ record CallOptions(
         deviceFallback,
         gpusPerTask,
         errorColumn,
-        copy);
+        copy,
+        batchTimeoutMs);
   }
 
   CallOptions withBatchSize(int v) {
@@ -40,7 +42,8 @@ record CallOptions(
         deviceFallback,
         gpusPerTask,
         errorColumn,
-        providerOptions);
+        providerOptions,
+        batchTimeoutMs);
   }
 
   CallOptions withIntraOpThreads(int v) {
@@ -52,7 +55,8 @@ record CallOptions(
         deviceFallback,
         gpusPerTask,
         errorColumn,
-        providerOptions);
+        providerOptions,
+        batchTimeoutMs);
   }
 
   CallOptions withOptimizationLevel(String v) {
@@ -64,7 +68,8 @@ record CallOptions(
         deviceFallback,
         gpusPerTask,
         errorColumn,
-        providerOptions);
+        providerOptions,
+        batchTimeoutMs);
   }
 
   CallOptions withDevice(String v) {
@@ -76,7 +81,8 @@ record CallOptions(
         deviceFallback,
         gpusPerTask,
         errorColumn,
-        providerOptions);
+        providerOptions,
+        batchTimeoutMs);
   }
 
   CallOptions withDeviceFallback(String v) {
@@ -88,7 +94,8 @@ record CallOptions(
         v,
         gpusPerTask,
         errorColumn,
-        providerOptions);
+        providerOptions,
+        batchTimeoutMs);
   }
 
   CallOptions withGpusPerTask(double v) {
@@ -100,7 +107,8 @@ record CallOptions(
         deviceFallback,
         v,
         errorColumn,
-        providerOptions);
+        providerOptions,
+        batchTimeoutMs);
   }
 
   CallOptions withErrorColumn(String v) {
@@ -112,6 +120,20 @@ record CallOptions(
         deviceFallback,
         gpusPerTask,
         v,
-        providerOptions);
+        providerOptions,
+        batchTimeoutMs);
+  }
+
+  CallOptions withBatchTimeoutMs(long v) {
+    return new CallOptions(
+        batchSize,
+        intraOpThreads,
+        optimizationLevel,
+        device,
+        deviceFallback,
+        gpusPerTask,
+        errorColumn,
+        providerOptions,
+        v);
   }
 }

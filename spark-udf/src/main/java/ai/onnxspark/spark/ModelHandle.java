@@ -28,6 +28,7 @@ public final class ModelHandle implements Serializable {
   private final SessionOptionsSpec options;
   private final int maxSessions;
   private final DeviceSpec device;
+  private final long batchTimeoutMs;
 
   ModelHandle(
       Broadcast<BroadcastModel> model,
@@ -37,7 +38,8 @@ public final class ModelHandle implements Serializable {
       int batchSize,
       SessionOptionsSpec options,
       int maxSessions,
-      DeviceSpec device) {
+      DeviceSpec device,
+      long batchTimeoutMs) {
     this.model = model;
     this.fingerprint = fingerprint;
     this.description = description;
@@ -46,6 +48,12 @@ public final class ModelHandle implements Serializable {
     this.options = options;
     this.maxSessions = maxSessions;
     this.device = device;
+    this.batchTimeoutMs = batchTimeoutMs;
+  }
+
+  /** Longest time one ONNX Runtime call may take, in milliseconds; 0 for no limit. */
+  public long batchTimeoutMs() {
+    return batchTimeoutMs;
   }
 
   /** Where sessions run, before each task resolves it against its resources. */

@@ -205,6 +205,19 @@ public final class OnnxModel {
   }
 
   /**
+   * Stops any ONNX Runtime call that takes longer than {@code millis} (0: no limit; default {@code
+   * spark.onnx.batchTimeoutMs}): the batch fails with a clear error, or, in permissive mode, its
+   * rows are retried one by one and those over the limit get the error.
+   */
+  public OnnxModel withBatchTimeout(long millis) {
+    if (millis < 0) {
+      throw OnnxErrors.badOption("batch-timeout-ms", millis, "0 or more milliseconds");
+    }
+    return new OnnxModel(
+        bytes, info, inputColumns, outputColumns, options.withBatchTimeoutMs(millis));
+  }
+
+  /**
    * An option of the GPU execution provider, passed to ONNX Runtime as it is: for CUDA {@code
    * gpu_mem_limit}, {@code cudnn_conv_algo_search}, {@code arena_extend_strategy}; for TensorRT
    * {@code trt_fp16_enable}, {@code trt_engine_cache_enable}, {@code trt_engine_cache_path}.
@@ -395,7 +408,26 @@ public final class OnnxModel {
                     : spark
                         .conf()
                         .get(OnnxOptions.DEVICE_FALLBACK_CONF, OnnxOptions.DEVICE_FALLBACK_DEFAULT))
-            .withProviderOptions(providerOptions(spark)));
+            .withProviderOptions(providerOptions(spark)),
+        batchTimeoutMs(spark));
+  }
+
+  private long batchTimeoutMs(SparkSession spark) {
+    long timeout =
+        options.batchTimeoutMs() != null
+            ? options.batchTimeoutMs()
+            : Long.parseLong(
+                spark
+                    .conf()
+                    .get(
+                        OnnxOptions.BATCH_TIMEOUT_MS_CONF,
+                        Long.toString(OnnxOptions.BATCH_TIMEOUT_MS_DEFAULT))
+                    .trim());
+    if (timeout < 0) {
+      throw OnnxErrors.badOption(
+          OnnxOptions.BATCH_TIMEOUT_MS_CONF, timeout, "0 or more milliseconds");
+    }
+    return timeout;
   }
 
   /**

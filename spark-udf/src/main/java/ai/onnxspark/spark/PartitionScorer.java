@@ -284,6 +284,9 @@ public final class PartitionScorer implements Serializable {
     private void run(long firstRow) {
       try {
         runTensors(values);
+      } catch (Deadlines.TimedOut e) {
+        throw OnnxErrors.timedOut(
+            model.description(), tensorRows, model.batchTimeoutMs(), e.getCause());
       } catch (OrtException e) {
         throw OnnxErrors.runFailed(model.description(), tensorRows, partition, firstRow, e);
       }
@@ -293,7 +296,7 @@ public final class PartitionScorer implements Serializable {
      * Runs ONNX Runtime on the {@code tensorRows} rows of the filled buffers, splitting each output
      * into {@code into[output][0..tensorRows)}; the tensors are closed on every path.
      */
-    private void runTensors(Object[][] into) throws OrtException {
+    private void runTensors(Object[][] into) throws OrtException, Deadlines.TimedOut {
       OrtEnvironment env = OrtEnvironment.getEnvironment();
       List<OnnxTensor> tensors = new ArrayList<>(inputs.length);
       try {
@@ -304,7 +307,8 @@ public final class PartitionScorer implements Serializable {
           feeds.put(inputs[i].inputName(), tensor);
         }
         long start = System.nanoTime();
-        try (OrtSession.Result result = lease.session().run(feeds, outputNames)) {
+        try (OrtSession.Result result =
+            Deadlines.run(lease.session(), feeds, outputNames, model.batchTimeoutMs())) {
           long nanos = System.nanoTime() - start;
           for (int j = 0; j < outputs.length; j++) {
             splitters[j].split(
@@ -347,6 +351,12 @@ public final class PartitionScorer implements Serializable {
                 value instanceof UnsafeArrayData ? ((UnsafeArrayData) value).copy() : value;
           }
           tensorIndex[p] = p;
+        } catch (Deadlines.TimedOut e) {
+          tensorIndex[p] = -1;
+          errors[p] =
+              UTF8String.fromString(
+                  OnnxErrors.timedOut(model.description(), 1, model.batchTimeoutMs(), e.getCause())
+                      .getMessage());
         } catch (OrtException | OnnxException e) {
           tensorIndex[p] = -1;
           errors[p] =

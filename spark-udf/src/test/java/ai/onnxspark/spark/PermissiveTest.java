@@ -121,6 +121,25 @@ class PermissiveTest extends SparkTestBase {
   }
 
   @Test
+  void aBatchOverItsTimeLimitIsStoppedWithAClearError() {
+    // 40 layers of 1024x1024 MatMuls over 256 rows: seconds of work, stopped after 50 ms.
+    OnnxModel slow =
+        OnnxModel.fromBytes(TestModels.slowChain(1024, 40)).withBatchSize(256).withBatchTimeout(50);
+    Dataset<Row> df =
+        spark.createDataFrame(
+            java.util.Collections.nCopies(256, RowFactory.create((Object) new float[1024])),
+            new StructType().add("x", DataTypes.createArrayType(DataTypes.FloatType)));
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> slow.transform(df.coalesce(1)).collect())
+        .hasStackTraceContaining("did not score a batch of 256 rows with model bytes")
+        .hasStackTraceContaining("within 50 ms (spark.onnx.batchTimeoutMs)");
+    // Without a limit the same model scores (one small batch, to keep it quick).
+    assertThat(OnnxModel.fromBytes(TestModels.slowChain(1024, 2)).transform(df.limit(2)).count())
+        .isEqualTo(2);
+  }
+
+  @Test
   void permissiveModeCanBeSetForTheSession() {
     spark.conf().set("spark.onnx.permissive", "true");
     try {

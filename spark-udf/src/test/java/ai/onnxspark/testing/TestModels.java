@@ -170,6 +170,28 @@ public final class TestModels {
         .build();
   }
 
+  /**
+   * A chain of {@code layers} MatMuls by an n×n matrix, float[batch,n] to float[batch,n]: slow
+   * enough at large n to test time limits, with a check of the terminate flag between layers.
+   */
+  public static byte[] slowChain(int n, int layers) {
+    float[] w = new float[n * n];
+    for (int i = 0; i < n; i++) {
+      w[i * n + i] = 1f;
+    }
+    ModelBuilder builder =
+        new ModelBuilder("slow_chain")
+            .input("x", ElementType.FLOAT, "batch", n)
+            .initializer("w", new long[] {n, n}, w);
+    String previous = "x";
+    for (int l = 0; l < layers; l++) {
+      String next = l == layers - 1 ? "y" : "h" + l;
+      builder.node("MatMul", new String[] {previous, "w"}, new String[] {next});
+      previous = next;
+    }
+    return builder.output("y", ElementType.FLOAT, "batch", n).build();
+  }
+
   /** Floats of a standard normal distribution. */
   public static float[] gaussian(Random random, int n) {
     float[] values = new float[n];
