@@ -198,13 +198,15 @@ public final class ScoreJob {
       writer.save(output);
       double seconds = (System.nanoTime() - start) / 1e9;
       System.out.printf(
-          "Scored %d rows in %.1f s (%.0f rows/s): %d batches, %d session(s) created on %s, %.1f s in ONNX Runtime. Output: %s%n",
+          "Scored %d rows in %.1f s (%.0f rows/s): %d batches, %d session(s) created%s, %.1f s in ONNX Runtime. Output: %s%n",
           metrics.rows(),
           seconds,
           metrics.rows() / Math.max(seconds, 1e-9),
           metrics.batches(),
           metrics.sessionsCreated(),
-          metrics.providers(),
+          metrics.providers().isEmpty()
+              ? " (sessions of earlier jobs reused)"
+              : " on " + metrics.providers(),
           metrics.runNanos() / 1e9,
           output);
       int show = args.getInt("show", 5);

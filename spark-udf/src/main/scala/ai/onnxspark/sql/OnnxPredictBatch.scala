@@ -126,6 +126,7 @@ case class OnnxPredictBatchExec(
     copy(child = newChild)
 
   override protected def doExecute(): RDD[InternalRow] = {
+    import OnnxPredictBatchExec.Stage
     // Per prediction: the row layout it reads; its arguments, evaluated into extra columns unless
     // they are columns of the layout already; a scorer for such rows; and the projection that keeps
     // the layout plus the result.
@@ -172,10 +173,11 @@ case class OnnxPredictBatchExec(
         scan.executeColumnar().mapPartitions(batches => stages.head.scorer.scoreColumnar(batches.asJava).asScala)
       case None => child.execute()
     }
+    val firstScored = columnar.isDefined
     input.mapPartitionsWithIndex { (index, rows) =>
       var current: Iterator[InternalRow] = rows
       stages.zipWithIndex.foreach { case (stage, i) =>
-        if (!(i == 0 && columnar.isDefined)) {
+        if (!(i == 0 && firstScored)) {
           val withArguments =
             if (stage.arguments.isEmpty) current
             else {
@@ -200,13 +202,21 @@ case class OnnxPredictBatchExec(
     if (function.outputCount == 1) function.dataType
     else function.dataType.asInstanceOf[StructType].fields(j).dataType
 
+
+}
+
+object OnnxPredictBatchExec {
+
+  /**
+   * One prediction's part of the operator, shipped to tasks: kept out of the operator's class so
+   * that task closures do not carry the physical plan.
+   */
   private case class Stage(
       layout: Seq[Attribute],
       arguments: Seq[Expression],
       scored: Seq[Attribute],
       value: Expression,
       scorer: ai.onnxspark.spark.PartitionScorer)
-
 }
 
 /** Installs `onnx_predict` and its batching in a session. */
