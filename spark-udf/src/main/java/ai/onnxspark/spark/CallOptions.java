@@ -1,139 +1,116 @@
 package ai.onnxspark.spark;
 
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
 /**
  * The options set on one {@link OnnxModel} (per call), each null when unset, so that the Spark conf
- * and then the defaults of {@link ai.onnxspark.OnnxOptions} apply. Immutable.
+ * and then the defaults of {@link ai.onnxspark.OnnxOptions} apply. Immutable: every {@code withX}
+ * returns a changed copy.
  */
-record CallOptions(
-    Integer batchSize,
-    Integer intraOpThreads,
-    String optimizationLevel,
-    String device,
-    String deviceFallback,
-    Double gpusPerTask,
-    String errorColumn,
-    java.util.Map<String, String> providerOptions,
-    Long batchTimeoutMs) {
+final class CallOptions {
+  static final CallOptions NONE = new CallOptions();
 
-  static final CallOptions NONE =
-      new CallOptions(null, null, null, null, null, null, null, java.util.Map.of(), null);
+  private Integer batchSize;
+  private Integer intraOpThreads;
+  private String optimizationLevel;
+  private String device;
+  private String deviceFallback;
+  private Double gpusPerTask;
+  private String errorColumn;
+  private Map<String, String> providerOptions = Map.of();
+  private Long batchTimeoutMs;
 
-  CallOptions withProviderOption(String key, String value) {
-    java.util.Map<String, String> copy = new java.util.TreeMap<>(providerOptions);
-    copy.put(key, value);
-    return new CallOptions(
-        batchSize,
-        intraOpThreads,
-        optimizationLevel,
-        device,
-        deviceFallback,
-        gpusPerTask,
-        errorColumn,
-        copy,
-        batchTimeoutMs);
+  private CallOptions() {}
+
+  /** A copy with {@code change} applied; only ever called on a fresh copy. */
+  private CallOptions with(Consumer<CallOptions> change) {
+    CallOptions copy = new CallOptions();
+    copy.batchSize = batchSize;
+    copy.intraOpThreads = intraOpThreads;
+    copy.optimizationLevel = optimizationLevel;
+    copy.device = device;
+    copy.deviceFallback = deviceFallback;
+    copy.gpusPerTask = gpusPerTask;
+    copy.errorColumn = errorColumn;
+    copy.providerOptions = providerOptions;
+    copy.batchTimeoutMs = batchTimeoutMs;
+    change.accept(copy);
+    return copy;
   }
 
   CallOptions withBatchSize(int v) {
-    return new CallOptions(
-        v,
-        intraOpThreads,
-        optimizationLevel,
-        device,
-        deviceFallback,
-        gpusPerTask,
-        errorColumn,
-        providerOptions,
-        batchTimeoutMs);
+    return with(c -> c.batchSize = v);
   }
 
   CallOptions withIntraOpThreads(int v) {
-    return new CallOptions(
-        batchSize,
-        v,
-        optimizationLevel,
-        device,
-        deviceFallback,
-        gpusPerTask,
-        errorColumn,
-        providerOptions,
-        batchTimeoutMs);
+    return with(c -> c.intraOpThreads = v);
   }
 
   CallOptions withOptimizationLevel(String v) {
-    return new CallOptions(
-        batchSize,
-        intraOpThreads,
-        v,
-        device,
-        deviceFallback,
-        gpusPerTask,
-        errorColumn,
-        providerOptions,
-        batchTimeoutMs);
+    return with(c -> c.optimizationLevel = v);
   }
 
   CallOptions withDevice(String v) {
-    return new CallOptions(
-        batchSize,
-        intraOpThreads,
-        optimizationLevel,
-        v,
-        deviceFallback,
-        gpusPerTask,
-        errorColumn,
-        providerOptions,
-        batchTimeoutMs);
+    return with(c -> c.device = v);
   }
 
   CallOptions withDeviceFallback(String v) {
-    return new CallOptions(
-        batchSize,
-        intraOpThreads,
-        optimizationLevel,
-        device,
-        v,
-        gpusPerTask,
-        errorColumn,
-        providerOptions,
-        batchTimeoutMs);
+    return with(c -> c.deviceFallback = v);
   }
 
   CallOptions withGpusPerTask(double v) {
-    return new CallOptions(
-        batchSize,
-        intraOpThreads,
-        optimizationLevel,
-        device,
-        deviceFallback,
-        v,
-        errorColumn,
-        providerOptions,
-        batchTimeoutMs);
+    return with(c -> c.gpusPerTask = v);
   }
 
   CallOptions withErrorColumn(String v) {
-    return new CallOptions(
-        batchSize,
-        intraOpThreads,
-        optimizationLevel,
-        device,
-        deviceFallback,
-        gpusPerTask,
-        v,
-        providerOptions,
-        batchTimeoutMs);
+    return with(c -> c.errorColumn = v);
+  }
+
+  CallOptions withProviderOption(String key, String value) {
+    Map<String, String> options = new TreeMap<>(providerOptions);
+    options.put(key, value);
+    return with(c -> c.providerOptions = Map.copyOf(options));
   }
 
   CallOptions withBatchTimeoutMs(long v) {
-    return new CallOptions(
-        batchSize,
-        intraOpThreads,
-        optimizationLevel,
-        device,
-        deviceFallback,
-        gpusPerTask,
-        errorColumn,
-        providerOptions,
-        v);
+    return with(c -> c.batchTimeoutMs = v);
+  }
+
+  Integer batchSize() {
+    return batchSize;
+  }
+
+  Integer intraOpThreads() {
+    return intraOpThreads;
+  }
+
+  String optimizationLevel() {
+    return optimizationLevel;
+  }
+
+  String device() {
+    return device;
+  }
+
+  String deviceFallback() {
+    return deviceFallback;
+  }
+
+  Double gpusPerTask() {
+    return gpusPerTask;
+  }
+
+  String errorColumn() {
+    return errorColumn;
+  }
+
+  Map<String, String> providerOptions() {
+    return providerOptions;
+  }
+
+  Long batchTimeoutMs() {
+    return batchTimeoutMs;
   }
 }
