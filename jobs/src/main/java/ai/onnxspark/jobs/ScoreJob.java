@@ -195,15 +195,13 @@ public final class ScoreJob {
                 .option("txnAppId", args.get("app-id", "onnx-score"))
                 .option("txnVersion", args.get("run-id", null));
       }
-      writer.save(output);
+      try (Progress progress = new Progress(metrics, start)) {
+        writer.save(output);
+      }
       double seconds = (System.nanoTime() - start) / 1e9;
       System.out.printf(
-          "Scored %d rows in %.1f s (%.0f rows/s): %d batches, %d session(s) created%s, %.1f s in ONNX Runtime. Output: %s%n",
-          metrics.rows(),
-          seconds,
-          metrics.rows() / Math.max(seconds, 1e-9),
-          metrics.batches(),
-          metrics.sessionsCreated(),
+          "Scored %s%s, %.1f s in ONNX Runtime. Output: %s%n",
+          counts(metrics, seconds),
           metrics.providers().isEmpty()
               ? " (sessions of earlier jobs reused)"
               : " on " + metrics.providers(),
@@ -237,6 +235,17 @@ public final class ScoreJob {
     return new String[] {value.substring(0, eq), value.substring(eq + 1)};
   }
 
+  /** Rows, time, rate, batches and sessions so far, as the progress and summary lines say them. */
+  private static String counts(ScoringMetrics metrics, double seconds) {
+    return String.format(
+        "%d rows in %.1f s (%.0f rows/s): %d batches, %d session(s) created",
+        metrics.rows(),
+        seconds,
+        metrics.rows() / Math.max(seconds, 1e-9),
+        metrics.batches(),
+        metrics.sessionsCreated());
+  }
+
   /**
    * Prints rows scored so far every 10 seconds while the job runs (accumulators reach the driver as
    * tasks finish), so a person can follow a long job.
@@ -253,14 +262,7 @@ public final class ScoreJob {
     Progress(ScoringMetrics metrics, long start) {
       timer.scheduleAtFixedRate(
           () -> {
-            double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf(
-                "... %d rows scored in %.0f s (%.0f rows/s), %d batches, %d session(s) created%n",
-                metrics.rows(),
-                seconds,
-                metrics.rows() / Math.max(seconds, 1e-9),
-                metrics.batches(),
-                metrics.sessionsCreated());
+            System.out.println("... " + counts(metrics, (System.nanoTime() - start) / 1e9));
           },
           10,
           10,
