@@ -294,6 +294,11 @@ public final class OnnxErrors {
             + ".path=<model file or URI>.");
   }
 
+  public static OnnxException unknownOption(String key, Collection<String> valid) {
+    return new OnnxException(
+        "Unknown ONNX scoring option " + quote(key) + ", expected one of " + valid + ".");
+  }
+
   public static OnnxException badOption(String key, Object value, String expected) {
     return new OnnxException(
         "Option "

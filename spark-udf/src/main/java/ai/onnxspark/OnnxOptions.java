@@ -76,7 +76,13 @@ public final class OnnxOptions {
 
   public static final boolean PERMISSIVE_DEFAULT = false;
 
-  /** The error column of permissive mode. */
+  /** Per call: {@code permissive} ({@code true}/{@code false}). */
+  public static final String PERMISSIVE = "permissive";
+
+  /** The error column of permissive mode. Per call: {@code error-column}. */
+  public static final String ERROR_COLUMN = "error-column";
+
+  /** Session-wide error column of permissive mode. */
   public static final String ERROR_COLUMN_CONF = "spark.onnx.errorColumn";
 
   public static final String ERROR_COLUMN_DEFAULT = "onnx_error";
@@ -87,11 +93,23 @@ public final class OnnxOptions {
    */
   public static final String PROVIDER_OPTION_CONF_PREFIX = "spark.onnx.provider.";
 
+  /** Per call: {@code provider.<key>}, for example {@code provider.gpu_mem_limit}. */
+  public static final String PROVIDER_OPTION_PREFIX = "provider.";
+
+  /**
+   * Per call only: run the scoring stage with its own resource profile, this many GPUs per task
+   * (see {@code OnnxModel.withGpuStage}).
+   */
+  public static final String GPUS_PER_TASK = "gpus-per-task";
+
   /**
    * Longest time one ONNX Runtime call may take, in milliseconds; 0 (default) for no limit. A batch
    * over the limit is stopped and fails (or, in permissive mode, its rows are retried one by one
    * and those over the limit get the error).
    */
+  public static final String BATCH_TIMEOUT_MS = "batch-timeout-ms";
+
+  /** Session-wide limit per ONNX Runtime call. */
   public static final String BATCH_TIMEOUT_MS_CONF = "spark.onnx.batchTimeoutMs";
 
   public static final long BATCH_TIMEOUT_MS_DEFAULT = 0;

@@ -198,7 +198,7 @@ public final class OnnxModel {
     if (!(gpusPerTask > 0 && gpusPerTask <= 1
         || gpusPerTask == Math.rint(gpusPerTask) && gpusPerTask >= 1)) {
       throw OnnxErrors.badOption(
-          "gpus-per-task", gpusPerTask, "a fraction in (0, 1] or a whole number of GPUs");
+          OnnxOptions.GPUS_PER_TASK, gpusPerTask, "a fraction in (0, 1] or a whole number of GPUs");
     }
     return new OnnxModel(
         bytes, info, inputColumns, outputColumns, options.withGpusPerTask(gpusPerTask));
@@ -211,7 +211,7 @@ public final class OnnxModel {
    */
   public OnnxModel withBatchTimeout(long millis) {
     if (millis < 0) {
-      throw OnnxErrors.badOption("batch-timeout-ms", millis, "0 or more milliseconds");
+      throw OnnxErrors.badOption(OnnxOptions.BATCH_TIMEOUT_MS, millis, "0 or more milliseconds");
     }
     return new OnnxModel(
         bytes, info, inputColumns, outputColumns, options.withBatchTimeoutMs(millis));
@@ -248,6 +248,91 @@ public final class OnnxModel {
   /** Fails the task at the first row that cannot be scored, whatever the Spark conf says. */
   public OnnxModel withFailFast() {
     return new OnnxModel(bytes, info, inputColumns, outputColumns, options.withErrorColumn(""));
+  }
+
+  /**
+   * Sets per-call options by key, as the SQL function, the ML stage and the jobs pass them: {@code
+   * batch-size}, {@code intra-op-threads}, {@code optimization-level}, {@code device}, {@code
+   * device-fallback}, {@code gpus-per-task}, {@code batch-timeout-ms}, {@code permissive}, {@code
+   * error-column} and {@code provider.<key>} (see {@link OnnxOptions}). Each does what the matching
+   * {@code withX} method does.
+   *
+   * @throws ai.onnxspark.OnnxException naming the key and the valid keys or values
+   */
+  public OnnxModel withOptions(Map<String, String> callOptions) {
+    OnnxModel model = this;
+    for (Map.Entry<String, String> e : callOptions.entrySet()) {
+      model = model.withOption(e.getKey(), e.getValue());
+    }
+    return model;
+  }
+
+  private OnnxModel withOption(String key, String value) {
+    Objects.requireNonNull(key, "option key");
+    if (value == null) {
+      throw OnnxErrors.badOption(key, null, "a value");
+    }
+    String v = value.trim();
+    if (key.startsWith(OnnxOptions.PROVIDER_OPTION_PREFIX)) {
+      return withProviderOption(key.substring(OnnxOptions.PROVIDER_OPTION_PREFIX.length()), v);
+    }
+    switch (key) {
+      case OnnxOptions.BATCH_SIZE:
+        return withBatchSize((int) parseLong(key, v, "a positive number of rows"));
+      case OnnxOptions.INTRA_OP_THREADS:
+        return withIntraOpThreads((int) parseLong(key, v, "0 or more threads"));
+      case OnnxOptions.OPTIMIZATION_LEVEL:
+        return withOptimizationLevel(v);
+      case OnnxOptions.DEVICE:
+        return withDevice(v);
+      case OnnxOptions.DEVICE_FALLBACK:
+        return withDeviceFallback(v);
+      case OnnxOptions.GPUS_PER_TASK:
+        try {
+          return withGpuStage(Double.parseDouble(v));
+        } catch (NumberFormatException e) {
+          throw OnnxErrors.badOption(key, v, "a number of GPUs such as 0.25 or 1");
+        }
+      case OnnxOptions.BATCH_TIMEOUT_MS:
+        return withBatchTimeout(parseLong(key, v, "0 or more milliseconds"));
+      case OnnxOptions.PERMISSIVE:
+        if (v.equalsIgnoreCase("true")) {
+          return options.errorColumn() != null && !options.errorColumn().isEmpty()
+              ? this
+              : withPermissive();
+        }
+        if (v.equalsIgnoreCase("false")) {
+          return withFailFast();
+        }
+        throw OnnxErrors.badOption(key, v, "true or false");
+      case OnnxOptions.ERROR_COLUMN:
+        if (v.isEmpty()) {
+          throw OnnxErrors.badOption(key, v, "a column name");
+        }
+        return withPermissive(v);
+      default:
+        throw OnnxErrors.unknownOption(
+            key,
+            List.of(
+                OnnxOptions.BATCH_SIZE,
+                OnnxOptions.INTRA_OP_THREADS,
+                OnnxOptions.OPTIMIZATION_LEVEL,
+                OnnxOptions.DEVICE,
+                OnnxOptions.DEVICE_FALLBACK,
+                OnnxOptions.GPUS_PER_TASK,
+                OnnxOptions.BATCH_TIMEOUT_MS,
+                OnnxOptions.PERMISSIVE,
+                OnnxOptions.ERROR_COLUMN,
+                OnnxOptions.PROVIDER_OPTION_PREFIX + "<key>"));
+    }
+  }
+
+  private static long parseLong(String key, String value, String expected) {
+    try {
+      return Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      throw OnnxErrors.badOption(key, value, expected);
+    }
   }
 
   /** What the model declares: inputs, outputs, opsets, producer, metadata. */
@@ -462,7 +547,7 @@ public final class OnnxModel {
     wanted.forEach(
         (output, field) ->
             outputs.add(OutputBinding.bind(info.output(output).orElseThrow(), field)));
-    return new PredictFunction(name, handle(spark), outputs, split);
+    return new PredictFunction(name, handle(spark), outputs, split, errorColumn(spark));
   }
 
   /**

@@ -66,7 +66,16 @@ public final class OnnxModels {
    * The function {@code onnx_predict('<name>', …)} uses, for {@code arguments} argument columns.
    */
   public static PredictFunction function(SparkSession spark, String name, int arguments) {
-    return get(spark, name).predictFunction(spark, name, arguments);
+    return function(spark, name, Map.of(), arguments);
+  }
+
+  /**
+   * The function {@code onnx_predict('<name>', map(<options>), …)} uses: the registered model with
+   * per-call {@code options} (keys as {@link OnnxModel#withOptions}) applied.
+   */
+  public static PredictFunction function(
+      SparkSession spark, String name, Map<String, String> options, int arguments) {
+    return get(spark, name).withOptions(options).predictFunction(spark, name, arguments);
   }
 
   private static Map<String, OnnxModel> models(SparkSession spark) {

@@ -12,13 +12,17 @@ import java.util.List;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
  * A model as the {@code onnx_predict} column function uses it: which of the function's argument
- * columns feed which model input, which outputs it returns, and its result type (the single
- * output's type, or a struct with one field per output).
+ * columns feed which model input, which outputs it returns, and its result type: the single
+ * output's type, or a struct with one field per output. In permissive mode the result is always a
+ * struct of the outputs (null for a row that could not be scored) and the error field, null for
+ * rows that were scored.
  *
  * <p>Immutable and serializable; it carries a {@link ModelHandle}, never the model bytes. Scorers
  * are made from it for the layout of rows the batching operator feeds ({@link #scorer}).
@@ -30,13 +34,19 @@ public final class PredictFunction implements Serializable {
   private final ModelHandle handle;
   private final List<OutputBinding> outputs;
   private final int[] columnsPerInput;
+  private final String errorField;
 
   PredictFunction(
-      String name, ModelHandle handle, List<OutputBinding> outputs, int[] columnsPerInput) {
+      String name,
+      ModelHandle handle,
+      List<OutputBinding> outputs,
+      int[] columnsPerInput,
+      String errorField) {
     this.name = name;
     this.handle = handle;
     this.outputs = List.copyOf(outputs);
     this.columnsPerInput = columnsPerInput;
+    this.errorField = errorField;
   }
 
   /**
@@ -78,22 +88,30 @@ public final class PredictFunction implements Serializable {
     return Arrays.stream(columnsPerInput).sum();
   }
 
-  /** The result type: the only output's type, or a struct of the outputs. */
+  /** The result type: the only output's type, or a struct of the outputs (and error field). */
   public DataType dataType() {
-    if (outputs.size() == 1) {
+    if (!structResult()) {
       return outputs.get(0).field().dataType();
     }
-    return new StructType(outputs.stream().map(OutputBinding::field).toArray(StructField[]::new));
+    return new StructType(resultFields().toArray(StructField[]::new));
   }
 
-  /** How many model outputs the scorer appends to each row. */
-  public int outputCount() {
-    return outputs.size();
+  /** Whether the result is a struct rather than the only output's value. */
+  public boolean structResult() {
+    return outputs.size() > 1 || errorField != null;
   }
 
-  /** The field names of a struct result, in order. */
-  public List<String> outputNames() {
-    return outputs.stream().map(OutputBinding::column).toList();
+  /**
+   * The columns the scorer appends to each row, in order: one per output, then the error column in
+   * permissive mode. Also the fields of a struct result.
+   */
+  public List<StructField> resultFields() {
+    List<StructField> fields = new ArrayList<>();
+    outputs.forEach(o -> fields.add(o.field(errorField != null)));
+    if (errorField != null) {
+      fields.add(new StructField(errorField, DataTypes.StringType, true, Metadata.empty()));
+    }
+    return fields;
   }
 
   /**
@@ -124,10 +142,10 @@ public final class PredictFunction implements Serializable {
       StructType rowSchema, int[] argumentOrdinals, ScoringMetrics metrics) {
     List<InputBinding> inputs = bindInputs(rowSchema, argumentOrdinals);
     StructType out = rowSchema;
-    for (OutputBinding output : outputs) {
-      out = out.add(output.field());
+    for (StructField field : resultFields()) {
+      out = out.add(field);
     }
-    return handle.scorer(inputs, outputs, out, metrics, false);
+    return handle.scorer(inputs, outputs, out, metrics, errorField != null);
   }
 
   /** Ordinals {@code 0 .. count-1}: arguments that are the whole row. */
@@ -171,13 +189,14 @@ public final class PredictFunction implements Serializable {
    */
   public Object evalRow(PartitionScorer scorer, InternalRow arguments) {
     InternalRow scored = scorer.score(List.of(arguments).iterator()).next();
-    int first = scored.numFields() - outputs.size();
-    if (outputs.size() == 1) {
-      return scored.get(first, outputs.get(0).field().dataType());
+    List<StructField> fields = resultFields();
+    int first = scored.numFields() - fields.size();
+    if (!structResult()) {
+      return scored.get(first, fields.get(0).dataType());
     }
-    Object[] values = new Object[outputs.size()];
+    Object[] values = new Object[fields.size()];
     for (int j = 0; j < values.length; j++) {
-      values[j] = scored.get(first + j, outputs.get(j).field().dataType());
+      values[j] = scored.get(first + j, fields.get(j).dataType());
     }
     return new GenericInternalRow(values);
   }

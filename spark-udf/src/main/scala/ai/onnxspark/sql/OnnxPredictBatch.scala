@@ -3,7 +3,7 @@ package ai.onnxspark.sql
 import scala.collection.mutable
 import scala.jdk.CollectionConverters._
 
-import ai.onnxspark.spark.{ColumnarScans, PredictFunction, ScoringMetrics}
+import ai.onnxspark.spark.{ColumnarScans, ScoringMetrics}
 
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.SparkSession
@@ -146,18 +146,28 @@ case class OnnxPredictBatchExec(
       val ordinals =
         if (evaluate) prediction.children.indices.map(_ + layout.size).toArray else direct.toArray
       val read = layout ++ arguments
-      val rowSchema = StructType(read.zipWithIndex.map { case (a, i) =>
-        StructField(s"_c$i", a.dataType, a.nullable)
+      // Arguments keep the names users know them by, so that errors name them.
+      val names = mutable.ArrayBuffer.tabulate(read.size)(i => s"_c$i")
+      prediction.children.zip(ordinals).foreach { case (argument, ordinal) =>
+        val name = argument match {
+          case a: Attribute => a.name
+          case e => e.sql
+        }
+        names(ordinal) = if (names.contains(name)) s"$name#$ordinal" else name
+      }
+      val rowSchema = StructType(read.zip(names).map { case (a, name) =>
+        StructField(name, a.dataType, a.nullable)
       })
       val scorer = prediction.function.scorer(rowSchema, ordinals, scoringMetrics)
-      val outputs = (0 until prediction.function.outputCount).map { j =>
-        AttributeReference(s"_out$j", resultType(prediction.function, j), nullable = false)()
+      val fields = prediction.function.resultFields.asScala.toSeq
+      val outputs = fields.zipWithIndex.map { case (field, j) =>
+        AttributeReference(s"_out$j", field.dataType, field.nullable)()
       }
       val value: Expression =
-        if (outputs.size == 1) outputs.head
+        if (!prediction.function.structResult) outputs.head
         else {
-          CreateNamedStruct(prediction.function.outputNames.asScala.toSeq.zip(outputs).flatMap {
-            case (name, attr) => Seq(Literal(name), attr)
+          CreateNamedStruct(fields.zip(outputs).flatMap { case (field, attr) =>
+            Seq(Literal(field.name), attr)
           })
         }
       val stage =
@@ -197,12 +207,6 @@ case class OnnxPredictBatchExec(
       }
     }
   }
-
-  private def resultType(function: PredictFunction, j: Int) =
-    if (function.outputCount == 1) function.dataType
-    else function.dataType.asInstanceOf[StructType].fields(j).dataType
-
-
 }
 
 object OnnxPredictBatchExec {

@@ -6,7 +6,10 @@ import ai.onnxspark.spark.OnnxModels
 import org.apache.spark.sql.{SparkSession, SparkSessionExtensions}
 import org.apache.spark.sql.catalyst.FunctionIdentifier
 import org.apache.spark.sql.catalyst.expressions.{Expression, ExpressionInfo}
-import org.apache.spark.sql.types.StringType
+import org.apache.spark.sql.catalyst.util.MapData
+import org.apache.spark.sql.types.{MapType, StringType}
+
+import scala.jdk.CollectionConverters._
 
 /**
  * Installs ONNX scoring in every session: `spark.sql.extensions=ai.onnxspark.sql.OnnxSparkExtensions`.
@@ -25,17 +28,22 @@ object OnnxSparkExtensions {
   val functionId: FunctionIdentifier = FunctionIdentifier("onnx_predict")
 
   private val usage =
-    "onnx_predict(model_name, col1, col2, ...) - Scores the columns with the ONNX model registered" +
-      " under model_name (OnnxModels.register, or SET spark.onnx.models.<name>.path=<model file or" +
-      " URI>). Takes one column per model input, or several numeric columns assembled into the only" +
-      " input of a one-input model. Returns the model's output, or a struct of its outputs. Rows are" +
-      " scored in batches of spark.onnx.batchSize."
+    "onnx_predict(model_name[, options], col1, col2, ...) - Scores the columns with the ONNX model" +
+      " registered under model_name (OnnxModels.register, or SET spark.onnx.models.<name>.path=" +
+      "<model file or URI>). Takes one column per model input, or several numeric columns" +
+      " assembled into the only input of a one-input model. Returns the model's output, or a" +
+      " struct of its outputs; in permissive mode a struct of the outputs and the error message." +
+      " Rows are scored in batches of spark.onnx.batchSize. options, a map of string literals," +
+      " sets per-call options that override the spark.onnx.* configuration: batch-size, device," +
+      " device-fallback, permissive, error-column, batch-timeout-ms, intra-op-threads," +
+      " optimization-level, provider.<key>."
 
   private val examples =
     """
     Examples:
       > SET spark.onnx.models.fraud.path=/models/fraud.onnx;
       > SELECT id, onnx_predict('fraud', features) AS score FROM transactions;
+      > SELECT id, onnx_predict('fraud', map('batch-size', '256', 'permissive', 'true'), features) AS p FROM transactions;
   """
 
   val function: (FunctionIdentifier, ExpressionInfo, Seq[Expression] => Expression) = (
@@ -60,9 +68,30 @@ object OnnxSparkExtensions {
       case _ =>
         throw new OnnxException(
           "onnx_predict takes the registered name of a model as its first argument, a string" +
-            " literal such as 'fraud', followed by the columns to score.")
+            " literal such as 'fraud', followed by an optional map of options and the columns to" +
+            " score.")
+    }
+    val (options, columns) = arguments.tail match {
+      case first +: rest if first.dataType.isInstanceOf[MapType] =>
+        first.dataType match {
+          case MapType(StringType, StringType, _) if first.foldable => (optionMap(first), rest)
+          case other =>
+            throw new OnnxException(
+              s"onnx_predict('$name', ...) takes its options as a map of string literals, such as" +
+                s" map('batch-size', '256'), but got ${first.sql} of type ${other.sql}.")
+        }
+      case rest => (Map.empty[String, String], rest)
     }
     val spark = SparkSession.active
-    OnnxPredict(OnnxModels.function(spark, name, arguments.size - 1), arguments.tail)
+    OnnxPredict(OnnxModels.function(spark, name, options.asJava, columns.size), columns)
+  }
+
+  private def optionMap(e: Expression): Map[String, String] = {
+    val data = e.eval().asInstanceOf[MapData]
+    val keys = data.keyArray()
+    val values = data.valueArray()
+    (0 until data.numElements()).map { i =>
+      keys.getUTF8String(i).toString -> (if (values.isNullAt(i)) null else values.getUTF8String(i).toString)
+    }.toMap
   }
 }

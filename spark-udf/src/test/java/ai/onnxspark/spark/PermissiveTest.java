@@ -1,6 +1,7 @@
 package ai.onnxspark.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.onnxspark.model.ElementType;
 import ai.onnxspark.testing.SparkTestBase;
@@ -72,6 +73,60 @@ class PermissiveTest extends SparkTestBase {
     assertThat(rows.get(3).getString(3)).contains("holds a null array");
     assertThat(rows.get(7).getString(3)).contains("has 2 values");
     assertThat(rows.get(12).getString(3)).contains("null element at index 1");
+  }
+
+  @Test
+  void theColumnFunctionAndSqlReturnTheOutputsAndTheErrorAsAStruct() {
+    Dataset<Row> df = spark.createDataFrame(mixedRows(), SCHEMA).repartition(3);
+    OnnxModel model = OnnxModel.fromBytes(MODEL).withBatchSize(4).withPermissive();
+    Dataset<Row> column = df.withColumn("p", OnnxFunctions.onnxPredict(model, "features"));
+    OnnxModels.register(spark, "twice", OnnxModel.fromBytes(MODEL));
+    df.createOrReplaceTempView("mixed");
+    Dataset<Row> sql =
+        spark.sql(
+            "SELECT id, features, onnx_predict('twice', map('permissive', 'true', 'batch-size',"
+                + " '4'), features) AS p FROM mixed");
+
+    for (Dataset<Row> scored : List.of(column, sql)) {
+      List<Row> rows = scored.select("id", "p.*").orderBy("id").collectAsList();
+      assertThat(rows).hasSize(20);
+      assertThat(rows.get(0).schema().fieldNames()).containsExactly("id", "y", "onnx_error");
+      assertThat(rows.get(0).schema().fields()[1].nullable()).isTrue();
+      for (Row row : rows) {
+        int id = row.getInt(0);
+        if (id == 3 || id == 7 || id == 12) {
+          assertThat(row.isNullAt(1)).isTrue();
+          assertThat(row.getString(2)).contains("features");
+        } else {
+          assertThat(row.isNullAt(2)).isTrue();
+          assertThat(TransformTest.floats(row.getList(1))).containsExactly(2f * id + 1, 3f, 5f);
+        }
+      }
+      assertThat(rows.get(3).getString(2)).contains("holds a null array");
+      assertThat(rows.get(7).getString(2)).contains("has 2 values");
+    }
+    // The per-call option wins over the session's permissive mode.
+    spark.conf().set("spark.onnx.permissive", "true");
+    try {
+      assertThat(
+              spark
+                  .sql("SELECT onnx_predict('twice', features) AS p FROM mixed")
+                  .schema()
+                  .apply("p")
+                  .dataType()
+                  .typeName())
+          .isEqualTo("struct");
+      assertThatThrownBy(
+              () ->
+                  spark
+                      .sql(
+                          "SELECT onnx_predict('twice', map('permissive', 'false'), features)"
+                              + " FROM mixed")
+                      .collect())
+          .hasStackTraceContaining("column 'features'");
+    } finally {
+      spark.conf().unset("spark.onnx.permissive");
+    }
   }
 
   @Test

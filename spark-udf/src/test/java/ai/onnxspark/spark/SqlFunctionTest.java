@@ -100,6 +100,41 @@ class SqlFunctionTest {
   }
 
   @Test
+  void aMapOfOptionsSetsPerCallOptions() {
+    OnnxModels.register(spark, "counter", OnnxModel.fromBytes(TestModels.rowsInBatch(8)));
+    frame(TransformTest.randomRows(100, 8, 2)).coalesce(1).createOrReplaceTempView("w");
+
+    List<Row> rows =
+        spark
+            .sql("SELECT onnx_predict('counter', map('batch-size', '30'), features) FROM w")
+            .collectAsList();
+    assertThat(rows).extracting(r -> r.getFloat(0)).filteredOn(n -> n == 30f).hasSize(90);
+    assertThat(rows).extracting(r -> r.getFloat(0)).filteredOn(n -> n == 10f).hasSize(10);
+
+    assertThatThrownBy(
+            () ->
+                spark.sql(
+                    "SELECT onnx_predict('counter', map('batchsize', '30'), features) FROM w"))
+        .isInstanceOf(OnnxException.class)
+        .hasMessage(
+            "Unknown ONNX scoring option 'batchsize', expected one of [batch-size,"
+                + " intra-op-threads, optimization-level, device, device-fallback, gpus-per-task,"
+                + " batch-timeout-ms, permissive, error-column, provider.<key>].");
+    assertThatThrownBy(
+            () ->
+                spark.sql(
+                    "SELECT onnx_predict('counter', map('batch-size', '0'), features) FROM w"))
+        .isInstanceOf(OnnxException.class)
+        .hasMessageContaining("'batch-size' = '0' is invalid: expected a positive number of rows");
+    assertThatThrownBy(
+            () ->
+                spark.sql("SELECT onnx_predict('counter', map('batch-size', 30), features) FROM w"))
+        .isInstanceOf(OnnxException.class)
+        .hasMessageContaining("takes its options as a map of string literals")
+        .hasMessageContaining("MAP<STRING, INT>");
+  }
+
+  @Test
   void describeFunctionExplainsUsage() {
     String text =
         String.join(
@@ -110,7 +145,7 @@ class SqlFunctionTest {
                 .collectAsList());
     assertThat(text)
         .contains(
-            "onnx_predict(model_name, col1, col2, ...)",
+            "onnx_predict(model_name[, options], col1, col2, ...)",
             "spark.onnx.models.<name>.path",
             "Examples:");
   }
