@@ -335,6 +335,11 @@ public final class OnnxModel {
     }
   }
 
+  /** Writes the model's ONNX bytes to {@code out}, which the caller closes. */
+  public void writeTo(java.io.OutputStream out) throws java.io.IOException {
+    out.write(bytes.bytes());
+  }
+
   /** What the model declares: inputs, outputs, opsets, producer, metadata. */
   public ModelInfo info() {
     return info;
