@@ -123,6 +123,23 @@ class ColumnFunctionTest extends SparkTestBase {
   }
 
   @Test
+  void checkpointedAndCachedPlansKeepThePredictions(@TempDir Path dir) {
+    spark.sparkContext().setCheckpointDir(dir.toString());
+    OnnxModel model = OnnxModel.fromBytes(TestModels.mlp(8, 4, 3, 9)).withOutput("logits", "l");
+    Dataset<Row> df = TransformTest.featuresFrame(TransformTest.randomRows(60, 8, 4), 3);
+    List<Row> expected =
+        model.withInput("features", "features").transform(df).orderBy("id").collectAsList();
+
+    Dataset<Row> scored = df.withColumn("l", onnxPredict(model, col("features")));
+    assertThat(scored.checkpoint().orderBy("id").collectAsList()).isEqualTo(expected);
+    assertThat(scored.localCheckpoint().orderBy("id").collectAsList()).isEqualTo(expected);
+    Dataset<Row> cached = scored.cache();
+    assertThat(cached.orderBy("id").collectAsList()).isEqualTo(expected);
+    assertThat(cached.where(col("id").lt(10)).count()).isEqualTo(10);
+    cached.unpersist();
+  }
+
+  @Test
   void groupingAndOrderingByPredictions() {
     OnnxModel sum = OnnxModel.fromBytes(TestModels.rowSum(8));
     Dataset<Row> df = TransformTest.featuresFrame(TransformTest.randomRows(30, 8, 6), 2);
