@@ -196,7 +196,7 @@ public final class PartitionScorer implements Serializable {
         task.addTaskCompletionListener((TaskCompletionListener) context -> finish());
       }
       if (lease.created() && metrics != null) {
-        metrics.addSessionCreated(lease.provider());
+        metrics.addSessionCreated(lease.provider(), lease.creationNanos());
       }
       batches = new InputBinding.Batch[inputs.length];
       for (int i = 0; i < inputs.length; i++) {

@@ -11,8 +11,9 @@ import org.apache.spark.util.LongAccumulator;
 
 /**
  * Counters of a scoring run, kept as named Spark accumulators so they show in the Spark UI and can
- * be read on the driver after an action: rows scored, batches run, ONNX Runtime sessions created,
- * and the time spent inside ONNX Runtime.
+ * be read on the driver after an action: rows scored, batches run, ONNX Runtime sessions created
+ * and the time their creation took, the time spent inside ONNX Runtime, and the distribution of
+ * per-batch latency.
  *
  * <p>Like every accumulator, a counter adds up again when Spark recomputes the DataFrame (a second
  * action, a retried task). Serializable; the accumulators travel with the scoring function.
@@ -24,6 +25,8 @@ public final class ScoringMetrics implements Serializable {
   private final LongAccumulator batches;
   private final LongAccumulator sessionsCreated;
   private final LongAccumulator runNanos;
+  private final LongAccumulator sessionCreateNanos;
+  private final LatencyHistogram batchLatency;
   private final CollectionAccumulator<String> providers;
 
   private ScoringMetrics(SparkContext sc) {
@@ -31,6 +34,9 @@ public final class ScoringMetrics implements Serializable {
     this.batches = sc.longAccumulator("onnx.batches");
     this.sessionsCreated = sc.longAccumulator("onnx.sessionsCreated");
     this.runNanos = sc.longAccumulator("onnx.runNanos");
+    this.sessionCreateNanos = sc.longAccumulator("onnx.sessionCreateNanos");
+    this.batchLatency = new LatencyHistogram();
+    sc.register(batchLatency, "onnx.batchLatency");
     this.providers = sc.collectionAccumulator("onnx.providers");
   }
 
@@ -59,10 +65,21 @@ public final class ScoringMetrics implements Serializable {
     return runNanos.value();
   }
 
+  /** Nanoseconds the tasks spent creating sessions, summed. */
+  public long sessionCreateNanos() {
+    return sessionCreateNanos.value();
+  }
+
+  /** Per-batch time inside ONNX Runtime's {@code run}: count, percentiles, maximum. */
+  public LatencyHistogram batchLatency() {
+    return batchLatency.value();
+  }
+
   void addBatch(int batchRows, long nanos) {
     rows.add(batchRows);
     batches.add(1);
     runNanos.add(nanos);
+    batchLatency.add(nanos);
   }
 
   /**
@@ -74,8 +91,9 @@ public final class ScoringMetrics implements Serializable {
     return new ArrayList<>(new TreeSet<>(providers.value()));
   }
 
-  void addSessionCreated(String provider) {
+  void addSessionCreated(String provider, long creationNanos) {
     sessionsCreated.add(1);
+    sessionCreateNanos.add(creationNanos);
     SparkEnv env = SparkEnv.get();
     String executor = env == null ? "driver" : env.executorId();
     providers.add(
@@ -90,8 +108,13 @@ public final class ScoringMetrics implements Serializable {
         + batches()
         + ", sessionsCreated="
         + sessionsCreated()
+        + ", sessionCreateMs="
+        + sessionCreateNanos() / 1_000_000
         + ", runMs="
         + runNanos() / 1_000_000
+        + ", batchLatency=["
+        + batchLatency
+        + "]"
         + ", providers="
         + providers();
   }

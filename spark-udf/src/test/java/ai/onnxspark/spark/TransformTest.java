@@ -307,6 +307,11 @@ class TransformTest extends SparkTestBase {
     // One JVM (local mode): one session for all tasks, however many partitions.
     assertThat(SessionCache.get().stats().creations() - before).isEqualTo(1);
     assertThat(metrics.sessionsCreated()).isEqualTo(1);
+    assertThat(metrics.sessionCreateNanos()).isPositive();
+    assertThat(metrics.batchLatency().count()).isEqualTo(expectedBatches);
+    assertThat(metrics.batchLatency().percentileNanos(0.5))
+        .isPositive()
+        .isLessThanOrEqualTo(metrics.batchLatency().maxNanos());
   }
 
   @Test

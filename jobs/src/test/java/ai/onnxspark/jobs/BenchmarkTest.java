@@ -1,0 +1,96 @@
+package ai.onnxspark.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.onnxspark.testing.TestModels;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The benchmark sweep: every device and batch size measured or explained, in three formats. */
+class BenchmarkTest {
+  private static SparkSession spark;
+
+  @BeforeAll
+  static void start() {
+    spark =
+        SparkSession.builder()
+            .master("local[2]")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .getOrCreate();
+  }
+
+  @AfterAll
+  static void stop() {
+    spark.stop();
+  }
+
+  @Test
+  void sweepWritesCsvJsonAndChartsForEveryDeviceAndBatchSize(@TempDir Path dir) throws Exception {
+    Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
+    Path report = dir.resolve("report");
+
+    int code =
+        Benchmark.run(
+            spark,
+            "--model",
+            model.toString(),
+            "--rows",
+            "3000",
+            "--batch-sizes",
+            "1,64",
+            "--devices",
+            "cpu,cuda",
+            "--repeat",
+            "1",
+            "--data",
+            dir.resolve("data").toString(),
+            "--report",
+            report.toString());
+
+    assertThat(code).isZero();
+    List<String> csv = Files.readAllLines(report.resolve("bench.csv"));
+    assertThat(csv.get(0)).startsWith("device,batch_size,provider,rows,seconds,rows_per_s");
+    assertThat(csv).hasSize(5);
+    JsonNode results =
+        new ObjectMapper().readTree(report.resolve("bench.json").toFile()).get("results");
+    assertThat(results).hasSize(4);
+    for (JsonNode r : results) {
+      if (r.get("device").asText().equals("cpu")) {
+        assertThat(r.get("error").isNull()).isTrue();
+        assertThat(r.get("rows").asLong()).isEqualTo(3000);
+        assertThat(r.get("rows_per_s").asDouble()).isPositive();
+        assertThat(r.get("batch_p50_ms").asDouble())
+            .isPositive()
+            .isLessThanOrEqualTo(r.get("batch_p95_ms").asDouble());
+        assertThat(r.get("batch_p95_ms").asDouble())
+            .isLessThanOrEqualTo(r.get("batch_p99_ms").asDouble());
+        assertThat(r.get("session_create_ms").asDouble()).isPositive();
+        assertThat(r.get("peak_rss_mb").asDouble()).isPositive();
+        assertThat(r.get("provider").asText()).isEqualTo("cpu");
+      } else if (!r.get("error").isNull()) {
+        // The CPU build of ONNX Runtime, or no GPU: the reason and the fix, not a failed run.
+        assertThat(r.get("error").asText()).contains("cannot run on cuda", "onnxruntime_gpu");
+      }
+    }
+    String html = Files.readString(report.resolve("bench.html"));
+    assertThat(html).contains("<svg", "Throughput (rows/s)", "latency p99");
+    assertThat(html.split("<svg", -1)).hasSize(3);
+  }
+
+  @Test
+  void badDevicesAndBatchSizesAreRefused(@TempDir Path dir) throws Exception {
+    Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
+    assertThat(Benchmark.run(spark, "--model", model.toString(), "--devices", "tpu")).isEqualTo(2);
+    assertThat(Benchmark.run(spark, "--model", model.toString(), "--batch-sizes", "1,x"))
+        .isEqualTo(2);
+  }
+}
