@@ -192,6 +192,43 @@ class ScoreJobTest {
   }
 
   @Test
+  void aParquetJobThatFailsHalfWayLeavesNoVisibleOutput(@TempDir Path dir) throws Exception {
+    Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
+    String staging = dir.resolve("staging").toString();
+    SampleData.write(spark, staging, 300, "features", 16, 3, 1);
+    String input = dir.resolve("in").toString();
+    spark
+        .read()
+        .parquet(staging)
+        .selectExpr("id", "IF(id = 250, slice(features, 1, 8), features) AS features")
+        .repartition(3)
+        .write()
+        .parquet(input);
+    Path output = dir.resolve("out");
+
+    int code =
+        ScoreJob.run(
+            "--model",
+            model.toString(),
+            "--input",
+            input,
+            "--output",
+            output.toString(),
+            "--show",
+            "0");
+
+    assertThat(code).isEqualTo(1);
+    // Tasks that finished wrote files, but only into the committer's staging folder, which the
+    // aborted job removed: no part file is visible to a reader.
+    if (Files.exists(output)) {
+      try (var files = Files.walk(output)) {
+        assertThat(files.map(p -> p.getFileName().toString()))
+            .noneMatch(name -> name.startsWith("part-") || name.equals("_SUCCESS"));
+      }
+    }
+  }
+
+  @Test
   void outputIsPartitionedByTheRequestedColumns(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     String staging = dir.resolve("staging").toString();
