@@ -93,6 +93,13 @@ public final class OnnxOptions {
    */
   public static final String PROVIDER_OPTION_CONF_PREFIX = "spark.onnx.provider.";
 
+  /**
+   * A node-local folder where the first executor on each node extracts ONNX Runtime's native
+   * libraries once, for every later executor on the node to load (unset: each JVM extracts its own
+   * copy into {@code java.io.tmpdir}). Ignored when {@code -Donnxruntime.native.path} is set.
+   */
+  public static final String NATIVE_DIR_CONF = "spark.onnx.native.dir";
+
   /** Per call: {@code provider.<key>}, for example {@code provider.gpu_mem_limit}. */
   public static final String PROVIDER_OPTION_PREFIX = "provider.";
 

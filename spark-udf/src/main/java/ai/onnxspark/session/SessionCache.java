@@ -186,6 +186,7 @@ public final class SessionCache {
         return false;
       }
       long start = System.nanoTime();
+      NativeLibraries.markLoaded();
       OrtEnvironment env = OrtEnvironment.getEnvironment();
       String device = key.device();
       byte[] bytes = modelBytes.get();

@@ -19,7 +19,8 @@ final class GpuStage {
   static ResourceProfile profile(SparkContext sc, double gpusPerTask) {
     String master = sc.master();
     boolean dynamic = sc.conf().getBoolean("spark.dynamicAllocation.enabled", false);
-    if (master.startsWith("local")) {
+    // local-cluster[…] is a standalone cluster and schedules stages with their own profiles.
+    if (master.equals("local") || master.startsWith("local[")) {
       throw new OnnxException(
           "A GPU scoring stage (withGpuStage) needs stage-level scheduling, which Spark offers on"
               + " YARN, Kubernetes and standalone clusters with dynamic allocation, not with master '"

@@ -29,6 +29,8 @@ public final class ModelHandle implements Serializable {
   private final int maxSessions;
   private final DeviceSpec device;
   private final long batchTimeoutMs;
+  private final String nativeDir;
+  private final Double gpusPerTask;
 
   ModelHandle(
       Broadcast<BroadcastModel> model,
@@ -39,7 +41,9 @@ public final class ModelHandle implements Serializable {
       SessionOptionsSpec options,
       int maxSessions,
       DeviceSpec device,
-      long batchTimeoutMs) {
+      long batchTimeoutMs,
+      String nativeDir,
+      Double gpusPerTask) {
     this.model = model;
     this.fingerprint = fingerprint;
     this.description = description;
@@ -49,6 +53,31 @@ public final class ModelHandle implements Serializable {
     this.maxSessions = maxSessions;
     this.device = device;
     this.batchTimeoutMs = batchTimeoutMs;
+    this.nativeDir = nativeDir;
+    this.gpusPerTask = gpusPerTask;
+  }
+
+  /**
+   * GPUs per task of the scoring stage's own resource profile ({@code OnnxModel.withGpuStage}), or
+   * null to score in the stage's default profile.
+   */
+  public Double gpusPerTask() {
+    return gpusPerTask;
+  }
+
+  /**
+   * The resource profile of the scoring stage when {@link #gpusPerTask} is set.
+   *
+   * @throws ai.onnxspark.OnnxException when the cluster cannot schedule stages with their own
+   *     profile
+   */
+  public org.apache.spark.resource.ResourceProfile gpuStage(org.apache.spark.SparkContext sc) {
+    return GpuStage.profile(sc, gpusPerTask);
+  }
+
+  /** The node-local folder for ONNX Runtime's natives ({@code spark.onnx.native.dir}), or null. */
+  String nativeDir() {
+    return nativeDir;
   }
 
   /** Longest time one ONNX Runtime call may take, in milliseconds; 0 for no limit. */

@@ -385,10 +385,8 @@ public final class OnnxModel {
       scored =
           classic.queryExecution().toRdd().toJavaRDD().mapPartitions(scorer::score, true).rdd();
     }
-    if (options.gpusPerTask() != null) {
-      scored =
-          scored.withResources(
-              GpuStage.profile(classic.sparkSession().sparkContext(), options.gpusPerTask()));
+    if (scorer.model().gpusPerTask() != null) {
+      scored = scored.withResources(scorer.model().gpuStage(classic.sparkSession().sparkContext()));
     }
     return classic.sparkSession().internalCreateDataFrame(scored, scorer.outputSchema(), false);
   }
@@ -499,7 +497,9 @@ public final class OnnxModel {
                         .conf()
                         .get(OnnxOptions.DEVICE_FALLBACK_CONF, OnnxOptions.DEVICE_FALLBACK_DEFAULT))
             .withProviderOptions(providerOptions(spark)),
-        batchTimeoutMs(spark));
+        batchTimeoutMs(spark),
+        spark.conf().get(OnnxOptions.NATIVE_DIR_CONF, null),
+        options.gpusPerTask());
   }
 
   private long batchTimeoutMs(SparkSession spark) {

@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxspark.OnnxErrors;
 import ai.onnxspark.OnnxException;
+import ai.onnxspark.session.NativeLibraries;
 import ai.onnxspark.session.SessionCache;
 import ai.onnxspark.session.SessionKey;
 import ai.onnxspark.session.SessionLease;
@@ -68,6 +69,11 @@ public final class PartitionScorer implements Serializable {
     this.batchSize = singleRows ? 1 : model.batchSize();
     this.metrics = metrics;
     this.permissive = permissive;
+  }
+
+  /** The model this scorer runs. */
+  ModelHandle model() {
+    return model;
   }
 
   /**
@@ -188,6 +194,7 @@ public final class PartitionScorer implements Serializable {
               device,
               model.device().fallbackToCpu(),
               model.device().providerOptions());
+      NativeLibraries.use(model.nativeDir());
       SessionCache cache = SessionCache.get();
       cache.setMaxSessions(model.maxSessions());
       Broadcast<BroadcastModel> bytes = model.broadcast();

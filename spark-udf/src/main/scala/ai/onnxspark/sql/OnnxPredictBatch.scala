@@ -184,7 +184,7 @@ case class OnnxPredictBatchExec(
       case None => child.execute()
     }
     val firstScored = columnar.isDefined
-    input.mapPartitionsWithIndex { (index, rows) =>
+    val scored = input.mapPartitionsWithIndex { (index, rows) =>
       var current: Iterator[InternalRow] = rows
       stages.zipWithIndex.foreach { case (stage, i) =>
         if (!(i == 0 && firstScored)) {
@@ -206,6 +206,10 @@ case class OnnxPredictBatchExec(
         row
       }
     }
+    // withGpuStage: the scoring stage gets its own resource profile (the largest GPU share asked).
+    val gpuStages = predictions.map(_.function.handle).filter(_.gpusPerTask != null)
+    if (gpuStages.isEmpty) scored
+    else scored.withResources(gpuStages.maxBy(_.gpusPerTask.doubleValue).gpuStage(sparkContext))
   }
 }
 

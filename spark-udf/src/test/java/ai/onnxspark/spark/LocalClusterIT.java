@@ -43,10 +43,17 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalClusterIT {
   private static SparkSession spark;
+  private static java.nio.file.Path natives;
 
   @BeforeAll
   static void startCluster() throws Exception {
-    spark = LocalCluster.start(LocalCluster.builder(2, 1).appName("onnx-local-cluster-test"), 2);
+    natives = java.nio.file.Files.createTempDirectory("onnx-natives");
+    spark =
+        LocalCluster.start(
+            LocalCluster.builder(2, 1)
+                .appName("onnx-local-cluster-test")
+                .config("spark.onnx.native.dir", natives.toString()),
+            2);
   }
 
   @AfterAll
@@ -123,6 +130,16 @@ class LocalClusterIT {
     }
     assertThat(executorStats().values()).allMatch(s -> s.equals("sessions=1 copies=1"));
     assertThat(metrics.sessionsCreated()).isEqualTo(2);
+
+    // Both executors loaded ONNX Runtime from the one node-local copy (spark.onnx.native.dir).
+    java.nio.file.Path folder = natives.resolve(ai.onnxspark.session.NativeLibraries.folderName());
+    assertThat(
+            LocalCluster.perExecutor(
+                    spark, () -> String.valueOf(System.getProperty("onnxruntime.native.path")))
+                .values())
+        .hasSize(2)
+        .containsOnly(folder.toString());
+    assertThat(folder.resolve("libonnxruntime.so")).isRegularFile();
   }
 
   @Test
