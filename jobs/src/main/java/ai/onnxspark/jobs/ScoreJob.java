@@ -43,6 +43,10 @@ public final class ScoreJob {
           "  --device DEV           cpu, cuda, tensorrt or auto (default auto: the task's GPU, else CPU)",
           "  --device-fallback F    none (default: an unusable GPU fails) or cpu",
           "  --permissive           bad rows get null scores and their error in column onnx_error",
+          "  --quantize int8|fp16   score an int8-quantized (MatMul/Gemm weights) or float16 copy",
+          "                         of the model, made on the driver; the model file is untouched",
+          "  --optimize LEVEL       optimize the graph once on the driver (basic, extended, all),",
+          "                         so executors' sessions skip it",
           "  --where SQL            score only rows matching this filter",
           "  --show N               print the first N scored rows (default 5; 0 for none)",
           "  --master URL           Spark master (default: spark-submit's, else local[*])",
@@ -94,7 +98,9 @@ public final class ScoreJob {
                 "timestamp",
                 "run-id",
                 "app-id",
-                "partition-by"),
+                "partition-by",
+                "quantize",
+                "optimize"),
             List.of("permissive"));
     String inputFormat =
         oneOf(args, "input-format", "parquet", List.of("parquet", "delta", "table"));
@@ -113,6 +119,13 @@ public final class ScoreJob {
     String mode =
         oneOf(args, "mode", "errorifexists", List.of("errorifexists", "overwrite", "append"));
     OnnxModel model = OnnxModel.fromPath(args.required("model"));
+    if (args.has("quantize")) {
+      String to = oneOf(args, "quantize", "int8", List.of("int8", "fp16"));
+      model = to.equals("int8") ? model.quantizeInt8() : model.toFloat16();
+    }
+    if (args.has("optimize")) {
+      model = model.optimized(args.get("optimize", "basic"));
+    }
     for (String feed : args.all("feed")) {
       String[] kv = pair(feed, "--feed", "INPUT=COL[,COL]");
       model = model.withInput(kv[0], kv[1].split(","));

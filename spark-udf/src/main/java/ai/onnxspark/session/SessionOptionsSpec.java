@@ -33,6 +33,11 @@ public final class SessionOptionsSpec implements Serializable {
       this.ort = ort;
     }
 
+    /** ONNX Runtime's name for the level. */
+    public OrtSession.SessionOptions.OptLevel ort() {
+      return ort;
+    }
+
     /** Parses {@code none|basic|extended|all}, case-insensitively. */
     public static OptimizationLevel parse(String value) {
       try {

@@ -1,0 +1,430 @@
+package ai.onnxspark.convert;
+
+import ai.onnxspark.OnnxException;
+import ai.onnxspark.onnx.OnnxProto.AttributeProto;
+import ai.onnxspark.onnx.OnnxProto.GraphProto;
+import ai.onnxspark.onnx.OnnxProto.ModelProto;
+import ai.onnxspark.onnx.OnnxProto.NodeProto;
+import ai.onnxspark.onnx.OnnxProto.OperatorSetIdProto;
+import ai.onnxspark.onnx.OnnxProto.StringStringEntryProto;
+import ai.onnxspark.onnx.OnnxProto.TensorProto;
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Dynamic int8 quantization of a model's MatMul and Gemm weights, written as standard ONNX ops that
+ * ONNX Runtime's CPU provider runs with integer kernels (and fuses further).
+ *
+ * <p>For each MatMul (or Gemm with {@code transA=0}, {@code alpha=1}) whose second input is a
+ * constant float matrix {@code W[K,N]}, the weights are stored as int8 with a float scale (and zero
+ * point) per output column ({@linkplain #withPerTensor per tensor} on request), and the node
+ * becomes:
+ *
+ * <pre>
+ * DynamicQuantizeLinear(X) -> Xq (uint8), Xs, Xzp       (once per distinct X)
+ * MatMulInteger(Xq, Wq, Xzp, Wzp) -> int32
+ * Cast(to float) * (Xs * Ws) [+ Gemm's bias]  -> the node's original output
+ * </pre>
+ *
+ * Activations are quantized per batch at run time, so no calibration data is needed. Everything
+ * else (attention's activation-by-activation MatMuls, convolutions, small matrices) stays float.
+ * Names of inputs and outputs, and their types, do not change. Needs opset 11 or later.
+ *
+ * <p>Immutable: {@code withX} returns a changed copy. Thread-safe.
+ */
+public final class Int8Quantization {
+  /** The metadata key recording how a model was quantized. */
+  public static final String METADATA_KEY = "onnxspark.quantization";
+
+  private final boolean perChannel;
+  private final boolean symmetric;
+  private final long minWeightElements;
+  private final Set<String> excludedNodes;
+
+  private Int8Quantization(
+      boolean perChannel, boolean symmetric, long minWeightElements, Set<String> excludedNodes) {
+    this.perChannel = perChannel;
+    this.symmetric = symmetric;
+    this.minWeightElements = minWeightElements;
+    this.excludedNodes = Set.copyOf(excludedNodes);
+  }
+
+  /** Per output channel, symmetric weights, matrices of 256 or more weights. */
+  public static Int8Quantization defaults() {
+    return new Int8Quantization(true, true, 256, Set.of());
+  }
+
+  /** One scale for a whole weight matrix instead of one per output column. */
+  public Int8Quantization withPerTensor() {
+    return new Int8Quantization(false, symmetric, minWeightElements, excludedNodes);
+  }
+
+  /**
+   * Asymmetric weights: a zero point per scale, using all 256 int8 levels for weights not centred
+   * on zero.
+   */
+  public Int8Quantization withAsymmetric() {
+    return new Int8Quantization(perChannel, false, minWeightElements, excludedNodes);
+  }
+
+  /** Leaves weight matrices with fewer than {@code n} elements in float. */
+  public Int8Quantization withMinWeightElements(long n) {
+    return new Int8Quantization(perChannel, symmetric, n, excludedNodes);
+  }
+
+  /** Leaves the nodes named {@code names} in float (for layers that lose too much accuracy). */
+  public Int8Quantization withExcludedNodes(String... names) {
+    Set<String> excluded = new HashSet<>(excludedNodes);
+    excluded.addAll(List.of(names));
+    return new Int8Quantization(perChannel, symmetric, minWeightElements, excluded);
+  }
+
+  /** What a quantization did: the new model and which nodes it changed or left, and why. */
+  public record Result(byte[] model, List<String> quantized, Map<String, String> skipped) {}
+
+  /** How this quantization describes itself in the model's metadata. */
+  public String describe() {
+    return "int8 dynamic, "
+        + (perChannel ? "per-channel" : "per-tensor")
+        + ", "
+        + (symmetric ? "symmetric" : "asymmetric")
+        + " weights";
+  }
+
+  /**
+   * Quantizes {@code modelBytes}, leaving them untouched.
+   *
+   * @throws OnnxException when the bytes are not a model, the opset is older than 11, or there is
+   *     no MatMul/Gemm weight to quantize
+   */
+  public Result apply(byte[] modelBytes, String source) {
+    ModelProto model;
+    try {
+      model = ModelProto.parseFrom(modelBytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new OnnxException("Cannot quantize " + source + ": not an ONNX model", e);
+    }
+    long opset = 0;
+    for (OperatorSetIdProto o : model.getOpsetImportList()) {
+      if (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) {
+        opset = o.getVersion();
+      }
+    }
+    if (opset < 11) {
+      throw new OnnxException(
+          "Cannot quantize "
+              + source
+              + " to int8: it uses opset "
+              + opset
+              + ", and DynamicQuantizeLinear needs opset 11 or later. Re-export the model with"
+              + " opset 13 or later (torch.onnx.export(..., opset_version=17)).");
+    }
+    GraphProto graph = model.getGraph();
+    Map<String, TensorProto> initializers = new HashMap<>();
+    for (TensorProto t : graph.getInitializerList()) {
+      initializers.put(t.getName(), t);
+    }
+    Set<String> graphInputs = new HashSet<>();
+    graph.getInputList().forEach(i -> graphInputs.add(i.getName()));
+    // Exporters share equal weights through Identity nodes: those outputs are the same constants.
+    for (NodeProto node : graph.getNodeList()) {
+      if (node.getOpType().equals("Identity")
+          && node.getDomain().isEmpty()
+          && initializers.containsKey(node.getInput(0))
+          && !graphInputs.contains(node.getInput(0))) {
+        initializers.putIfAbsent(node.getOutput(0), initializers.get(node.getInput(0)));
+      }
+    }
+
+    List<NodeProto> nodes = new ArrayList<>();
+    List<TensorProto> added = new ArrayList<>();
+    Map<String, String[]> quantizedInputs = new HashMap<>();
+    Map<String, String> weightUse = new HashMap<>();
+    List<String> quantized = new ArrayList<>();
+    Map<String, String> skipped = new java.util.LinkedHashMap<>();
+    Set<String> names = new HashSet<>();
+    graph.getNodeList().forEach(n -> names.addAll(n.getOutputList()));
+    names.addAll(initializers.keySet());
+    names.addAll(graphInputs);
+    int index = 0;
+    for (NodeProto node : graph.getNodeList()) {
+      index++;
+      String label = node.getName().isEmpty() ? node.getOpType() + "#" + index : node.getName();
+      String why = reasonToSkip(node, label, initializers, graphInputs);
+      if (why != null) {
+        if (node.getOpType().equals("MatMul") || node.getOpType().equals("Gemm")) {
+          skipped.put(label, why);
+        }
+        nodes.add(node);
+        continue;
+      }
+      boolean gemm = node.getOpType().equals("Gemm");
+      boolean transB = gemm && intAttr(node, "transB", 0) == 1;
+      TensorProto weight = initializers.get(node.getInput(1));
+      String prefix = unique(names, sanitize(label) + "_int8");
+      String x = node.getInput(0);
+      String[] xq = quantizedInputs.get(x);
+      if (xq == null) {
+        xq = new String[] {x + "_quantized", x + "_scale", x + "_zero_point"};
+        for (int i = 0; i < 3; i++) {
+          xq[i] = unique(names, xq[i]);
+        }
+        nodes.add(
+            NodeProto.newBuilder()
+                .setName(unique(names, sanitize(x) + "_DynamicQuantizeLinear"))
+                .setOpType("DynamicQuantizeLinear")
+                .addInput(x)
+                .addOutput(xq[0])
+                .addOutput(xq[1])
+                .addOutput(xq[2])
+                .build());
+        quantizedInputs.put(x, xq);
+      }
+      String weightKey = weight.getName() + (transB ? "^T" : "");
+      String wq = weightUse.get(weightKey);
+      if (wq == null) {
+        wq = unique(names, sanitize(weight.getName()) + (transB ? "_T" : "") + "_int8");
+        names.add(wq + "_scale");
+        names.add(wq + "_zero_point");
+        added.addAll(quantizeWeight(weight, transB, wq));
+        weightUse.put(weightKey, wq);
+      }
+      String product = unique(names, prefix + "_int32");
+      String asFloat = unique(names, prefix + "_float");
+      String scale = unique(names, prefix + "_scale");
+      String output = node.getOutput(0);
+      boolean bias = gemm && node.getInputCount() > 2 && !node.getInput(2).isEmpty();
+      String scaled = bias ? unique(names, prefix + "_scaled") : output;
+      nodes.add(
+          NodeProto.newBuilder()
+              .setName(prefix + "_MatMulInteger")
+              .setOpType("MatMulInteger")
+              .addInput(xq[0])
+              .addInput(wq)
+              .addInput(xq[2])
+              .addInput(wq + "_zero_point")
+              .addOutput(product)
+              .build());
+      nodes.add(
+          NodeProto.newBuilder()
+              .setName(prefix + "_Cast")
+              .setOpType("Cast")
+              .addInput(product)
+              .addOutput(asFloat)
+              .addAttribute(
+                  AttributeProto.newBuilder()
+                      .setName("to")
+                      .setType(AttributeProto.AttributeType.INT)
+                      .setI(TensorProto.DataType.FLOAT_VALUE))
+              .build());
+      nodes.add(
+          NodeProto.newBuilder()
+              .setName(prefix + "_Scale")
+              .setOpType("Mul")
+              .addInput(xq[1])
+              .addInput(wq + "_scale")
+              .addOutput(scale)
+              .build());
+      nodes.add(
+          NodeProto.newBuilder()
+              .setName(prefix + "_Mul")
+              .setOpType("Mul")
+              .addInput(asFloat)
+              .addInput(scale)
+              .addOutput(scaled)
+              .build());
+      if (bias) {
+        nodes.add(
+            NodeProto.newBuilder()
+                .setName(prefix + "_Bias")
+                .setOpType("Add")
+                .addInput(scaled)
+                .addInput(node.getInput(2))
+                .addOutput(output)
+                .build());
+      }
+      quantized.add(label);
+    }
+    if (quantized.isEmpty()) {
+      throw new OnnxException(
+          "Nothing to quantize in "
+              + source
+              + ": int8 dynamic quantization rewrites MatMul and Gemm nodes with constant float"
+              + " weights of at least "
+              + minWeightElements
+              + " elements, and "
+              + (skipped.isEmpty() ? "the model has none" : "none qualified: " + skipped)
+              + ".");
+    }
+
+    // Nodes whose outputs nothing reads any more (Identity copies of float weights) and float
+    // weights that no node reads are dropped.
+    Set<String> read = new HashSet<>();
+    boolean removed = true;
+    while (removed) {
+      read.clear();
+      nodes.forEach(n -> read.addAll(n.getInputList()));
+      graph.getOutputList().forEach(o -> read.add(o.getName()));
+      removed = nodes.removeIf(n -> n.getOutputList().stream().noneMatch(read::contains));
+    }
+    GraphProto.Builder newGraph = graph.toBuilder().clearNode().addAllNode(nodes);
+    newGraph.clearInitializer();
+    for (TensorProto t : graph.getInitializerList()) {
+      if (read.contains(t.getName())) {
+        newGraph.addInitializer(t);
+      }
+    }
+    Set<String> kept = new HashSet<>(read);
+    newGraph.addAllInitializer(added);
+    newGraph.clearInput();
+    graph.getInputList().stream()
+        .filter(i -> !initializers.containsKey(i.getName()) || kept.contains(i.getName()))
+        .forEach(newGraph::addInput);
+    ModelProto.Builder out = model.toBuilder().setGraph(newGraph);
+    out.addMetadataProps(
+        StringStringEntryProto.newBuilder()
+            .setKey(METADATA_KEY)
+            .setValue(describe() + ", " + quantized.size() + " MatMul/Gemm nodes"));
+    return new Result(out.build().toByteArray(), List.copyOf(quantized), Map.copyOf(skipped));
+  }
+
+  private String reasonToSkip(
+      NodeProto node,
+      String label,
+      Map<String, TensorProto> initializers,
+      Set<String> graphInputs) {
+    String op = node.getOpType();
+    if (!node.getDomain().isEmpty() && !node.getDomain().equals("ai.onnx")) {
+      return "not a default-domain op";
+    }
+    if (!op.equals("MatMul") && !op.equals("Gemm")) {
+      return "not MatMul or Gemm";
+    }
+    if (excludedNodes.contains(label) || excludedNodes.contains(node.getName())) {
+      return "excluded";
+    }
+    TensorProto weight = node.getInputCount() > 1 ? initializers.get(node.getInput(1)) : null;
+    if (weight == null || graphInputs.contains(node.getInput(1))) {
+      return "second input is not a constant weight";
+    }
+    if (weight.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
+      return "weight is not float";
+    }
+    if (weight.getDimsCount() != 2) {
+      return "weight is not a matrix";
+    }
+    if (Initializers.isExternal(weight)) {
+      return "weight is stored as external data";
+    }
+    if (Initializers.elements(weight) < minWeightElements) {
+      return "weight has fewer than " + minWeightElements + " elements";
+    }
+    if (op.equals("Gemm")) {
+      if (intAttr(node, "transA", 0) != 0) {
+        return "Gemm with transA";
+      }
+      if (floatAttr(node, "alpha", 1f) != 1f) {
+        return "Gemm with alpha != 1";
+      }
+      if (node.getInputCount() > 2
+          && !node.getInput(2).isEmpty()
+          && floatAttr(node, "beta", 1f) != 1f) {
+        return "Gemm with beta != 1";
+      }
+    }
+    return null;
+  }
+
+  /** The int8 weights, their scales and zero points, named {@code name}, {@code name_scale}, … */
+  private List<TensorProto> quantizeWeight(TensorProto weight, boolean transpose, String name) {
+    float[] w = Initializers.floats(weight);
+    int rows = (int) weight.getDims(0);
+    int cols = (int) weight.getDims(1);
+    int k = transpose ? cols : rows;
+    int n = transpose ? rows : cols;
+    // value(r, c) of the [K, N] matrix the MatMul uses
+    float[] kn = new float[k * n];
+    for (int r = 0; r < k; r++) {
+      for (int c = 0; c < n; c++) {
+        kn[r * n + c] = transpose ? w[c * cols + r] : w[r * cols + c];
+      }
+    }
+    int groups = perChannel ? n : 1;
+    float[] scales = new float[groups];
+    byte[] zeroPoints = new byte[groups];
+    for (int g = 0; g < groups; g++) {
+      float min = 0;
+      float max = 0;
+      for (int r = 0; r < k; r++) {
+        for (int c = perChannel ? g : 0; c < (perChannel ? g + 1 : n); c++) {
+          float v = kn[r * n + c];
+          if (Float.isFinite(v)) {
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+          }
+        }
+      }
+      if (symmetric) {
+        float range = Math.max(Math.abs(min), Math.abs(max));
+        scales[g] = range == 0 ? 1f : range / 127f;
+        zeroPoints[g] = 0;
+      } else {
+        float span = max - min;
+        scales[g] = span == 0 ? 1f : span / 255f;
+        zeroPoints[g] = (byte) clamp(Math.round(-128 - min / scales[g]), -128, 127);
+      }
+    }
+    byte[] q = new byte[k * n];
+    for (int r = 0; r < k; r++) {
+      for (int c = 0; c < n; c++) {
+        int g = perChannel ? c : 0;
+        int lo = symmetric ? -127 : -128;
+        q[r * n + c] = (byte) clamp(Math.round(kn[r * n + c] / scales[g]) + zeroPoints[g], lo, 127);
+      }
+    }
+    long[] groupDims = perChannel ? new long[] {n} : new long[] {};
+    return List.of(
+        Initializers.int8(name, new long[] {k, n}, q),
+        Initializers.float32(name + "_scale", groupDims, scales),
+        Initializers.int8(name + "_zero_point", groupDims, zeroPoints));
+  }
+
+  private static int clamp(long v, int lo, int hi) {
+    return (int) Math.max(lo, Math.min(hi, v));
+  }
+
+  private static long intAttr(NodeProto node, String name, long defaultValue) {
+    for (AttributeProto a : node.getAttributeList()) {
+      if (a.getName().equals(name)) {
+        return a.getI();
+      }
+    }
+    return defaultValue;
+  }
+
+  private static float floatAttr(NodeProto node, String name, float defaultValue) {
+    for (AttributeProto a : node.getAttributeList()) {
+      if (a.getName().equals(name)) {
+        return a.getF();
+      }
+    }
+    return defaultValue;
+  }
+
+  private static String sanitize(String name) {
+    return name.replaceAll("[^A-Za-z0-9_./:-]", "_");
+  }
+
+  private static String unique(Set<String> names, String wanted) {
+    String name = wanted;
+    for (int i = 1; !names.add(name); i++) {
+      name = wanted + "_" + i;
+    }
+    return name;
+  }
+}

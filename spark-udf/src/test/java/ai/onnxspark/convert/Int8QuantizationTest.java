@@ -1,0 +1,166 @@
+package ai.onnxspark.convert;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.onnxspark.OnnxException;
+import ai.onnxspark.model.ElementType;
+import ai.onnxspark.model.ModelInfo;
+import ai.onnxspark.onnx.OnnxProto.ModelProto;
+import ai.onnxspark.onnx.OnnxProto.NodeProto;
+import ai.onnxspark.onnx.OnnxProto.TensorProto;
+import ai.onnxspark.testing.ModelBuilder;
+import ai.onnxspark.testing.OrtReference;
+import ai.onnxspark.testing.TestModels;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Quantized models are valid ONNX that ONNX Runtime loads, keep their inputs and outputs, and stay
+ * within a stated tolerance of the float model: max |int8 - fp32| at most 3% of the largest fp32
+ * output, and at least 97% of rows with the same argmax (the test models have random weights, whose
+ * near-tied logits flip more easily than a trained model's; the README reports the exported
+ * models).
+ */
+class Int8QuantizationTest {
+
+  static Stream<Arguments> variants() {
+    return Stream.of(
+        Arguments.of("per-channel symmetric", Int8Quantization.defaults()),
+        Arguments.of("per-tensor symmetric", Int8Quantization.defaults().withPerTensor()),
+        Arguments.of("per-channel asymmetric", Int8Quantization.defaults().withAsymmetric()),
+        Arguments.of(
+            "per-tensor asymmetric", Int8Quantization.defaults().withPerTensor().withAsymmetric()));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void mlpStaysCloseToFloatAndKeepsItsSignature(String name, Int8Quantization quantization)
+      throws Exception {
+    byte[] fp32 = TestModels.mlp(64, 128, 10, 4);
+    Int8Quantization.Result result = quantization.apply(fp32, "mlp");
+
+    assertThat(result.quantized()).hasSize(2);
+    ModelInfo before = ModelInfo.parse(fp32, "fp32");
+    ModelInfo after = ModelInfo.parse(result.model(), "int8");
+    assertThat(after.inputs()).isEqualTo(before.inputs());
+    assertThat(after.outputs()).isEqualTo(before.outputs());
+    assertThat(after.metadata()).containsKey(Int8Quantization.METADATA_KEY);
+    ModelProto proto = ModelProto.parseFrom(result.model());
+    assertThat(proto.getGraph().getNodeList())
+        .extracting(NodeProto::getOpType)
+        .contains("DynamicQuantizeLinear", "MatMulInteger")
+        .doesNotContain("MatMul");
+    assertThat(proto.getGraph().getInitializerList())
+        .filteredOn(t -> t.getDataType() == TensorProto.DataType.FLOAT_VALUE)
+        .allMatch(t -> Initializers.elements(t) <= 128, "only biases and scales stay float");
+    assertThat(result.model().length).isLessThan(fp32.length / 3);
+
+    float[][] x = gaussian(1000, 64, 7);
+    float[][] want = (float[][]) OrtReference.run(fp32, Map.of("features", x), "logits");
+    float[][] got = (float[][]) OrtReference.run(result.model(), Map.of("features", x), "logits");
+    assertClose(want, got, 0.03, 0.97);
+  }
+
+  @Test
+  void gemmWithTransposedWeightsAndBiasAndASharedInput() throws Exception {
+    Random random = new Random(5);
+    byte[] fp32 =
+        new ModelBuilder("gemm")
+            .input("x", ElementType.FLOAT, "batch", 32)
+            .initializer("W", new long[] {16, 32}, TestModels.gaussian(random, 16 * 32))
+            .initializer("B", new long[] {16}, TestModels.gaussian(random, 16))
+            .initializer("V", new long[] {32, 16}, TestModels.gaussian(random, 32 * 16))
+            .node(
+                "Gemm",
+                new String[] {"x", "W", "B"},
+                new String[] {"g"},
+                ModelBuilder.intAttr("transB", 1))
+            .node("MatMul", new String[] {"x", "V"}, new String[] {"m"})
+            .node("Add", new String[] {"g", "m"}, new String[] {"y"})
+            .output("y", ElementType.FLOAT, "batch", 16)
+            .build();
+
+    Int8Quantization.Result result = Int8Quantization.defaults().apply(fp32, "gemm");
+
+    assertThat(result.quantized()).hasSize(2);
+    ModelProto proto = ModelProto.parseFrom(result.model());
+    // x feeds both: quantized once.
+    assertThat(proto.getGraph().getNodeList())
+        .filteredOn(n -> n.getOpType().equals("DynamicQuantizeLinear"))
+        .hasSize(1);
+    float[][] x = gaussian(500, 32, 8);
+    float[][] want = (float[][]) OrtReference.run(fp32, Map.of("x", x), "y");
+    float[][] got = (float[][]) OrtReference.run(result.model(), Map.of("x", x), "y");
+    assertClose(want, got, 0.03, 0.97);
+  }
+
+  @Test
+  void whatCannotBeQuantizedIsExplained() {
+    // Weights below the size threshold, and an old opset.
+    byte[] tiny = TestModels.mlp(4, 4, 2, 1);
+    assertThatThrownBy(() -> Int8Quantization.defaults().apply(tiny, "tiny.onnx"))
+        .isInstanceOf(OnnxException.class)
+        .hasMessageContaining("Nothing to quantize in tiny.onnx")
+        .hasMessageContaining("weight has fewer than 256 elements");
+    assertThat(Int8Quantization.defaults().withMinWeightElements(1).apply(tiny, "t").quantized())
+        .hasSize(2);
+    byte[] old =
+        new ModelBuilder("old")
+            .opset(10)
+            .input("x", ElementType.FLOAT, "batch", 32)
+            .initializer("W", new long[] {32, 32}, new float[32 * 32])
+            .node("MatMul", new String[] {"x", "W"}, new String[] {"y"})
+            .output("y", ElementType.FLOAT, "batch", 32)
+            .build();
+    assertThatThrownBy(() -> Int8Quantization.defaults().apply(old, "old.onnx"))
+        .isInstanceOf(OnnxException.class)
+        .hasMessageContaining("opset 10")
+        .hasMessageContaining("opset 11 or later");
+    Int8Quantization.Result excluded =
+        Int8Quantization.defaults()
+            .withMinWeightElements(1)
+            .withExcludedNodes("MatMul_0")
+            .apply(tiny, "t");
+    assertThat(excluded.quantized()).hasSize(1);
+    assertThat(excluded.skipped()).containsEntry("MatMul_0", "excluded");
+  }
+
+  static float[][] gaussian(int rows, int n, long seed) {
+    Random random = new Random(seed);
+    float[][] x = new float[rows][n];
+    for (float[] row : x) {
+      for (int i = 0; i < n; i++) {
+        row[i] = (float) random.nextGaussian();
+      }
+    }
+    return x;
+  }
+
+  /** max |got - want| within {@code tolerance} of the largest |want|; argmax agreement. */
+  static void assertClose(float[][] want, float[][] got, double tolerance, double agreement) {
+    double scale = 0;
+    double maxDiff = 0;
+    int same = 0;
+    for (int r = 0; r < want.length; r++) {
+      int a = 0;
+      int b = 0;
+      for (int c = 0; c < want[r].length; c++) {
+        scale = Math.max(scale, Math.abs(want[r][c]));
+        maxDiff = Math.max(maxDiff, Math.abs(want[r][c] - got[r][c]));
+        a = want[r][c] > want[r][a] ? c : a;
+        b = got[r][c] > got[r][b] ? c : b;
+      }
+      same += a == b ? 1 : 0;
+    }
+    assertThat(maxDiff).as("max abs difference").isLessThanOrEqualTo(tolerance * scale);
+    assertThat((double) same / want.length)
+        .as("argmax agreement")
+        .isGreaterThanOrEqualTo(agreement);
+  }
+}
