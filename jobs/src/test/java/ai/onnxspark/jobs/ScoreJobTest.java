@@ -229,6 +229,47 @@ class ScoreJobTest {
   }
 
   @Test
+  void scoresWithAQuantizedCopyOfTheModel(@TempDir Path dir) throws Exception {
+    Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 64, 3, 2));
+    String input = dir.resolve("in").toString();
+    SampleData.write(spark, input, 200, "features", 16, 2, 4);
+    String[] common = {
+      "--model", model.toString(), "--input", input, "--keep", "id", "--show", "0"
+    };
+
+    String fp32 = dir.resolve("fp32").toString();
+    String int8 = dir.resolve("int8").toString();
+    assertThat(ScoreJob.run(concat(common, "--output", fp32))).isZero();
+    assertThat(
+            ScoreJob.run(
+                concat(common, "--output", int8, "--quantize", "int8", "--optimize", "basic")))
+        .isZero();
+
+    List<Row> a = spark.read().parquet(fp32).orderBy("id").collectAsList();
+    List<Row> b = spark.read().parquet(int8).orderBy("id").collectAsList();
+    assertThat(b).hasSize(200);
+    double maxDiff = 0;
+    double scale = 0;
+    for (int i = 0; i < a.size(); i++) {
+      List<Float> x = a.get(i).getList(1);
+      List<Float> y = b.get(i).getList(1);
+      for (int j = 0; j < x.size(); j++) {
+        scale = Math.max(scale, Math.abs(x.get(j)));
+        maxDiff = Math.max(maxDiff, Math.abs(x.get(j) - y.get(j)));
+      }
+    }
+    assertThat(maxDiff).isPositive().isLessThan(0.03 * scale);
+    assertThat(ScoreJob.run(concat(common, "--output", int8 + "2", "--quantize", "int4")))
+        .isEqualTo(2);
+  }
+
+  private static String[] concat(String[] first, String... more) {
+    String[] all = java.util.Arrays.copyOf(first, first.length + more.length);
+    System.arraycopy(more, 0, all, first.length, more.length);
+    return all;
+  }
+
+  @Test
   void outputIsPartitionedByTheRequestedColumns(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     String staging = dir.resolve("staging").toString();
