@@ -1,0 +1,159 @@
+package ai.onnxspark.jobs;
+
+import ai.onnxspark.onnx.OnnxProto.GraphProto;
+import ai.onnxspark.onnx.OnnxProto.ModelProto;
+import ai.onnxspark.onnx.OnnxProto.NodeProto;
+import ai.onnxspark.onnx.OnnxProto.OperatorSetIdProto;
+import ai.onnxspark.onnx.OnnxProto.TensorProto;
+import ai.onnxspark.onnx.OnnxProto.TensorShapeProto;
+import ai.onnxspark.onnx.OnnxProto.TypeProto;
+import ai.onnxspark.onnx.OnnxProto.ValueInfoProto;
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Writes a multilayer perceptron of the given widths with random weights scaled as trained
+ * networks' are (normal, variance 2 / fan-in), for benchmarks of models larger than the sample
+ * {@code models/mlp.onnx}: {@code features float[batch, in]} to {@code logits float[batch, out]},
+ * ReLU between layers.
+ */
+public final class SampleModel {
+  static final String USAGE =
+      String.join(
+          "\n",
+          "Usage: sample-model --layers IN,HIDDEN,...,OUT --output PATH [--seed N]",
+          "",
+          "  --layers LIST   layer widths, e.g. 256,1024,1024,10",
+          "  --output PATH   where the model goes",
+          "  --seed N        random seed of the weights (default 1)");
+
+  private SampleModel() {}
+
+  public static void main(String[] argv) {
+    if (List.of(argv).contains("--help")) {
+      System.out.println(USAGE);
+      return;
+    }
+    Jobs.run(
+        "sample-model",
+        () -> {
+          Args args = Args.parse(argv, List.of("layers", "output", "seed"), List.of());
+          List<Integer> widths = new ArrayList<>();
+          for (String w : args.required("layers").split(",")) {
+            try {
+              widths.add(Integer.parseInt(w.trim()));
+            } catch (NumberFormatException e) {
+              throw new Args.UsageException("--layers takes whole numbers, not '" + w + "'");
+            }
+          }
+          if (widths.size() < 2) {
+            throw new Args.UsageException("--layers needs an input and an output width");
+          }
+          Path output = Paths.get(args.required("output"));
+          try {
+            if (output.getParent() != null) {
+              Files.createDirectories(output.getParent());
+            }
+            Files.write(output, mlp(widths, args.getInt("seed", 1)));
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+          System.out.println("Wrote " + output.toAbsolutePath() + " (MLP " + widths + ")");
+        });
+  }
+
+  /** The model's bytes. */
+  static byte[] mlp(List<Integer> widths, long seed) {
+    Random random = new Random(seed);
+    GraphProto.Builder graph = GraphProto.newBuilder().setName("mlp");
+    graph.addInput(value("features", widths.get(0)));
+    String x = "features";
+    for (int layer = 0; layer + 1 < widths.size(); layer++) {
+      int in = widths.get(layer);
+      int out = widths.get(layer + 1);
+      float[] w = new float[in * out];
+      double std = Math.sqrt(2.0 / in);
+      for (int i = 0; i < w.length; i++) {
+        w[i] = (float) (random.nextGaussian() * std);
+      }
+      float[] b = new float[out];
+      for (int i = 0; i < out; i++) {
+        b[i] = (float) (random.nextGaussian() * 0.01);
+      }
+      graph.addInitializer(floats("W" + layer, new long[] {in, out}, w));
+      graph.addInitializer(floats("B" + layer, new long[] {out}, b));
+      boolean last = layer + 2 == widths.size();
+      String product = "h" + layer + "_matmul";
+      String sum = last ? "logits" : "h" + layer + "_add";
+      graph.addNode(node("MatMul", "layer" + layer + "/MatMul", x, "W" + layer, product));
+      graph.addNode(node("Add", "layer" + layer + "/Add", product, "B" + layer, sum));
+      if (!last) {
+        graph.addNode(
+            NodeProto.newBuilder()
+                .setOpType("Relu")
+                .setName("layer" + layer + "/Relu")
+                .addInput(sum)
+                .addOutput("h" + layer));
+        x = "h" + layer;
+      }
+    }
+    graph.addOutput(value("logits", widths.get(widths.size() - 1)));
+    return ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setProducerName("onnx-spark sample-model")
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
+        .setGraph(graph)
+        .build()
+        .toByteArray();
+  }
+
+  private static NodeProto node(String op, String name, String a, String b, String out) {
+    return NodeProto.newBuilder()
+        .setOpType(op)
+        .setName(name)
+        .addInput(a)
+        .addInput(b)
+        .addOutput(out)
+        .build();
+  }
+
+  private static TensorProto floats(String name, long[] dims, float[] values) {
+    ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    raw.asFloatBuffer().put(values);
+    TensorProto.Builder t =
+        TensorProto.newBuilder()
+            .setName(name)
+            .setDataType(TensorProto.DataType.FLOAT_VALUE)
+            .setRawData(ByteString.copyFrom(raw.array()));
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    return t.build();
+  }
+
+  private static ValueInfoProto value(String name, int width) {
+    TensorShapeProto shape =
+        TensorShapeProto.newBuilder()
+            .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
+            .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(width))
+            .build();
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            TypeProto.newBuilder()
+                .setTensorType(
+                    TypeProto.Tensor.newBuilder()
+                        .setElemType(TensorProto.DataType.FLOAT_VALUE)
+                        .setShape(shape)))
+        .build();
+  }
+}
