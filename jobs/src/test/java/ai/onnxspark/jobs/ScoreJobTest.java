@@ -148,16 +148,7 @@ class ScoreJobTest {
       throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     String staging = dir.resolve("staging").toString();
-    SampleData.write(spark, staging, 300, "features", 16, 3, 1);
-    // Row 250 is bad (8 values, not 16): its task fails after other tasks wrote their files.
-    String input = dir.resolve("in").toString();
-    spark
-        .read()
-        .parquet(staging)
-        .selectExpr("id", "IF(id = 250, slice(features, 1, 8), features) AS features")
-        .repartition(3)
-        .write()
-        .parquet(input);
+    String input = inputWithABadRow(dir, staging);
     String output = dir.resolve("out").toString();
     String[] run = {
       "--model",
@@ -194,16 +185,7 @@ class ScoreJobTest {
   @Test
   void aParquetJobThatFailsHalfWayLeavesNoVisibleOutput(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
-    String staging = dir.resolve("staging").toString();
-    SampleData.write(spark, staging, 300, "features", 16, 3, 1);
-    String input = dir.resolve("in").toString();
-    spark
-        .read()
-        .parquet(staging)
-        .selectExpr("id", "IF(id = 250, slice(features, 1, 8), features) AS features")
-        .repartition(3)
-        .write()
-        .parquet(input);
+    String input = inputWithABadRow(dir, dir.resolve("staging").toString());
     Path output = dir.resolve("out");
 
     int code =
@@ -261,6 +243,23 @@ class ScoreJobTest {
     assertThat(maxDiff).isPositive().isLessThan(0.03 * scale);
     assertThat(ScoreJob.run(concat(common, "--output", int8 + "2", "--quantize", "int4")))
         .isEqualTo(2);
+  }
+
+  /**
+   * 300 sample rows in {@code staging}, and in {@code dir/in} the same in three partitions with row
+   * 250 bad (8 values, not 16): its task fails after other tasks wrote their files.
+   */
+  private static String inputWithABadRow(Path dir, String staging) {
+    SampleData.write(spark, staging, 300, "features", 16, 3, 1);
+    String input = dir.resolve("in").toString();
+    spark
+        .read()
+        .parquet(staging)
+        .selectExpr("id", "IF(id = 250, slice(features, 1, 8), features) AS features")
+        .repartition(3)
+        .write()
+        .parquet(input);
+    return input;
   }
 
   private static String[] concat(String[] first, String... more) {

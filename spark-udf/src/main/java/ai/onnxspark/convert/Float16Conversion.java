@@ -306,7 +306,7 @@ public final class Float16Conversion {
       b.clearOutput();
       for (String output : node.getOutputList()) {
         if (isFloat(types.get(output)) && graphOutputs.contains(output)) {
-          String inside = unique(names, output + "_fp16");
+          String inside = GraphEdits.unique(names, output + "_fp16");
           b.addOutput(inside);
           half.put(output, inside);
         } else {
@@ -327,7 +327,9 @@ public final class Float16Conversion {
     for (ValueInfoProto o : graph.getOutputList()) {
       String inside = half.get(o.getName());
       if (elemType(o) == FLOAT && inside != null && !inside.equals(o.getName())) {
-        nodes.add(cast(unique(names, o.getName() + "_to_float"), inside, o.getName(), FLOAT));
+        nodes.add(
+            GraphEdits.cast(
+                GraphEdits.unique(names, o.getName() + "_to_float"), inside, o.getName(), FLOAT));
       }
     }
     GraphProto.Builder out =
@@ -356,49 +358,42 @@ public final class Float16Conversion {
     return type != null && type == FLOAT;
   }
 
+  /** The float16 version of float value {@code value}, cast from float32 once where needed. */
   private static String halfVersion(
       String value,
       Map<String, String> half,
       Map<String, String> single,
       Set<String> names,
       List<NodeProto> nodes) {
-    String h = half.get(value);
-    if (h == null) {
-      h = unique(names, value + "_fp16");
-      nodes.add(
-          cast(unique(names, value + "_to_fp16"), single.getOrDefault(value, value), h, FLOAT16));
-      half.put(value, h);
-    }
-    return h;
+    return version(value, half, single.getOrDefault(value, value), "_fp16", FLOAT16, names, nodes);
   }
 
+  /** The float32 version of float value {@code value}, cast from float16 once where needed. */
   private static String singleVersion(
       String value,
       Map<String, String> half,
       Map<String, String> single,
       Set<String> names,
       List<NodeProto> nodes) {
-    String s = single.get(value);
-    if (s == null) {
-      s = unique(names, value + "_fp32");
-      nodes.add(cast(unique(names, value + "_to_fp32"), half.get(value), s, FLOAT));
-      single.put(value, s);
-    }
-    return s;
+    return version(value, single, half.get(value), "_fp32", FLOAT, names, nodes);
   }
 
-  private static NodeProto cast(String name, String from, String to, int type) {
-    return NodeProto.newBuilder()
-        .setName(name)
-        .setOpType("Cast")
-        .addInput(from)
-        .addOutput(to)
-        .addAttribute(
-            AttributeProto.newBuilder()
-                .setName("to")
-                .setType(AttributeProto.AttributeType.INT)
-                .setI(type))
-        .build();
+  private static String version(
+      String value,
+      Map<String, String> versions,
+      String source,
+      String suffix,
+      int type,
+      Set<String> names,
+      List<NodeProto> nodes) {
+    String name = versions.get(value);
+    if (name == null) {
+      name = GraphEdits.unique(names, value + suffix);
+      nodes.add(
+          GraphEdits.cast(GraphEdits.unique(names, value + "_to" + suffix), source, name, type));
+      versions.put(value, name);
+    }
+    return name;
   }
 
   /** Cast to float, Constant and ConstantOfShape values of float: float16 instead. */
@@ -438,7 +433,7 @@ public final class Float16Conversion {
     }
     switch (op) {
       case "Cast":
-        return List.of((int) attr(node, "to", 0));
+        return List.of((int) GraphEdits.intAttr(node, "to", 0));
       case "Constant":
         for (AttributeProto a : node.getAttributeList()) {
           if (a.hasT()) {
@@ -479,15 +474,6 @@ public final class Float16Conversion {
     }
   }
 
-  private static long attr(NodeProto node, String name, long defaultValue) {
-    for (AttributeProto a : node.getAttributeList()) {
-      if (a.getName().equals(name)) {
-        return a.getI();
-      }
-    }
-    return defaultValue;
-  }
-
   private static int elemType(ValueInfoProto v) {
     TypeProto t = v.getType();
     return t.hasTensorType() ? t.getTensorType().getElemType() : 0;
@@ -505,13 +491,5 @@ public final class Float16Conversion {
       values[i] = Math.max(-65504f, Math.min(65504f, values[i]));
     }
     return Initializers.float16(name, t.getDimsList(), values);
-  }
-
-  private static String unique(Set<String> names, String wanted) {
-    String name = wanted;
-    for (int i = 1; !names.add(name); i++) {
-      name = wanted + "_" + i;
-    }
-    return name;
   }
 }

@@ -1,7 +1,6 @@
 package ai.onnxspark.convert;
 
 import ai.onnxspark.OnnxException;
-import ai.onnxspark.onnx.OnnxProto.AttributeProto;
 import ai.onnxspark.onnx.OnnxProto.GraphProto;
 import ai.onnxspark.onnx.OnnxProto.ModelProto;
 import ai.onnxspark.onnx.OnnxProto.NodeProto;
@@ -164,19 +163,19 @@ public final class Int8Quantization {
         continue;
       }
       boolean gemm = node.getOpType().equals("Gemm");
-      boolean transB = gemm && intAttr(node, "transB", 0) == 1;
+      boolean transB = gemm && GraphEdits.intAttr(node, "transB", 0) == 1;
       TensorProto weight = initializers.get(node.getInput(1));
-      String prefix = unique(names, sanitize(label) + "_int8");
+      String prefix = GraphEdits.unique(names, sanitize(label) + "_int8");
       String x = node.getInput(0);
       String[] xq = quantizedInputs.get(x);
       if (xq == null) {
         xq = new String[] {x + "_quantized", x + "_scale", x + "_zero_point"};
         for (int i = 0; i < 3; i++) {
-          xq[i] = unique(names, xq[i]);
+          xq[i] = GraphEdits.unique(names, xq[i]);
         }
         nodes.add(
             NodeProto.newBuilder()
-                .setName(unique(names, sanitize(x) + "_DynamicQuantizeLinear"))
+                .setName(GraphEdits.unique(names, sanitize(x) + "_DynamicQuantizeLinear"))
                 .setOpType("DynamicQuantizeLinear")
                 .addInput(x)
                 .addOutput(xq[0])
@@ -188,18 +187,18 @@ public final class Int8Quantization {
       String weightKey = weight.getName() + (transB ? "^T" : "");
       String wq = weightUse.get(weightKey);
       if (wq == null) {
-        wq = unique(names, sanitize(weight.getName()) + (transB ? "_T" : "") + "_int8");
+        wq = GraphEdits.unique(names, sanitize(weight.getName()) + (transB ? "_T" : "") + "_int8");
         names.add(wq + "_scale");
         names.add(wq + "_zero_point");
         added.addAll(quantizeWeight(weight, transB, wq));
         weightUse.put(weightKey, wq);
       }
-      String product = unique(names, prefix + "_int32");
-      String asFloat = unique(names, prefix + "_float");
-      String scale = unique(names, prefix + "_scale");
+      String product = GraphEdits.unique(names, prefix + "_int32");
+      String asFloat = GraphEdits.unique(names, prefix + "_float");
+      String scale = GraphEdits.unique(names, prefix + "_scale");
       String output = node.getOutput(0);
       boolean bias = gemm && node.getInputCount() > 2 && !node.getInput(2).isEmpty();
-      String scaled = bias ? unique(names, prefix + "_scaled") : output;
+      String scaled = bias ? GraphEdits.unique(names, prefix + "_scaled") : output;
       nodes.add(
           NodeProto.newBuilder()
               .setName(prefix + "_MatMulInteger")
@@ -211,17 +210,7 @@ public final class Int8Quantization {
               .addOutput(product)
               .build());
       nodes.add(
-          NodeProto.newBuilder()
-              .setName(prefix + "_Cast")
-              .setOpType("Cast")
-              .addInput(product)
-              .addOutput(asFloat)
-              .addAttribute(
-                  AttributeProto.newBuilder()
-                      .setName("to")
-                      .setType(AttributeProto.AttributeType.INT)
-                      .setI(TensorProto.DataType.FLOAT_VALUE))
-              .build());
+          GraphEdits.cast(prefix + "_Cast", product, asFloat, TensorProto.DataType.FLOAT_VALUE));
       nodes.add(
           NodeProto.newBuilder()
               .setName(prefix + "_Scale")
@@ -325,15 +314,15 @@ public final class Int8Quantization {
       return "weight has fewer than " + minWeightElements + " elements";
     }
     if (op.equals("Gemm")) {
-      if (intAttr(node, "transA", 0) != 0) {
+      if (GraphEdits.intAttr(node, "transA", 0) != 0) {
         return "Gemm with transA";
       }
-      if (floatAttr(node, "alpha", 1f) != 1f) {
+      if (GraphEdits.floatAttr(node, "alpha", 1f) != 1f) {
         return "Gemm with alpha != 1";
       }
       if (node.getInputCount() > 2
           && !node.getInput(2).isEmpty()
-          && floatAttr(node, "beta", 1f) != 1f) {
+          && GraphEdits.floatAttr(node, "beta", 1f) != 1f) {
         return "Gemm with beta != 1";
       }
     }
@@ -398,33 +387,7 @@ public final class Int8Quantization {
     return (int) Math.max(lo, Math.min(hi, v));
   }
 
-  private static long intAttr(NodeProto node, String name, long defaultValue) {
-    for (AttributeProto a : node.getAttributeList()) {
-      if (a.getName().equals(name)) {
-        return a.getI();
-      }
-    }
-    return defaultValue;
-  }
-
-  private static float floatAttr(NodeProto node, String name, float defaultValue) {
-    for (AttributeProto a : node.getAttributeList()) {
-      if (a.getName().equals(name)) {
-        return a.getF();
-      }
-    }
-    return defaultValue;
-  }
-
   private static String sanitize(String name) {
     return name.replaceAll("[^A-Za-z0-9_./:-]", "_");
-  }
-
-  private static String unique(Set<String> names, String wanted) {
-    String name = wanted;
-    for (int i = 1; !names.add(name); i++) {
-      name = wanted + "_" + i;
-    }
-    return name;
   }
 }

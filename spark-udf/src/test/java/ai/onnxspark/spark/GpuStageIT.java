@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxspark.testing.LocalCluster;
 import ai.onnxspark.testing.TestModels;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.TaskContext;
@@ -33,10 +31,7 @@ class GpuStageIT {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    Path script = dir.resolve("gpus.sh");
-    Files.writeString(
-        script, "#!/bin/sh\necho '{\"name\": \"gpu\", \"addresses\": [\"0\", \"1\"]}'\n");
-    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path script = LocalCluster.fakeGpuDiscoveryScript(dir);
     spark =
         LocalCluster.start(
             LocalCluster.builder(2, 2)

@@ -29,6 +29,20 @@ public final class LocalCluster {
         .config("spark.sql.adaptive.enabled", "false");
   }
 
+  /**
+   * A GPU discovery script in {@code dir} that reports two GPUs, {@code 0} and {@code 1}, for
+   * workers to offer (fake: nothing on this machine backs them).
+   */
+  public static java.nio.file.Path fakeGpuDiscoveryScript(java.nio.file.Path dir)
+      throws java.io.IOException {
+    java.nio.file.Path script = dir.resolve("gpus.sh");
+    java.nio.file.Files.writeString(
+        script, "#!/bin/sh\necho '{\"name\": \"gpu\", \"addresses\": [\"0\", \"1\"]}'\n");
+    java.nio.file.Files.setPosixFilePermissions(
+        script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    return script;
+  }
+
   /** Starts the session and waits until {@code executors} executors have registered. */
   public static SparkSession start(SparkSession.Builder builder, int executors)
       throws InterruptedException {
