@@ -182,6 +182,24 @@ public final class OnnxErrors {
             + " values.");
   }
 
+  public static OnnxException outOfRange(
+      String input, String inputType, String column, long value, String range, String where) {
+    return new OnnxException(
+        "Model input "
+            + quote(input)
+            + " ("
+            + inputType
+            + ") takes values in "
+            + range
+            + ", but column "
+            + quote(column)
+            + " holds "
+            + value
+            + " at "
+            + where
+            + ". Clip or filter the column to that range before scoring.");
+  }
+
   public static OnnxException raggedBatch(
       String input, String inputType, String column, long first, long actual, String where) {
     return new OnnxException(

@@ -76,6 +76,12 @@ public final class OnnxOptions {
 
   public static final boolean PERMISSIVE_DEFAULT = false;
 
+  /**
+   * Per call: {@code flatten-outputs} ({@code true}/{@code false}, default false): outputs of rank
+   * 3 or more ({@code [batch, seq, dim]}) become one flat array per row instead of nested arrays.
+   */
+  public static final String FLATTEN_OUTPUTS = "flatten-outputs";
+
   /** Per call: {@code permissive} ({@code true}/{@code false}). */
   public static final String PERMISSIVE = "permissive";
 

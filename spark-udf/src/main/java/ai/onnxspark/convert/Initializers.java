@@ -57,7 +57,7 @@ final class Initializers {
   static TensorProto float16(String name, Iterable<Long> dims, float[] values) {
     ByteBuffer raw = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
     for (float v : values) {
-      raw.putShort(toHalf(v));
+      raw.putShort(ai.onnxspark.tensor.Float16.fromFloat(v));
     }
     TensorProto.Builder b =
         TensorProto.newBuilder()
@@ -66,43 +66,6 @@ final class Initializers {
             .setRawData(ByteString.copyFrom(raw.array()));
     dims.forEach(b::addDims);
     return b.build();
-  }
-
-  /** IEEE 754 binary16 bits of {@code f}, rounded to nearest even (Java 17 has no such method). */
-  static short toHalf(float f) {
-    int bits = Float.floatToRawIntBits(f);
-    int sign = (bits >>> 16) & 0x8000;
-    int exponent = (bits >>> 23) & 0xff;
-    int mantissa = bits & 0x7fffff;
-    if (exponent == 0xff) {
-      // Inf stays Inf; NaN stays a (quiet) NaN.
-      return (short) (sign | 0x7c00 | (mantissa != 0 ? 0x200 : 0));
-    }
-    int e = exponent - 127 + 15;
-    if (e >= 0x1f) {
-      return (short) (sign | 0x7c00);
-    }
-    if (e <= 0) {
-      if (e < -10) {
-        return (short) sign;
-      }
-      // Subnormal half: shift the mantissa with its implicit leading one.
-      int m = mantissa | 0x800000;
-      int shift = 14 - e;
-      int half = m >> shift;
-      int rest = m & ((1 << shift) - 1);
-      int midpoint = 1 << (shift - 1);
-      if (rest > midpoint || (rest == midpoint && (half & 1) == 1)) {
-        half++;
-      }
-      return (short) (sign | half);
-    }
-    int half = (e << 10) | (mantissa >> 13);
-    int rest = mantissa & 0x1fff;
-    if (rest > 0x1000 || (rest == 0x1000 && (half & 1) == 1)) {
-      half++;
-    }
-    return (short) (sign | half);
   }
 
   private static TensorProto tensor(

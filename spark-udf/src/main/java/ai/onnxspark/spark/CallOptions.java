@@ -21,6 +21,7 @@ final class CallOptions {
   private String errorColumn;
   private Map<String, String> providerOptions = Map.of();
   private Long batchTimeoutMs;
+  private boolean flattenOutputs;
 
   private CallOptions() {}
 
@@ -36,6 +37,7 @@ final class CallOptions {
     copy.errorColumn = errorColumn;
     copy.providerOptions = providerOptions;
     copy.batchTimeoutMs = batchTimeoutMs;
+    copy.flattenOutputs = flattenOutputs;
     change.accept(copy);
     return copy;
   }
@@ -76,6 +78,14 @@ final class CallOptions {
 
   CallOptions withBatchTimeoutMs(long v) {
     return with(c -> c.batchTimeoutMs = v);
+  }
+
+  CallOptions withFlattenOutputs(boolean v) {
+    return with(c -> c.flattenOutputs = v);
+  }
+
+  boolean flattenOutputs() {
+    return flattenOutputs;
   }
 
   Integer batchSize() {

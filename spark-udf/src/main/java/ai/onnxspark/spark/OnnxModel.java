@@ -248,6 +248,15 @@ public final class OnnxModel {
         bytes, info, inputColumns, outputColumns, options.withErrorColumn(errorColumn));
   }
 
+  /**
+   * Returns outputs of rank 3 or more ({@code [batch, seq, dim]}) as one flat array per row, in
+   * row-major order, instead of nested arrays ({@code array<array<float>>}).
+   */
+  public OnnxModel withFlatOutputs() {
+    return new OnnxModel(
+        bytes, info, inputColumns, outputColumns, options.withFlattenOutputs(true));
+  }
+
   /** Fails the task at the first row that cannot be scored, whatever the Spark conf says. */
   public OnnxModel withFailFast() {
     return new OnnxModel(bytes, info, inputColumns, outputColumns, options.withErrorColumn(""));
@@ -308,6 +317,16 @@ public final class OnnxModel {
           return withFailFast();
         }
         throw OnnxErrors.badOption(key, v, "true or false");
+      case OnnxOptions.FLATTEN_OUTPUTS:
+        if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
+          throw OnnxErrors.badOption(key, v, "true or false");
+        }
+        return new OnnxModel(
+            bytes,
+            info,
+            inputColumns,
+            outputColumns,
+            options.withFlattenOutputs(Boolean.parseBoolean(v)));
       case OnnxOptions.ERROR_COLUMN:
         if (v.isEmpty()) {
           throw OnnxErrors.badOption(key, v, "a column name");
@@ -326,6 +345,7 @@ public final class OnnxModel {
                 OnnxOptions.BATCH_TIMEOUT_MS,
                 OnnxOptions.PERMISSIVE,
                 OnnxOptions.ERROR_COLUMN,
+                OnnxOptions.FLATTEN_OUTPUTS,
                 OnnxOptions.PROVIDER_OPTION_PREFIX + "<key>"));
     }
   }
@@ -627,7 +647,9 @@ public final class OnnxModel {
     }
     wanted.forEach(
         (output, field) ->
-            outputs.add(OutputBinding.bind(info.output(output).orElseThrow(), field)));
+            outputs.add(
+                OutputBinding.bind(
+                    info.output(output).orElseThrow(), field, options.flattenOutputs())));
     return new PredictFunction(name, handle(spark), outputs, split, errorColumn(spark));
   }
 
@@ -685,7 +707,9 @@ public final class OnnxModel {
       if (!taken.add(e.getValue())) {
         throw OnnxErrors.duplicateOutputColumn(e.getValue());
       }
-      bindings.add(OutputBinding.bind(info.output(e.getKey()).orElseThrow(), e.getValue()));
+      bindings.add(
+          OutputBinding.bind(
+              info.output(e.getKey()).orElseThrow(), e.getValue(), options.flattenOutputs()));
     }
     return bindings;
   }

@@ -31,10 +31,25 @@ import org.apache.spark.unsafe.Platform;
  * the DataFrame's schema by {@link #bind}, then shipped to executors, where {@link #newBatch} gives
  * each task a reusable native-order direct buffer to fill row by row.
  *
- * <p>Immutable and serializable. Supported element types: float, double, int32 and int64.
+ * <p>Immutable and serializable. Supported element types: float, double, float16 (from float
+ * columns, rounded), int8, uint8 (values checked to be in 0..255), int16, int32, int64, bool and
+ * string.
  */
 public final class InputBinding implements Serializable {
   private static final long serialVersionUID = 1L;
+
+  private static final java.util.Set<ElementType> SUPPORTED =
+      java.util.EnumSet.of(
+          ElementType.FLOAT,
+          ElementType.DOUBLE,
+          ElementType.FLOAT16,
+          ElementType.INT8,
+          ElementType.UINT8,
+          ElementType.INT16,
+          ElementType.INT32,
+          ElementType.INT64,
+          ElementType.BOOL,
+          ElementType.STRING);
 
   private final TensorSpec spec;
   private final String[] columns;
@@ -111,14 +126,14 @@ public final class InputBinding implements Serializable {
       throw OnnxErrors.unsupportedInput(input, type, "only tensor inputs are supported");
     }
     ElementType target = spec.elementType();
-    if (target != ElementType.FLOAT
-        && target != ElementType.DOUBLE
-        && target != ElementType.INT32
-        && target != ElementType.INT64) {
+    if (!SUPPORTED.contains(target)) {
       throw OnnxErrors.unsupportedInput(
           input,
           type,
-          "element type " + target + " is not supported yet (float, double, int32, int64)");
+          "element type "
+              + target
+              + " is not supported (float, double, float16, int8, uint8, int16, int32, int64,"
+              + " bool, string)");
     }
     long[] rowDims = rowDims(spec);
     int[] ordinals = new int[columns.size()];
@@ -143,7 +158,9 @@ public final class InputBinding implements Serializable {
             type,
             cols[0],
             types[0].simpleString(),
-            element == null ? "not a numeric array" : "converting would lose information",
+            element == null
+                ? "not an array of numbers, booleans or strings"
+                : "converting would lose information",
             "cast it with col(\""
                 + cols[0]
                 + "\").cast(\""
@@ -306,6 +323,9 @@ public final class InputBinding implements Serializable {
     private final int capacityRows;
     private ByteBuffer buffer;
 
+    /** The values of a string input (ONNX Runtime takes strings as Java strings). */
+    private String[] strings;
+
     /** Native address of the buffer; values are written through it in native byte order. */
     private long address;
 
@@ -331,6 +351,22 @@ public final class InputBinding implements Serializable {
     }
 
     private void allocate(long valuesPerRow) {
+      if (spec.elementType() == ElementType.STRING) {
+        long count = valuesPerRow * capacityRows;
+        if (count > Integer.MAX_VALUE - 64) {
+          throw OnnxErrors.unsupportedInput(
+              spec.name(),
+              spec.typeString(),
+              "a batch of "
+                  + capacityRows
+                  + " rows holds "
+                  + count
+                  + " strings; lower the batch size");
+        }
+        strings = new String[(int) count];
+        buffer = ByteBuffer.allocate(0);
+        return;
+      }
       long bytes = valuesPerRow * capacityRows * spec.elementType().byteSize();
       if (bytes > Integer.MAX_VALUE - 64) {
         throw OnnxErrors.unsupportedInput(
@@ -635,9 +671,13 @@ public final class InputBinding implements Serializable {
     }
 
     private void startBatchWith(long valuesPerRow) {
-      if (buffer == null
-          || (long) buffer.capacity()
-              < valuesPerRow * capacityRows * spec.elementType().byteSize()) {
+      boolean tooSmall =
+          spec.elementType() == ElementType.STRING
+              ? strings == null || strings.length < valuesPerRow * capacityRows
+              : buffer == null
+                  || (long) buffer.capacity()
+                      < valuesPerRow * capacityRows * spec.elementType().byteSize();
+      if (tooSmall) {
         allocate(valuesPerRow);
       }
       perRow = valuesPerRow;
@@ -658,8 +698,35 @@ public final class InputBinding implements Serializable {
         case INT32:
           Platform.putInt(null, at, (int) asLong(from, i, type));
           break;
-        default:
+        case INT64:
           Platform.putLong(null, at, asLong(from, i, type));
+          break;
+        case INT8:
+          Platform.putByte(null, at, from.getByte(i));
+          break;
+        case INT16:
+          Platform.putShort(null, at, (short) asLong(from, i, type));
+          break;
+        case UINT8:
+          long value = asLong(from, i, type);
+          if (value < 0 || value > 255) {
+            throw OnnxErrors.outOfRange(
+                spec.name(), spec.typeString(), column(), value, "0..255", where());
+          }
+          Platform.putByte(null, at, (byte) value);
+          break;
+        case FLOAT16:
+          float f = type == NumericType.FLOAT ? from.getFloat(i) : from.getByte(i);
+          Platform.putShort(null, at, Float16.fromFloat(f));
+          break;
+        case BOOL:
+          Platform.putByte(null, at, from.getBoolean(i) ? (byte) 1 : (byte) 0);
+          break;
+        case STRING:
+          strings[(int) written] = from.getUTF8String(i).toString();
+          break;
+        default:
+          throw new IllegalStateException("unsupported element type " + spec.elementType());
       }
       written++;
     }
@@ -685,6 +752,9 @@ public final class InputBinding implements Serializable {
       for (long d : shape) {
         values *= d;
       }
+      if (spec.elementType() == ElementType.STRING) {
+        return OnnxTensor.createTensor(env, Arrays.copyOf(strings, (int) values), shape);
+      }
       ByteBuffer view = buffer.duplicate().order(ByteOrder.nativeOrder());
       view.position(0).limit((int) (values * spec.elementType().byteSize()));
       return OnnxTensor.createTensor(
@@ -699,8 +769,20 @@ public final class InputBinding implements Serializable {
           return OnnxJavaType.DOUBLE;
         case INT32:
           return OnnxJavaType.INT32;
-        default:
+        case INT64:
           return OnnxJavaType.INT64;
+        case INT8:
+          return OnnxJavaType.INT8;
+        case UINT8:
+          return OnnxJavaType.UINT8;
+        case INT16:
+          return OnnxJavaType.INT16;
+        case FLOAT16:
+          return OnnxJavaType.FLOAT16;
+        case BOOL:
+          return OnnxJavaType.BOOL;
+        default:
+          throw new IllegalStateException("unsupported element type " + spec.elementType());
       }
     }
   }

@@ -8,14 +8,19 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.types.UserDefinedType;
 
-/** The numeric Spark types a column may hold, and which model element types each feeds safely. */
+/**
+ * The scalar Spark types a column (or an array's elements) may hold, and which model element types
+ * each feeds safely.
+ */
 enum NumericType {
   BYTE,
   SHORT,
   INT,
   LONG,
   FLOAT,
-  DOUBLE;
+  DOUBLE,
+  BOOLEAN,
+  STRING;
 
   /** The numeric type of a Spark scalar type, or null when it is not one this library reads. */
   static NumericType of(DataType type) {
@@ -31,24 +36,49 @@ enum NumericType {
       return FLOAT;
     } else if (type.equals(DataTypes.DoubleType)) {
       return DOUBLE;
+    } else if (type.equals(DataTypes.BooleanType)) {
+      return BOOLEAN;
+    } else if (type.equals(DataTypes.StringType)) {
+      return STRING;
     }
     return null;
   }
 
-  /** Whether every value of this type converts exactly into {@code target}. */
+  /**
+   * Whether values of this type can feed {@code target} without losing information: exactly, or,
+   * for uint8, with each value checked to be in range as it is read ({@link #rangeChecked}). Float
+   * columns feed float16 inputs rounded to the nearest float16, as float16 models expect.
+   */
   boolean convertsExactlyTo(ElementType target) {
     switch (target) {
       case FLOAT:
         return this == FLOAT || this == BYTE || this == SHORT;
       case DOUBLE:
-        return this != LONG;
+        return this == DOUBLE || this == FLOAT || this == INT || this == SHORT || this == BYTE;
       case INT32:
         return this == INT || this == SHORT || this == BYTE;
       case INT64:
         return this == LONG || this == INT || this == SHORT || this == BYTE;
+      case INT8:
+        return this == BYTE;
+      case INT16:
+        return this == SHORT || this == BYTE;
+      case UINT8:
+        return this == BYTE || this == SHORT || this == INT || this == LONG;
+      case FLOAT16:
+        return this == FLOAT || this == BYTE;
+      case BOOL:
+        return this == BOOLEAN;
+      case STRING:
+        return this == STRING;
       default:
         return false;
     }
+  }
+
+  /** Whether feeding {@code target} from this type checks each value's range. */
+  static boolean rangeChecked(ElementType target) {
+    return target == ElementType.UINT8;
   }
 
   /**
@@ -101,6 +131,12 @@ enum NumericType {
         return "smallint";
       case BOOL:
         return "boolean";
+      case UINT8:
+        return "smallint";
+      case FLOAT16:
+        return "float";
+      case STRING:
+        return "string";
       default:
         return target.toString();
     }

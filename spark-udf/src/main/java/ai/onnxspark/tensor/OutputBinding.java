@@ -7,19 +7,29 @@ import ai.onnxspark.model.ElementType;
 import ai.onnxspark.model.TensorSpec;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.catalyst.util.GenericArrayData;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.unsafe.Platform;
+import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * How one model output becomes a column: the column's name and Spark type, and how an output tensor
  * of a batch is split into one value per row. A per-row tensor of one element becomes a scalar
- * column; any other becomes an array column holding the row's values in row-major order.
+ * column; a per-row vector an array column; a per-row tensor of rank 2 or more nested arrays
+ * ({@code [batch, seq, dim]} gives {@code array<array<float>>}), or, when asked, one flat array in
+ * row-major order.
  *
- * <p>Immutable and serializable. Supported element types: float, double, int32, int64, bool.
+ * <p>Element types and their Spark types: float, float16 and bfloat16 to float; double; int8 to
+ * tinyint; uint8 and int16 to smallint; uint16 and int32 to int; uint32 and int64 to bigint; bool
+ * to boolean; string to string. Immutable and serializable.
  */
 public final class OutputBinding implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -28,10 +38,19 @@ public final class OutputBinding implements Serializable {
   private final String column;
   private final boolean scalar;
 
-  private OutputBinding(TensorSpec spec, String column, boolean scalar) {
+  /** How many array levels a row's value has: 0 for a scalar, 1 for a flat array. */
+  private final int depth;
+
+  private OutputBinding(TensorSpec spec, String column, boolean scalar, int depth) {
     this.spec = spec;
     this.column = column;
     this.scalar = scalar;
+    this.depth = depth;
+  }
+
+  /** As {@link #bind(TensorSpec, String, boolean)}, with nested arrays for rank 2 or more. */
+  public static OutputBinding bind(TensorSpec spec, String column) {
+    return bind(spec, column, false);
   }
 
   /**
@@ -39,7 +58,7 @@ public final class OutputBinding implements Serializable {
    *
    * @throws ai.onnxspark.OnnxException when the output's kind or element type has no column form
    */
-  public static OutputBinding bind(TensorSpec spec, String column) {
+  public static OutputBinding bind(TensorSpec spec, String column, boolean flatten) {
     if (spec.kind() != TensorSpec.Kind.TENSOR) {
       throw OnnxErrors.unsupportedOutput(
           spec.name(), spec.typeString(), "only tensor outputs are supported yet");
@@ -50,7 +69,8 @@ public final class OutputBinding implements Serializable {
           spec.typeString(),
           "element type "
               + spec.elementType()
-              + " is not supported yet (float, double, int32, int64, bool)");
+              + " is not supported (float, float16, bfloat16, double, int8, uint8, int16, uint16,"
+              + " int32, uint32, int64, bool, string)");
     }
     boolean scalar = false;
     if (spec.shapeKnown() && spec.rank() >= 1) {
@@ -60,7 +80,11 @@ public final class OutputBinding implements Serializable {
         scalar &= dims[i] == 1;
       }
     }
-    return new OutputBinding(spec, column, scalar);
+    int depth = scalar ? 0 : 1;
+    if (!scalar && !flatten && spec.shapeKnown() && spec.rank() > 2) {
+      depth = spec.rank() - 1;
+    }
+    return new OutputBinding(spec, column, scalar, depth);
   }
 
   private static DataType elementType(ElementType type) {
@@ -75,9 +99,32 @@ public final class OutputBinding implements Serializable {
         return DataTypes.LongType;
       case BOOL:
         return DataTypes.BooleanType;
+      case FLOAT16:
+      case BFLOAT16:
+        return DataTypes.FloatType;
+      case INT8:
+        return DataTypes.ByteType;
+      case UINT8:
+      case INT16:
+        return DataTypes.ShortType;
+      case UINT16:
+        return DataTypes.IntegerType;
+      case UINT32:
+        return DataTypes.LongType;
+      case STRING:
+        return DataTypes.StringType;
       default:
         return null;
     }
+  }
+
+  /** Bytes per element of the Spark type the column holds (0 for strings). */
+  private static int sparkWidth(ElementType type) {
+    DataType t = elementType(type);
+    if (t.equals(DataTypes.StringType)) {
+      return 0;
+    }
+    return t.defaultSize();
   }
 
   /** The model output's name. */
@@ -107,8 +154,10 @@ public final class OutputBinding implements Serializable {
 
   /** The column's field, nullable where rows that fail get null (permissive mode). */
   public StructField field(boolean nullable) {
-    DataType element = elementType(spec.elementType());
-    DataType type = scalar ? element : DataTypes.createArrayType(element, false);
+    DataType type = elementType(spec.elementType());
+    for (int level = 0; level < depth; level++) {
+      type = DataTypes.createArrayType(type, false);
+    }
     return DataTypes.createStructField(column, type, nullable);
   }
 
@@ -163,37 +212,160 @@ public final class OutputBinding implements Serializable {
             Arrays.toString(shape),
             "each row must get one value");
       }
-      ByteBuffer bytes = tensor.getByteBuffer();
+      if (spec.elementType() == ElementType.STRING) {
+        splitStrings(tensor, rows, perRow, shape, into);
+        return;
+      }
+      byte[] values = sparkBytes(tensor.getByteBuffer(), rows * perRow);
       if (scalar) {
-        splitScalars(bytes, rows, into);
+        splitScalars(ByteBuffer.wrap(values).order(ByteOrder.nativeOrder()), rows, into);
+      } else if (depth > 1) {
+        for (int r = 0; r < rows; r++) {
+          into[r] = nested(values, (long) r * perRow, shape, 1);
+        }
       } else {
-        splitArrays(bytes.array(), rows, perRow, into);
+        splitArrays(values, rows, perRow, into);
+      }
+    }
+
+    /**
+     * The tensor's values in the layout of the column's Spark type: as they are, or widened
+     * (unsigned to the next signed type, float16 and bfloat16 to float).
+     */
+    private byte[] sparkBytes(ByteBuffer tensor, int count) {
+      ElementType type = spec.elementType();
+      int width = sparkWidth(type);
+      if (width == type.byteSize() && type != ElementType.FLOAT16 && type != ElementType.BFLOAT16) {
+        return tensor.array();
+      }
+      tensor.order(ByteOrder.nativeOrder());
+      ByteBuffer out = ByteBuffer.allocate(count * width).order(ByteOrder.nativeOrder());
+      for (int i = 0; i < count; i++) {
+        switch (type) {
+          case UINT8:
+            out.putShort((short) (tensor.get(i) & 0xff));
+            break;
+          case UINT16:
+            out.putInt(tensor.getShort(i * 2) & 0xffff);
+            break;
+          case UINT32:
+            out.putLong(tensor.getInt(i * 4) & 0xffffffffL);
+            break;
+          case FLOAT16:
+            out.putFloat(Float16.toFloat(tensor.getShort(i * 2)));
+            break;
+          default:
+            out.putFloat(Float16.fromBfloat16(tensor.getShort(i * 2)));
+        }
+      }
+      return out.array();
+    }
+
+    /** One row's nested arrays: {@code shape[level..]} over values from {@code start}. */
+    private ArrayData nested(byte[] values, long start, long[] shape, int level) {
+      int n = (int) shape[level];
+      if (level == shape.length - 1) {
+        return leaf(values, start, n);
+      }
+      long stride = 1;
+      for (int i = level + 1; i < shape.length; i++) {
+        stride *= shape[i];
+      }
+      Object[] children = new Object[n];
+      for (int i = 0; i < n; i++) {
+        children[i] = nested(values, start + i * stride, shape, level + 1);
+      }
+      return new GenericArrayData(children);
+    }
+
+    /** An array of {@code n} values from {@code start}, in memory of its own. */
+    private UnsafeArrayData leaf(byte[] values, long start, int n) {
+      int width = sparkWidth(spec.elementType());
+      long header = UnsafeArrayData.calculateHeaderPortionInBytes(n);
+      long valueBytes = (long) n * width;
+      long size = header + ((valueBytes + 7) / 8) * 8;
+      long[] memory = new long[(int) (size / 8)];
+      Platform.putLong(memory, Platform.LONG_ARRAY_OFFSET, n);
+      Platform.copyMemory(
+          values,
+          Platform.BYTE_ARRAY_OFFSET + start * width,
+          memory,
+          Platform.LONG_ARRAY_OFFSET + header,
+          valueBytes);
+      UnsafeArrayData array = new UnsafeArrayData();
+      array.pointTo(memory, Platform.LONG_ARRAY_OFFSET, (int) size);
+      return array;
+    }
+
+    private void splitStrings(
+        OnnxTensor tensor, int rows, int perRow, long[] shape, Object[] into) {
+      List<UTF8String> flat = new ArrayList<>(rows * perRow);
+      try {
+        flatten(tensor.getValue(), flat);
+      } catch (ai.onnxruntime.OrtException e) {
+        throw new IllegalStateException("Cannot read string output " + spec.name(), e);
+      }
+      for (int r = 0; r < rows; r++) {
+        long start = (long) r * perRow;
+        if (scalar) {
+          into[r] = flat.get(r);
+        } else if (depth > 1) {
+          into[r] = strings(flat, start, shape, 1);
+        } else {
+          into[r] = new GenericArrayData(flat.subList((int) start, (int) start + perRow).toArray());
+        }
+      }
+    }
+
+    private ArrayData strings(List<UTF8String> flat, long start, long[] shape, int level) {
+      int n = (int) shape[level];
+      long stride = 1;
+      for (int i = level + 1; i < shape.length; i++) {
+        stride *= shape[i];
+      }
+      Object[] children = new Object[n];
+      for (int i = 0; i < n; i++) {
+        children[i] =
+            level == shape.length - 1
+                ? flat.get((int) (start + i))
+                : strings(flat, start + i * stride, shape, level + 1);
+      }
+      return new GenericArrayData(children);
+    }
+
+    private void flatten(Object value, List<UTF8String> into) {
+      if (value instanceof String) {
+        into.add(UTF8String.fromString((String) value));
+      } else if (value instanceof Object[]) {
+        for (Object o : (Object[]) value) {
+          flatten(o, into);
+        }
       }
     }
 
     private void splitScalars(ByteBuffer bytes, int rows, Object[] into) {
+      DataType type = elementType(spec.elementType());
       for (int r = 0; r < rows; r++) {
-        switch (spec.elementType()) {
-          case FLOAT:
-            into[r] = bytes.getFloat(r * 4);
-            break;
-          case DOUBLE:
-            into[r] = bytes.getDouble(r * 8);
-            break;
-          case INT32:
-            into[r] = bytes.getInt(r * 4);
-            break;
-          case INT64:
-            into[r] = bytes.getLong(r * 8);
-            break;
-          default:
-            into[r] = bytes.get(r) != 0;
+        if (type.equals(DataTypes.FloatType)) {
+          into[r] = bytes.getFloat(r * 4);
+        } else if (type.equals(DataTypes.DoubleType)) {
+          into[r] = bytes.getDouble(r * 8);
+        } else if (type.equals(DataTypes.IntegerType)) {
+          into[r] = bytes.getInt(r * 4);
+        } else if (type.equals(DataTypes.LongType)) {
+          into[r] = bytes.getLong(r * 8);
+        } else if (type.equals(DataTypes.ShortType)) {
+          into[r] = bytes.getShort(r * 2);
+        } else if (type.equals(DataTypes.ByteType)) {
+          into[r] = bytes.get(r);
+        } else {
+          into[r] = bytes.get(r) != 0;
         }
       }
     }
 
     private void splitArrays(byte[] values, int rows, int perRow, Object[] into) {
-      int width = spec.elementType().byteSize();
+      int width = sparkWidth(spec.elementType());
       long header = UnsafeArrayData.calculateHeaderPortionInBytes(perRow);
       long valueBytes = (long) perRow * width;
       long rowBytes = header + ((valueBytes + 7) / 8) * 8;

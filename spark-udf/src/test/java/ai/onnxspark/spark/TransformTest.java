@@ -252,12 +252,22 @@ class TransformTest extends SparkTestBase {
             .collectAsList();
     assertThat(rows).allSatisfy(r -> assertThat(r.getList(2)).hasSize(6));
 
+    // [batch, 2, 3]: fed from a flat array of 6; returned as 2 arrays of 3, or flat on request.
     byte[] cube = TestModels.twoXPlusOne(ElementType.FLOAT, "batch", 2, 3);
     Row first = OnnxModel.fromBytes(cube).withInput("x", "features").transform(df).first();
+    Row flat =
+        OnnxModel.fromBytes(cube)
+            .withInput("x", "features")
+            .withFlatOutputs()
+            .transform(df)
+            .first();
     float[] in = floats(first.getList(1));
-    float[] out = floats(first.getList(2));
+    List<scala.collection.Seq<Float>> nested = first.getList(2);
+    assertThat(nested).hasSize(2).allSatisfy(inner -> assertThat(inner.length()).isEqualTo(3));
+    float[] out = floats(flat.getList(2));
     for (int k = 0; k < 6; k++) {
       assertThat(out[k]).isEqualTo(2 * in[k] + 1);
+      assertThat(nested.get(k / 3).apply(k % 3)).isEqualTo(2 * in[k] + 1);
     }
   }
 

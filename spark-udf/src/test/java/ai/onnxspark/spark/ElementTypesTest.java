@@ -1,0 +1,194 @@
+package ai.onnxspark.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.onnxspark.OnnxException;
+import ai.onnxspark.model.ElementType;
+import ai.onnxspark.tensor.Float16;
+import ai.onnxspark.testing.ModelBuilder;
+import ai.onnxspark.testing.SparkTestBase;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every supported element type, at per-row ranks 1 to 4 (tensor ranks 2 to 5) and several batch
+ * sizes, through a model that returns its input ({@code Identity}): what comes back is what went
+ * in, converted as documented (float16 rounded; uint8 read from smallint and returned as smallint),
+ * nested for per-row ranks of 2 or more.
+ */
+class ElementTypesTest extends SparkTestBase {
+
+  /** Element type, the Spark type of the column feeding it, and the one returned. */
+  record Case(ElementType type, DataType column, DataType output) {
+    @Override
+    public String toString() {
+      return type.toString();
+    }
+  }
+
+  static final List<Case> CASES =
+      List.of(
+          new Case(ElementType.FLOAT, DataTypes.FloatType, DataTypes.FloatType),
+          new Case(ElementType.DOUBLE, DataTypes.DoubleType, DataTypes.DoubleType),
+          new Case(ElementType.FLOAT16, DataTypes.FloatType, DataTypes.FloatType),
+          new Case(ElementType.INT8, DataTypes.ByteType, DataTypes.ByteType),
+          new Case(ElementType.UINT8, DataTypes.ShortType, DataTypes.ShortType),
+          new Case(ElementType.INT16, DataTypes.ShortType, DataTypes.ShortType),
+          new Case(ElementType.INT32, DataTypes.IntegerType, DataTypes.IntegerType),
+          new Case(ElementType.INT64, DataTypes.LongType, DataTypes.LongType),
+          new Case(ElementType.BOOL, DataTypes.BooleanType, DataTypes.BooleanType),
+          new Case(ElementType.STRING, DataTypes.StringType, DataTypes.StringType));
+
+  static Stream<Arguments> cases() {
+    List<Arguments> all = new ArrayList<>();
+    int[][] shapes = {{4}, {2, 3}, {2, 2, 2}, {1, 2, 3, 2}};
+    int[] batches = {1, 3, 64};
+    int i = 0;
+    for (Case c : CASES) {
+      for (int[] shape : shapes) {
+        all.add(Arguments.of(c, shape, batches[i++ % batches.length]));
+      }
+    }
+    return all.stream();
+  }
+
+  @ParameterizedTest(name = "{0} per-row {1}, batch {2}")
+  @MethodSource("cases")
+  void valuesComeBackAsTheyWentIn(Case c, int[] shape, int batchSize) {
+    Object[] dims = new Object[shape.length + 1];
+    dims[0] = "batch";
+    int perRow = 1;
+    for (int d = 0; d < shape.length; d++) {
+      dims[d + 1] = shape[d];
+      perRow *= shape[d];
+    }
+    byte[] model =
+        new ModelBuilder("identity")
+            .input("x", c.type(), dims)
+            .node("Identity", "x", "y")
+            .output("y", c.type(), dims)
+            .build();
+    Random random = new Random(perRow * 31L + batchSize);
+    List<Row> rows = new ArrayList<>();
+    List<List<Object>> sent = new ArrayList<>();
+    for (int r = 0; r < 10; r++) {
+      List<Object> values = new ArrayList<>();
+      for (int k = 0; k < perRow; k++) {
+        values.add(value(c, random));
+      }
+      sent.add(values);
+      rows.add(RowFactory.create(r, values.toArray()));
+    }
+    Dataset<Row> df =
+        spark.createDataFrame(
+            rows,
+            new StructType()
+                .add("id", DataTypes.IntegerType)
+                .add("x", DataTypes.createArrayType(c.column(), false)));
+
+    Dataset<Row> scored = OnnxModel.fromBytes(model).withBatchSize(batchSize).transform(df);
+
+    DataType expected = c.output();
+    for (int level = 0; level < Math.max(1, shape.length); level++) {
+      expected = DataTypes.createArrayType(expected, false);
+    }
+    assertThat(scored.schema().apply("y").dataType()).isEqualTo(expected);
+    for (Row row : scored.orderBy("id").collectAsList()) {
+      List<Object> got = new ArrayList<>();
+      flatten(row.getList(2), got);
+      List<Object> want = new ArrayList<>();
+      for (Object v : sent.get(row.getInt(0))) {
+        want.add(
+            c.type() == ElementType.FLOAT16 ? Float16.toFloat(Float16.fromFloat((Float) v)) : v);
+      }
+      assertThat(got).isEqualTo(want);
+    }
+  }
+
+  @Test
+  void valuesThatDoNotFitAreRefusedWithTheColumnAndTheFix() {
+    byte[] uint8 =
+        new ModelBuilder("u8")
+            .input("x", ElementType.UINT8, "batch", 2)
+            .node("Identity", "x", "y")
+            .output("y", ElementType.UINT8, "batch", 2)
+            .build();
+    StructType schema =
+        new StructType().add("x", DataTypes.createArrayType(DataTypes.ShortType, false));
+    Dataset<Row> outOfRange =
+        spark.createDataFrame(
+            List.of(RowFactory.create((Object) new Short[] {(short) 3, (short) 300})), schema);
+    assertThatThrownBy(() -> OnnxModel.fromBytes(uint8).transform(outOfRange).collect())
+        .hasStackTraceContaining(
+            "Model input 'x' (uint8[batch,2]) takes values in 0..255, but column 'x' holds 300 at"
+                + " row 0 of partition 0");
+
+    byte[] int8 =
+        new ModelBuilder("i8")
+            .input("x", ElementType.INT8, "batch", 2)
+            .node("Identity", "x", "y")
+            .output("y", ElementType.INT8, "batch", 2)
+            .build();
+    Dataset<Row> ints =
+        spark.createDataFrame(
+            List.of(RowFactory.create((Object) new Integer[] {1, 2})),
+            new StructType().add("x", DataTypes.createArrayType(DataTypes.IntegerType, false)));
+    assertThatThrownBy(() -> OnnxModel.fromBytes(int8).transform(ints))
+        .isInstanceOf(OnnxException.class)
+        .hasMessageContaining("converting would lose information")
+        .hasMessageContaining("cast(\"array<tinyint>\")");
+  }
+
+  private static Object value(Case c, Random random) {
+    switch (c.type()) {
+      case FLOAT:
+      case FLOAT16:
+        return (float) random.nextGaussian();
+      case DOUBLE:
+        return random.nextGaussian();
+      case INT8:
+        return (byte) random.nextInt();
+      case UINT8:
+        return (short) random.nextInt(256);
+      case INT16:
+        return (short) random.nextInt();
+      case INT32:
+        return random.nextInt();
+      case INT64:
+        return random.nextLong();
+      case BOOL:
+        return random.nextBoolean();
+      default:
+        return "token-" + random.nextInt(1000) + (random.nextBoolean() ? "é" : "");
+    }
+  }
+
+  private static void flatten(Object value, List<Object> into) {
+    if (value instanceof List<?> list) {
+      for (Object o : list) {
+        flatten(o, into);
+      }
+    } else if (value instanceof scala.collection.Seq<?> seq) {
+      seq.foreach(
+          o -> {
+            flatten(o, into);
+            return null;
+          });
+    } else {
+      into.add(value);
+    }
+  }
+}
