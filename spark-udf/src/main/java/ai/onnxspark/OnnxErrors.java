@@ -182,6 +182,22 @@ public final class OnnxErrors {
             + " values.");
   }
 
+  public static OnnxException raggedNested(
+      String input, String inputType, String column, String detail, String where) {
+    return new OnnxException(
+        "Model input "
+            + quote(input)
+            + " ("
+            + inputType
+            + ") reads nested arrays from column "
+            + quote(column)
+            + ", which must be rectangular within a row, but at "
+            + where
+            + " "
+            + detail
+            + ". Pad the inner arrays to one length.");
+  }
+
   public static OnnxException outOfRange(
       String input, String inputType, String column, long value, String range, String where) {
     return new OnnxException(

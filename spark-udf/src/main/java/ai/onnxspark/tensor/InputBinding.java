@@ -62,6 +62,9 @@ public final class InputBinding implements Serializable {
 
   private final boolean elementsNullable;
 
+  /** How many array levels a nested column has (0 unless the kind is NESTED). */
+  private final int nestedDepth;
+
   /** Per-row dims (the model's dims after the batch dim); -1 marks the one variable dim. */
   private final long[] rowDims;
 
@@ -81,8 +84,10 @@ public final class InputBinding implements Serializable {
       NumericType source,
       NumericType[] columnTypes,
       boolean elementsNullable,
-      long[] rowDims) {
+      long[] rowDims,
+      int nestedDepth) {
     this.spec = spec;
+    this.nestedDepth = nestedDepth;
     this.columnTypes = columnTypes;
     this.columns = columns;
     this.ordinals = ordinals;
@@ -149,6 +154,55 @@ public final class InputBinding implements Serializable {
       types[i] = schema.fields()[ordinal].dataType();
     }
     String[] cols = columns.toArray(new String[0]);
+    if (columns.size() == 1
+        && types[0] instanceof ArrayType
+        && ((ArrayType) types[0]).elementType() instanceof ArrayType) {
+      DataType leaf = types[0];
+      int depth = 0;
+      boolean nullable = false;
+      while (leaf instanceof ArrayType) {
+        nullable |= ((ArrayType) leaf).containsNull();
+        leaf = ((ArrayType) leaf).elementType();
+        depth++;
+      }
+      NumericType element = NumericType.of(leaf);
+      if (element == null || !element.convertsExactlyTo(target)) {
+        throw OnnxErrors.columnType(
+            input,
+            type,
+            cols[0],
+            types[0].simpleString(),
+            element == null
+                ? "the innermost arrays hold no numbers, booleans or strings"
+                : "converting would lose information",
+            "cast it with col(\""
+                + cols[0]
+                + "\").cast(\""
+                + "array<".repeat(depth)
+                + NumericType.sparkName(target)
+                + ">".repeat(depth)
+                + "\")");
+      }
+      if (depth > rowDims.length) {
+        throw OnnxErrors.columnType(
+            input,
+            type,
+            cols[0],
+            types[0].simpleString(),
+            depth + " levels of arrays for " + rowDims.length + " dimension(s) per row",
+            "flatten the column (flatten(col(\"" + cols[0] + "\"))) or feed the matching input");
+      }
+      return new InputBinding(
+          spec,
+          cols,
+          ordinals,
+          SourceKind.NESTED,
+          element,
+          new NumericType[] {element},
+          nullable,
+          rowDims,
+          depth);
+    }
     if (columns.size() == 1 && types[0] instanceof ArrayType) {
       ArrayType array = (ArrayType) types[0];
       NumericType element = NumericType.of(array.elementType());
@@ -175,7 +229,8 @@ public final class InputBinding implements Serializable {
           element,
           new NumericType[] {element},
           array.containsNull(),
-          rowDims);
+          rowDims,
+          0);
     }
     if (columns.size() == 1 && NumericType.isVector(types[0])) {
       if (target != ElementType.FLOAT && target != ElementType.DOUBLE) {
@@ -198,7 +253,8 @@ public final class InputBinding implements Serializable {
           NumericType.DOUBLE,
           new NumericType[] {NumericType.DOUBLE},
           false,
-          rowDims);
+          rowDims,
+          0);
     }
     NumericType[] scalars = new NumericType[cols.length];
     for (int i = 0; i < cols.length; i++) {
@@ -225,7 +281,8 @@ public final class InputBinding implements Serializable {
       scalars[i] = scalar;
     }
     InputBinding binding =
-        new InputBinding(spec, cols, ordinals, SourceKind.SCALARS, null, scalars, false, rowDims);
+        new InputBinding(
+            spec, cols, ordinals, SourceKind.SCALARS, null, scalars, false, rowDims, 0);
     binding.checkScalarCount();
     return binding;
   }
@@ -425,6 +482,9 @@ public final class InputBinding implements Serializable {
         case VECTOR:
           addVector(row);
           break;
+        case NESTED:
+          addNested(row);
+          break;
         default:
           addScalars(row);
       }
@@ -586,6 +646,85 @@ public final class InputBinding implements Serializable {
         }
       }
       return false;
+    }
+
+    private void addNested(InternalRow row) {
+      int ordinal = ordinals[0];
+      if (row.isNullAt(ordinal)) {
+        throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "array");
+      }
+      ArrayData outer = row.getArray(ordinal);
+      List<Integer> lengths = new java.util.ArrayList<>();
+      long total = measure(outer, 0, lengths, "");
+      if (nestedDepth == rowDims.length) {
+        for (int level = 0; level < lengths.size(); level++) {
+          if (rowDims[level] >= 0 && lengths.get(level) != rowDims[level]) {
+            throw OnnxErrors.raggedNested(
+                spec.name(),
+                spec.typeString(),
+                columns[0],
+                "its arrays have shape "
+                    + lengths
+                    + ", not the model's per-row shape "
+                    + Arrays.toString(rowDims).replace("-1", "?"),
+                where());
+          }
+        }
+      }
+      checkLength(total);
+      putLeaves(outer, 0, "");
+    }
+
+    /**
+     * The number of leaf values under {@code array}, checking that arrays at each level have the
+     * length the first one at that level had ({@code lengths}), and that none is null.
+     */
+    private long measure(ArrayData array, int level, List<Integer> lengths, String path) {
+      int n = array.numElements();
+      if (lengths.size() <= level) {
+        lengths.add(n);
+      } else if (lengths.get(level) != n) {
+        throw OnnxErrors.raggedNested(
+            spec.name(),
+            spec.typeString(),
+            columns[0],
+            "the array at "
+                + (path.isEmpty() ? "the top" : "index " + path)
+                + " has "
+                + n
+                + " elements where the first at its level has "
+                + lengths.get(level),
+            where());
+      }
+      if (level == nestedDepth - 1) {
+        return n;
+      }
+      long total = 0;
+      for (int i = 0; i < n; i++) {
+        if (array.isNullAt(i)) {
+          throw OnnxErrors.nullValue(
+              spec.name(), columns[0], where(), "array at index " + path + "[" + i + "]");
+        }
+        total += measure(array.getArray(i), level + 1, lengths, path + "[" + i + "]");
+      }
+      return total;
+    }
+
+    private void putLeaves(ArrayData array, int level, String path) {
+      int n = array.numElements();
+      if (level < nestedDepth - 1) {
+        for (int i = 0; i < n; i++) {
+          putLeaves(array.getArray(i), level + 1, path + "[" + i + "]");
+        }
+        return;
+      }
+      for (int i = 0; i < n; i++) {
+        if (array.isNullAt(i)) {
+          throw OnnxErrors.nullValue(
+              spec.name(), columns[0], where(), "element at index " + path + "[" + i + "]");
+        }
+        put(array, i, source);
+      }
     }
 
     private void addVector(InternalRow row) {

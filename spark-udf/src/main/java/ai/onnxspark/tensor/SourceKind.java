@@ -7,5 +7,10 @@ public enum SourceKind {
   /** One or more numeric columns, one value each, assembled in the order given. */
   SCALARS,
   /** One Spark ML vector column (dense or sparse), whose values are doubles. */
-  VECTOR
+  VECTOR,
+  /**
+   * One column of nested arrays ({@code array<array<float>>} for {@code [batch, seq, dim]}),
+   * rectangular within a row, flattened in row-major order.
+   */
+  NESTED
 }

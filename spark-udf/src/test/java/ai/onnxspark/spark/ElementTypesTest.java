@@ -119,6 +119,70 @@ class ElementTypesTest extends SparkTestBase {
   }
 
   @Test
+  void nestedArrayColumnsFeedInputsOfTheirShape() {
+    byte[] model =
+        new ModelBuilder("seq")
+            .input("x", ElementType.FLOAT, "batch", "seq", 3)
+            .node("Identity", "x", "y")
+            .output("y", ElementType.FLOAT, "batch", "seq", 3)
+            .build();
+    StructType schema =
+        new StructType()
+            .add("id", DataTypes.IntegerType)
+            .add(
+                "tokens",
+                DataTypes.createArrayType(
+                    DataTypes.createArrayType(DataTypes.FloatType, false), false));
+    List<Row> rows = new ArrayList<>();
+    for (int r = 0; r < 6; r++) {
+      Float[][] tokens = new Float[2][3];
+      for (int t = 0; t < 2; t++) {
+        for (int d = 0; d < 3; d++) {
+          tokens[t][d] = r * 10f + t * 3 + d;
+        }
+      }
+      rows.add(RowFactory.create(r, tokens));
+    }
+    Dataset<Row> df = spark.createDataFrame(rows, schema).coalesce(1);
+
+    List<Row> scored =
+        OnnxModel.fromBytes(model)
+            .withInput("x", "tokens")
+            .withBatchSize(4)
+            .transform(df)
+            .orderBy("id")
+            .collectAsList();
+
+    for (Row row : scored) {
+      List<Object> in = new ArrayList<>();
+      List<Object> out = new ArrayList<>();
+      flatten(row.getList(1), in);
+      flatten(row.getList(2), out);
+      assertThat(out).isEqualTo(in).hasSize(6);
+    }
+
+    // A row whose inner arrays disagree, or do not have the model's width, is refused.
+    List<Row> bad = List.of(RowFactory.create(0, (Object) new Float[][] {{1f, 2f, 3f}, {4f, 5f}}));
+    assertThatThrownBy(
+            () ->
+                OnnxModel.fromBytes(model)
+                    .withInput("x", "tokens")
+                    .transform(spark.createDataFrame(bad, schema))
+                    .collect())
+        .hasStackTraceContaining("must be rectangular within a row")
+        .hasStackTraceContaining("index [1] has 2 elements where the first at its level has 3");
+    List<Row> wide = List.of(RowFactory.create(0, (Object) new Float[][] {{1f, 2f}, {4f, 5f}}));
+    assertThatThrownBy(
+            () ->
+                OnnxModel.fromBytes(model)
+                    .withInput("x", "tokens")
+                    .transform(spark.createDataFrame(wide, schema))
+                    .collect())
+        .hasStackTraceContaining(
+            "its arrays have shape [2, 2], not the model's per-row shape [?, 3]");
+  }
+
+  @Test
   void valuesThatDoNotFitAreRefusedWithTheColumnAndTheFix() {
     byte[] uint8 =
         new ModelBuilder("u8")
