@@ -12,6 +12,7 @@ import ai.onnxspark.session.DeviceSpec;
 import ai.onnxspark.session.SessionOptionsSpec;
 import ai.onnxspark.tensor.InputBinding;
 import ai.onnxspark.tensor.OutputBinding;
+import ai.onnxspark.tensor.PostProcess;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -57,17 +58,34 @@ public final class OnnxModel {
   private final Map<String, String> outputColumns;
   private final CallOptions options;
 
+  /** Columns computed from an output's scores (softmax, argmax, labels, top k), in order. */
+  private final List<Derived> derived;
+
+  private record Derived(String output, String column, PostProcess post)
+      implements java.io.Serializable {}
+
   private OnnxModel(
       ModelBytes bytes,
       ModelInfo info,
       Map<String, List<String>> inputColumns,
       Map<String, String> outputColumns,
       CallOptions options) {
+    this(bytes, info, inputColumns, outputColumns, options, List.of());
+  }
+
+  private OnnxModel(
+      ModelBytes bytes,
+      ModelInfo info,
+      Map<String, List<String>> inputColumns,
+      Map<String, String> outputColumns,
+      CallOptions options,
+      List<Derived> derived) {
     this.bytes = bytes;
     this.info = info;
     this.inputColumns = Collections.unmodifiableMap(inputColumns);
     this.outputColumns = Collections.unmodifiableMap(outputColumns);
     this.options = options;
+    this.derived = List.copyOf(derived);
   }
 
   private static OnnxModel of(ModelBytes bytes) {
@@ -125,7 +143,7 @@ public final class OnnxModel {
     }
     Map<String, List<String>> copy = new LinkedHashMap<>(inputColumns);
     copy.put(input, List.of(columns));
-    return new OnnxModel(bytes, info, copy, outputColumns, options);
+    return new OnnxModel(bytes, info, copy, outputColumns, options, derived);
   }
 
   /**
@@ -143,7 +161,92 @@ public final class OnnxModel {
     }
     Map<String, String> copy = new LinkedHashMap<>(outputColumns);
     copy.put(output, column);
-    return new OnnxModel(bytes, info, inputColumns, copy, options);
+    return new OnnxModel(bytes, info, inputColumns, copy, options, derived);
+  }
+
+  /**
+   * Adds column {@code column} with the softmax of output {@code output}'s per-row scores (a {@code
+   * [batch, classes]} float or double output), computed stably on the executors.
+   *
+   * @throws ai.onnxspark.OnnxException when the model has no such output or it is not such scores
+   */
+  public OnnxModel withSoftmax(String output, String column) {
+    return withDerived(output, column, PostProcess.softmax());
+  }
+
+  /** Adds column {@code column} (int) with the index of output {@code output}'s largest score. */
+  public OnnxModel withArgmax(String output, String column) {
+    return withDerived(output, column, PostProcess.argmax());
+  }
+
+  /**
+   * Adds column {@code column} (string) with the label of output {@code output}'s largest score,
+   * {@code labels} holding one label per class in order.
+   */
+  public OnnxModel withLabel(String output, String column, List<String> labels) {
+    return withDerived(output, column, PostProcess.label(labels));
+  }
+
+  /**
+   * As {@link #withLabel(String, String, List)}, with the labels the model's metadata holds under
+   * {@code labels}, {@code classes} or {@code class_labels} (comma-separated or a JSON list).
+   *
+   * @throws ai.onnxspark.OnnxException when the metadata has no labels
+   */
+  public OnnxModel withLabel(String output, String column) {
+    for (String key : List.of("labels", "classes", "class_labels")) {
+      String value = info.metadata().get(key);
+      if (value != null) {
+        return withLabel(output, column, parseLabels(value));
+      }
+    }
+    throw OnnxErrors.badOption(
+        "labels of " + output,
+        "(none in the model's metadata " + info.metadata().keySet() + ")",
+        "labels given with withLabel(output, column, labels), or metadata 'labels'");
+  }
+
+  /**
+   * Adds columns with the indices (array of int) and the scores of output {@code output}'s {@code
+   * k} largest scores, largest first; either column name may be null to leave it out.
+   */
+  public OnnxModel withTopK(String output, int k, String indicesColumn, String scoresColumn) {
+    OnnxModel model = this;
+    if (indicesColumn != null) {
+      model = model.withDerived(output, indicesColumn, PostProcess.topKIndices(k));
+    }
+    if (scoresColumn != null) {
+      model = model.withDerived(output, scoresColumn, PostProcess.topKScores(k));
+    }
+    return model;
+  }
+
+  private OnnxModel withDerived(String output, String column, PostProcess post) {
+    Objects.requireNonNull(column, "column");
+    TensorSpec spec =
+        info.output(output).orElseThrow(() -> OnnxErrors.unknownOutput(output, info.outputNames()));
+    OutputBinding.bind(spec, column, post);
+    List<Derived> more = new ArrayList<>(derived);
+    more.add(new Derived(output, column, post));
+    return new OnnxModel(bytes, info, inputColumns, outputColumns, options, more);
+  }
+
+  static List<String> parseLabels(String value) {
+    String v = value.trim();
+    if (v.startsWith("[") && v.endsWith("]")) {
+      v = v.substring(1, v.length() - 1);
+    }
+    List<String> labels = new ArrayList<>();
+    for (String part : v.split(",")) {
+      String label = part.trim();
+      if (label.length() >= 2
+          && (label.startsWith("\"") && label.endsWith("\"")
+              || label.startsWith("'") && label.endsWith("'"))) {
+        label = label.substring(1, label.length() - 1);
+      }
+      labels.add(label);
+    }
+    return labels;
   }
 
   /** Rows per ONNX Runtime call; default {@code spark.onnx.batchSize}, else 1024. */
@@ -151,14 +254,15 @@ public final class OnnxModel {
     if (rows < 1) {
       throw OnnxErrors.badOption(OnnxOptions.BATCH_SIZE, rows, "a positive number of rows");
     }
-    return new OnnxModel(bytes, info, inputColumns, outputColumns, options.withBatchSize(rows));
+    return new OnnxModel(
+        bytes, info, inputColumns, outputColumns, options.withBatchSize(rows), derived);
   }
 
   /** Intra-op threads per session; 0 (the default) means the task's CPU share. */
   public OnnxModel withIntraOpThreads(int threads) {
     SessionOptionsSpec.defaults().withIntraOpThreads(threads);
     return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withIntraOpThreads(threads));
+        bytes, info, inputColumns, outputColumns, options.withIntraOpThreads(threads), derived);
   }
 
   /**
@@ -168,7 +272,7 @@ public final class OnnxModel {
   public OnnxModel withOptimizationLevel(String level) {
     SessionOptionsSpec.OptimizationLevel.parse(level);
     return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withOptimizationLevel(level));
+        bytes, info, inputColumns, outputColumns, options.withOptimizationLevel(level), derived);
   }
 
   /**
@@ -178,7 +282,8 @@ public final class OnnxModel {
    */
   public OnnxModel withDevice(String device) {
     DeviceSpec.of(device, 0, "none");
-    return new OnnxModel(bytes, info, inputColumns, outputColumns, options.withDevice(device));
+    return new OnnxModel(
+        bytes, info, inputColumns, outputColumns, options.withDevice(device), derived);
   }
 
   /**
@@ -188,7 +293,7 @@ public final class OnnxModel {
   public OnnxModel withDeviceFallback(String fallback) {
     DeviceSpec.of("cpu", 0, fallback);
     return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withDeviceFallback(fallback));
+        bytes, info, inputColumns, outputColumns, options.withDeviceFallback(fallback), derived);
   }
 
   /**
@@ -204,7 +309,7 @@ public final class OnnxModel {
           OnnxOptions.GPUS_PER_TASK, gpusPerTask, "a fraction in (0, 1] or a whole number of GPUs");
     }
     return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withGpusPerTask(gpusPerTask));
+        bytes, info, inputColumns, outputColumns, options.withGpusPerTask(gpusPerTask), derived);
   }
 
   /**
@@ -217,7 +322,7 @@ public final class OnnxModel {
       throw OnnxErrors.badOption(OnnxOptions.BATCH_TIMEOUT_MS, millis, "0 or more milliseconds");
     }
     return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withBatchTimeoutMs(millis));
+        bytes, info, inputColumns, outputColumns, options.withBatchTimeoutMs(millis), derived);
   }
 
   /**
@@ -228,7 +333,7 @@ public final class OnnxModel {
    */
   public OnnxModel withProviderOption(String key, String value) {
     return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withProviderOption(key, value));
+        bytes, info, inputColumns, outputColumns, options.withProviderOption(key, value), derived);
   }
 
   /**
@@ -245,7 +350,7 @@ public final class OnnxModel {
   public OnnxModel withPermissive(String errorColumn) {
     Objects.requireNonNull(errorColumn, "errorColumn");
     return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withErrorColumn(errorColumn));
+        bytes, info, inputColumns, outputColumns, options.withErrorColumn(errorColumn), derived);
   }
 
   /**
@@ -254,12 +359,13 @@ public final class OnnxModel {
    */
   public OnnxModel withFlatOutputs() {
     return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withFlattenOutputs(true));
+        bytes, info, inputColumns, outputColumns, options.withFlattenOutputs(true), derived);
   }
 
   /** Fails the task at the first row that cannot be scored, whatever the Spark conf says. */
   public OnnxModel withFailFast() {
-    return new OnnxModel(bytes, info, inputColumns, outputColumns, options.withErrorColumn(""));
+    return new OnnxModel(
+        bytes, info, inputColumns, outputColumns, options.withErrorColumn(""), derived);
   }
 
   /**
@@ -326,7 +432,8 @@ public final class OnnxModel {
             info,
             inputColumns,
             outputColumns,
-            options.withFlattenOutputs(Boolean.parseBoolean(v)));
+            options.withFlattenOutputs(Boolean.parseBoolean(v)),
+            derived);
       case OnnxOptions.ERROR_COLUMN:
         if (v.isEmpty()) {
           throw OnnxErrors.badOption(key, v, "a column name");
@@ -414,7 +521,8 @@ public final class OnnxModel {
         ModelInfo.parse(modelBytes, source),
         new LinkedHashMap<>(inputColumns),
         new LinkedHashMap<>(outputColumns),
-        options);
+        options,
+        derived);
   }
 
   /** Writes the model's ONNX bytes to {@code out}, which the caller closes. */
@@ -650,6 +758,9 @@ public final class OnnxModel {
             outputs.add(
                 OutputBinding.bind(
                     info.output(output).orElseThrow(), field, options.flattenOutputs())));
+    for (Derived d : derived) {
+      outputs.add(OutputBinding.bind(info.output(d.output()).orElseThrow(), d.column(), d.post()));
+    }
     return new PredictFunction(name, handle(spark), outputs, split, errorColumn(spark));
   }
 
@@ -710,6 +821,15 @@ public final class OnnxModel {
       bindings.add(
           OutputBinding.bind(
               info.output(e.getKey()).orElseThrow(), e.getValue(), options.flattenOutputs()));
+    }
+    for (Derived d : derived) {
+      if (existing.contains(d.column())) {
+        throw OnnxErrors.outputColumnExists(d.output() + " (" + d.post() + ")", d.column());
+      }
+      if (!taken.add(d.column())) {
+        throw OnnxErrors.duplicateOutputColumn(d.column());
+      }
+      bindings.add(OutputBinding.bind(info.output(d.output()).orElseThrow(), d.column(), d.post()));
     }
     return bindings;
   }

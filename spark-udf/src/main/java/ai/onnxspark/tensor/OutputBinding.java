@@ -41,11 +41,52 @@ public final class OutputBinding implements Serializable {
   /** How many array levels a row's value has: 0 for a scalar, 1 for a flat array. */
   private final int depth;
 
-  private OutputBinding(TensorSpec spec, String column, boolean scalar, int depth) {
+  private final PostProcess post;
+
+  private OutputBinding(
+      TensorSpec spec, String column, boolean scalar, int depth, PostProcess post) {
     this.spec = spec;
     this.column = column;
     this.scalar = scalar;
     this.depth = depth;
+    this.post = post;
+  }
+
+  /**
+   * The binding of model output {@code spec}, a per-row vector of float or double scores, to a
+   * column holding {@code post} of it.
+   *
+   * @throws ai.onnxspark.OnnxException when the output is not such a vector, or k is out of range
+   */
+  public static OutputBinding bind(TensorSpec spec, String column, PostProcess post) {
+    OutputBinding plain = bind(spec, column, true);
+    ElementType type = spec.elementType();
+    boolean scores =
+        type == ElementType.FLOAT || type == ElementType.DOUBLE || type == ElementType.FLOAT16;
+    if (!scores || plain.scalar || !spec.shapeKnown() || spec.rank() != 2) {
+      throw OnnxErrors.unsupportedOutput(
+          spec.name(),
+          spec.typeString(),
+          post
+              + " needs a per-row vector of float or double scores ([batch, classes]); "
+              + "name another output");
+    }
+    long classes = spec.dims()[1];
+    if ((post.kind() == PostProcess.Kind.TOP_K_INDICES
+            || post.kind() == PostProcess.Kind.TOP_K_SCORES)
+        && (post.k() < 1 || classes > 0 && post.k() > classes)) {
+      throw OnnxErrors.badOption(
+          "top-k of " + spec.name(),
+          post.k(),
+          "a k between 1 and " + (classes > 0 ? classes : "the number of classes"));
+    }
+    if (post.kind() == PostProcess.Kind.LABEL && classes > 0 && post.labels().size() != classes) {
+      throw OnnxErrors.badOption(
+          "labels of " + spec.name(),
+          post.labels().size() + " labels",
+          classes + " labels, one per class of " + spec.typeString());
+    }
+    return new OutputBinding(spec, column, false, 1, post);
   }
 
   /** As {@link #bind(TensorSpec, String, boolean)}, with nested arrays for rank 2 or more. */
@@ -84,7 +125,7 @@ public final class OutputBinding implements Serializable {
     if (!scalar && !flatten && spec.shapeKnown() && spec.rank() > 2) {
       depth = spec.rank() - 1;
     }
-    return new OutputBinding(spec, column, scalar, depth);
+    return new OutputBinding(spec, column, scalar, depth, PostProcess.NONE);
   }
 
   private static DataType elementType(ElementType type) {
@@ -154,6 +195,10 @@ public final class OutputBinding implements Serializable {
 
   /** The column's field, nullable where rows that fail get null (permissive mode). */
   public StructField field(boolean nullable) {
+    if (post.kind() != PostProcess.Kind.NONE) {
+      return DataTypes.createStructField(
+          column, post.columnType(elementType(spec.elementType())), nullable);
+    }
     DataType type = elementType(spec.elementType());
     for (int level = 0; level < depth; level++) {
       type = DataTypes.createArrayType(type, false);
@@ -217,6 +262,10 @@ public final class OutputBinding implements Serializable {
         return;
       }
       byte[] values = sparkBytes(tensor.getByteBuffer(), rows * perRow);
+      if (post.kind() != PostProcess.Kind.NONE) {
+        postProcess(ByteBuffer.wrap(values).order(ByteOrder.nativeOrder()), rows, perRow, into);
+        return;
+      }
       if (scalar) {
         splitScalars(ByteBuffer.wrap(values).order(ByteOrder.nativeOrder()), rows, into);
       } else if (depth > 1) {
@@ -226,6 +275,86 @@ public final class OutputBinding implements Serializable {
       } else {
         splitArrays(values, rows, perRow, into);
       }
+    }
+
+    private void postProcess(ByteBuffer values, int rows, int perRow, Object[] into) {
+      boolean isDouble = elementType(spec.elementType()).equals(DataTypes.DoubleType);
+      double[] row = new double[perRow];
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < perRow; c++) {
+          int i = r * perRow + c;
+          row[c] = isDouble ? values.getDouble(i * 8) : values.getFloat(i * 4);
+        }
+        into[r] = postProcessRow(row, isDouble);
+      }
+    }
+
+    private Object postProcessRow(double[] row, boolean isDouble) {
+      switch (post.kind()) {
+        case SOFTMAX:
+          double max = Double.NEGATIVE_INFINITY;
+          for (double v : row) {
+            max = Math.max(max, v);
+          }
+          double sum = 0;
+          double[] p = new double[row.length];
+          for (int c = 0; c < row.length; c++) {
+            p[c] = Math.exp(row[c] - max);
+            sum += p[c];
+          }
+          for (int c = 0; c < row.length; c++) {
+            p[c] /= sum;
+          }
+          return scores(p, isDouble);
+        case ARGMAX:
+          return argmax(row);
+        case LABEL:
+          int best = argmax(row);
+          return best < post.labels().size()
+              ? UTF8String.fromString(post.labels().get(best))
+              : null;
+        default:
+          Integer[] order = new Integer[row.length];
+          for (int c = 0; c < row.length; c++) {
+            order[c] = c;
+          }
+          // Largest first; equal scores keep the lower index first.
+          Arrays.sort(order, (a, b) -> Double.compare(row[b], row[a]));
+          int k = Math.min(post.k(), row.length);
+          if (post.kind() == PostProcess.Kind.TOP_K_INDICES) {
+            int[] top = new int[k];
+            for (int i = 0; i < k; i++) {
+              top[i] = order[i];
+            }
+            return UnsafeArrayData.fromPrimitiveArray(top);
+          }
+          double[] top = new double[k];
+          for (int i = 0; i < k; i++) {
+            top[i] = row[order[i]];
+          }
+          return scores(top, isDouble);
+      }
+    }
+
+    private Object scores(double[] values, boolean isDouble) {
+      if (isDouble) {
+        return UnsafeArrayData.fromPrimitiveArray(values);
+      }
+      float[] f = new float[values.length];
+      for (int i = 0; i < f.length; i++) {
+        f[i] = (float) values[i];
+      }
+      return UnsafeArrayData.fromPrimitiveArray(f);
+    }
+
+    private int argmax(double[] row) {
+      int best = 0;
+      for (int c = 1; c < row.length; c++) {
+        if (row[c] > row[best] || Double.isNaN(row[best]) && !Double.isNaN(row[c])) {
+          best = c;
+        }
+      }
+      return best;
     }
 
     /**
