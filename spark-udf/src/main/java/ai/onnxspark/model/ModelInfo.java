@@ -124,8 +124,19 @@ public final class ModelInfo implements Serializable {
         type.hasSequenceType()
             ? TensorSpec.Kind.SEQUENCE
             : type.hasMapType() ? TensorSpec.Kind.MAP : TensorSpec.Kind.OTHER;
-    return new TensorSpec(
-        name, kind, ElementType.UNDEFINED, new long[0], new String[0], false, typeString(type));
+    TensorSpec spec =
+        new TensorSpec(
+            name, kind, ElementType.UNDEFINED, new long[0], new String[0], false, typeString(type));
+    if (type.hasSequenceType() && type.getSequenceType().getElemType().hasMapType()) {
+      OnnxProto.TypeProto.Map map = type.getSequenceType().getElemType().getMapType();
+      if (map.getValueType().hasTensorType()) {
+        spec =
+            spec.withMapTypes(
+                ElementType.fromCode(map.getKeyType()),
+                ElementType.fromCode(map.getValueType().getTensorType().getElemType()));
+      }
+    }
+    return spec;
   }
 
   private static String typeString(OnnxProto.TypeProto type) {

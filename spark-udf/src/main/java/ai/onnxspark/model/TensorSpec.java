@@ -33,6 +33,11 @@ public final class TensorSpec implements Serializable {
   private final boolean shapeKnown;
   private final String typeString;
 
+  /** For a sequence of maps (scikit-learn's ZipMap): the maps' key and value types. */
+  private ElementType mapKey = ElementType.UNDEFINED;
+
+  private ElementType mapValue = ElementType.UNDEFINED;
+
   TensorSpec(
       String name,
       Kind kind,
@@ -55,6 +60,30 @@ public final class TensorSpec implements Serializable {
     String[] names = new String[dims.length];
     Arrays.fill(names, "");
     return new TensorSpec(name, Kind.TENSOR, elementType, dims, names, true, null);
+  }
+
+  /** This spec, as a sequence of maps from {@code key} to {@code value} elements. */
+  TensorSpec withMapTypes(ElementType key, ElementType value) {
+    TensorSpec copy =
+        new TensorSpec(name, kind, elementType, dims, dimNames, shapeKnown, typeString);
+    copy.mapKey = key;
+    copy.mapValue = value;
+    return copy;
+  }
+
+  /** Whether this is a sequence of maps, one map per row (ZipMap's output). */
+  public boolean sequenceOfMaps() {
+    return kind == Kind.SEQUENCE && mapKey != ElementType.UNDEFINED;
+  }
+
+  /** The key type of a sequence of maps; {@code UNDEFINED} otherwise. */
+  public ElementType mapKeyType() {
+    return mapKey;
+  }
+
+  /** The value type of a sequence of maps; {@code UNDEFINED} otherwise. */
+  public ElementType mapValueType() {
+    return mapValue;
   }
 
   /** The name of the input or output in the graph. */

@@ -100,6 +100,15 @@ public final class OutputBinding implements Serializable {
    * @throws ai.onnxspark.OnnxException when the output's kind or element type has no column form
    */
   public static OutputBinding bind(TensorSpec spec, String column, boolean flatten) {
+    if (spec.sequenceOfMaps()) {
+      if (mapKeyType(spec) == null || elementType(spec.mapValueType()) == null) {
+        throw OnnxErrors.unsupportedOutput(
+            spec.name(),
+            spec.typeString(),
+            "maps with int64 or string keys and numeric values are supported");
+      }
+      return new OutputBinding(spec, column, true, 0, PostProcess.NONE);
+    }
     if (spec.kind() != TensorSpec.Kind.TENSOR) {
       throw OnnxErrors.unsupportedOutput(
           spec.name(), spec.typeString(), "only tensor outputs are supported yet");
@@ -159,6 +168,17 @@ public final class OutputBinding implements Serializable {
     }
   }
 
+  private static DataType mapKeyType(TensorSpec spec) {
+    switch (spec.mapKeyType()) {
+      case INT64:
+        return DataTypes.LongType;
+      case STRING:
+        return DataTypes.StringType;
+      default:
+        return null;
+    }
+  }
+
   /** Bytes per element of the Spark type the column holds (0 for strings). */
   private static int sparkWidth(ElementType type) {
     DataType t = elementType(type);
@@ -195,6 +215,12 @@ public final class OutputBinding implements Serializable {
 
   /** The column's field, nullable where rows that fail get null (permissive mode). */
   public StructField field(boolean nullable) {
+    if (spec.sequenceOfMaps()) {
+      return DataTypes.createStructField(
+          column,
+          DataTypes.createMapType(mapKeyType(spec), elementType(spec.mapValueType()), false),
+          nullable);
+    }
     if (post.kind() != PostProcess.Kind.NONE) {
       return DataTypes.createStructField(
           column, post.columnType(elementType(spec.elementType())), nullable);
@@ -230,6 +256,10 @@ public final class OutputBinding implements Serializable {
      * @throws ai.onnxspark.OnnxException when the output is not a tensor with one entry per row
      */
     public void split(OnnxValue value, int rows, Object[] into) {
+      if (spec.sequenceOfMaps() && value instanceof ai.onnxruntime.OnnxSequence) {
+        splitMaps((ai.onnxruntime.OnnxSequence) value, rows, into);
+        return;
+      }
       if (!(value instanceof OnnxTensor)) {
         throw OnnxErrors.outputShape(
             spec.name(), spec.typeString(), rows, value.getInfo().toString(), "it is not a tensor");
@@ -274,6 +304,46 @@ public final class OutputBinding implements Serializable {
         }
       } else {
         splitArrays(values, rows, perRow, into);
+      }
+    }
+
+    /** One map per row, from a sequence of maps (ZipMap): keys and values as Spark data. */
+    private void splitMaps(ai.onnxruntime.OnnxSequence sequence, int rows, Object[] into) {
+      List<? extends OnnxValue> maps;
+      try {
+        maps = sequence.getValue();
+      } catch (ai.onnxruntime.OrtException e) {
+        throw new IllegalStateException("Cannot read the maps of output " + spec.name(), e);
+      }
+      if (maps.size() != rows) {
+        throw OnnxErrors.outputShape(
+            spec.name(),
+            spec.typeString(),
+            rows,
+            maps.size() + " maps",
+            "it must hold one map per row");
+      }
+      for (int r = 0; r < rows; r++) {
+        java.util.Map<?, ?> map;
+        try {
+          map = ((ai.onnxruntime.OnnxMap) maps.get(r)).getValue();
+        } catch (ai.onnxruntime.OrtException e) {
+          throw new IllegalStateException("Cannot read a map of output " + spec.name(), e);
+        }
+        Object[] keys = new Object[map.size()];
+        Object[] values = new Object[map.size()];
+        int i = 0;
+        for (java.util.Map.Entry<?, ?> e : new java.util.TreeMap<>(map).entrySet()) {
+          keys[i] =
+              e.getKey() instanceof String
+                  ? UTF8String.fromString((String) e.getKey())
+                  : ((Number) e.getKey()).longValue();
+          values[i] = e.getValue();
+          i++;
+        }
+        into[r] =
+            new org.apache.spark.sql.catalyst.util.ArrayBasedMapData(
+                new GenericArrayData(keys), new GenericArrayData(values));
       }
     }
 
