@@ -22,6 +22,7 @@ final class CallOptions {
   private Map<String, String> providerOptions = Map.of();
   private Long batchTimeoutMs;
   private boolean flattenOutputs;
+  private String structColumn;
 
   private CallOptions() {}
 
@@ -38,6 +39,7 @@ final class CallOptions {
     copy.providerOptions = providerOptions;
     copy.batchTimeoutMs = batchTimeoutMs;
     copy.flattenOutputs = flattenOutputs;
+    copy.structColumn = structColumn;
     change.accept(copy);
     return copy;
   }
@@ -82,6 +84,14 @@ final class CallOptions {
 
   CallOptions withFlattenOutputs(boolean v) {
     return with(c -> c.flattenOutputs = v);
+  }
+
+  CallOptions withStructColumn(String v) {
+    return with(c -> c.structColumn = v);
+  }
+
+  String structColumn() {
+    return structColumn;
   }
 
   boolean flattenOutputs() {

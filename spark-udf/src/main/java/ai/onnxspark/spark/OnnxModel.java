@@ -362,6 +362,17 @@ public final class OnnxModel {
         bytes, info, inputColumns, outputColumns, options.withFlattenOutputs(true), derived);
   }
 
+  /**
+   * Returns every output (and derived column) of {@link #transform} as the fields of one struct
+   * column {@code column} instead of a column each; in permissive mode the error column stays
+   * beside it.
+   */
+  public OnnxModel withStructOutput(String column) {
+    Objects.requireNonNull(column, "column");
+    return new OnnxModel(
+        bytes, info, inputColumns, outputColumns, options.withStructColumn(column), derived);
+  }
+
   /** Fails the task at the first row that cannot be scored, whatever the Spark conf says. */
   public OnnxModel withFailFast() {
     return new OnnxModel(
@@ -578,7 +589,41 @@ public final class OnnxModel {
     if (scorer.model().gpusPerTask() != null) {
       scored = scored.withResources(scorer.model().gpuStage(classic.sparkSession().sparkContext()));
     }
-    return classic.sparkSession().internalCreateDataFrame(scored, scorer.outputSchema(), false);
+    Dataset<Row> result =
+        classic.sparkSession().internalCreateDataFrame(scored, scorer.outputSchema(), false);
+    return options.structColumn() == null ? result : packStruct(result, df.schema());
+  }
+
+  /** {@code scored} with its output columns moved into one struct column. */
+  private Dataset<Row> packStruct(Dataset<Row> scored, StructType input) {
+    String name = options.structColumn();
+    if (Arrays.asList(input.fieldNames()).contains(name)) {
+      throw OnnxErrors.outputColumnExists("(struct of the outputs)", name);
+    }
+    Set<String> kept = new HashSet<>(Arrays.asList(input.fieldNames()));
+    List<org.apache.spark.sql.Column> columns = new ArrayList<>();
+    List<org.apache.spark.sql.Column> fields = new ArrayList<>();
+    String error = errorColumn(scored.sparkSession());
+    for (String field : scored.schema().fieldNames()) {
+      if (kept.contains(field) || field.equals(error)) {
+        continue;
+      }
+      fields.add(scored.col("`" + field + "`"));
+    }
+    for (String field : input.fieldNames()) {
+      columns.add(scored.col("`" + field + "`"));
+    }
+    columns.add(
+        org.apache
+            .spark
+            .sql
+            .functions
+            .struct(fields.toArray(new org.apache.spark.sql.Column[0]))
+            .as(name));
+    if (error != null) {
+      columns.add(scored.col("`" + error + "`"));
+    }
+    return scored.select(columns.toArray(new org.apache.spark.sql.Column[0]));
   }
 
   /**
@@ -787,7 +832,21 @@ public final class OnnxModel {
    * does.
    */
   public StructType outputSchema(StructType schema) {
-    return scorer(SparkSession.active(), schema, null).outputSchema();
+    SparkSession spark = SparkSession.active();
+    StructType scored = scorer(spark, schema, null).outputSchema();
+    if (options.structColumn() == null) {
+      return scored;
+    }
+    String error = errorColumn(spark);
+    Set<String> kept = new HashSet<>(Arrays.asList(schema.fieldNames()));
+    StructType struct = new StructType();
+    for (StructField f : scored.fields()) {
+      if (!kept.contains(f.name()) && !f.name().equals(error)) {
+        struct = struct.add(f);
+      }
+    }
+    StructType out = schema.add(options.structColumn(), struct, false);
+    return error == null ? out : out.add(error, DataTypes.StringType, true);
   }
 
   private List<InputBinding> bindInputs(StructType schema) {

@@ -70,6 +70,31 @@ class PostProcessTest extends SparkTestBase {
   }
 
   @Test
+  void outputsCanComeBackAsOneStructColumn() {
+    OnnxModel model =
+        OnnxModel.fromBytes(TestModels.mlp(8, 16, 5, 3))
+            .withInput("features", "features")
+            .withArgmax("logits", "best");
+    Dataset<Row> df = TransformTest.featuresFrame(TransformTest.randomRows(20, 8, 5), 2);
+
+    Dataset<Row> packed = model.withStructOutput("prediction").transform(df);
+
+    assertThat(packed.schema().fieldNames()).containsExactly("id", "features", "prediction");
+    assertThat(packed.schema())
+        .isEqualTo(model.withStructOutput("prediction").outputSchema(df.schema()));
+    List<Row> flat = model.transform(df).orderBy("id").collectAsList();
+    List<Row> nested =
+        packed
+            .select("id", "prediction.logits", "prediction.probabilities", "prediction.best")
+            .orderBy("id")
+            .collectAsList();
+    for (int i = 0; i < flat.size(); i++) {
+      assertThat(nested.get(i).getList(1)).isEqualTo(flat.get(i).getList(2));
+      assertThat(nested.get(i).getInt(3)).isEqualTo(flat.get(i).getInt(4));
+    }
+  }
+
+  @Test
   void labelsComeFromTheModelsMetadataAndMistakesAreExplained() {
     byte[] withLabels =
         new ModelBuilder("labelled")
