@@ -3,6 +3,7 @@ package ai.onnxspark.spark;
 import ai.onnxspark.OnnxErrors;
 import ai.onnxspark.OnnxOptions;
 import ai.onnxspark.convert.Float16Conversion;
+import ai.onnxspark.convert.GraphCut;
 import ai.onnxspark.convert.GraphOptimization;
 import ai.onnxspark.convert.Int8Quantization;
 import ai.onnxspark.model.ModelBytes;
@@ -524,6 +525,25 @@ public final class OnnxModel {
     byte[] optimizedBytes = GraphOptimization.apply(bytes.bytes(), parsed, bytes.source());
     return converted(optimizedBytes, bytes.source() + " (optimized " + level + ")")
         .withOptimizationLevel("none");
+  }
+
+  /**
+   * This model cut at the intermediate values {@code values} (names of values the graph computes,
+   * such as {@code /encoder/layers.1/Add_output_0}): they become its only outputs, each in a column
+   * named like it unless {@link #withOutput} names another, and nodes that only lead elsewhere are
+   * not run. Column mapping and options stay.
+   *
+   * @throws ai.onnxspark.OnnxException when a name is not computed by the graph
+   */
+  public OnnxModel cutAt(String... values) {
+    byte[] cut = GraphCut.apply(bytes.bytes(), bytes.source(), List.of(values));
+    return new OnnxModel(
+        ModelBytes.of(cut, bytes.source() + " (cut at " + String.join(", ", values) + ")"),
+        ModelInfo.parse(cut, bytes.source()),
+        new LinkedHashMap<>(inputColumns),
+        new LinkedHashMap<>(),
+        options,
+        List.of());
   }
 
   private OnnxModel converted(byte[] modelBytes, String source) {

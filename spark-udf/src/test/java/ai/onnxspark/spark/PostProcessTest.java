@@ -95,6 +95,30 @@ class PostProcessTest extends SparkTestBase {
   }
 
   @Test
+  void aModelCutAtIntermediateValuesReturnsThem() {
+    OnnxModel mlp =
+        OnnxModel.fromBytes(TestModels.mlp(8, 16, 5, 3)).withInput("features", "features");
+    Dataset<Row> df = TransformTest.featuresFrame(TransformTest.randomRows(30, 8, 6), 2);
+
+    OnnxModel hidden = mlp.cutAt("h2", "logits");
+
+    assertThat(hidden.info().outputNames()).containsExactly("h2", "logits");
+    assertThat(hidden.info().output("h2").orElseThrow().typeString()).isEqualTo("float[batch,16]");
+    List<Row> cut = hidden.transform(df).orderBy("id").collectAsList();
+    List<Row> full = mlp.transform(df).orderBy("id").collectAsList();
+    for (int i = 0; i < cut.size(); i++) {
+      // h2 is the ReLU of the hidden layer; logits are the model's own.
+      List<Float> h2 = cut.get(i).getList(2);
+      assertThat(h2).hasSize(16).allMatch(v -> v >= 0);
+      assertThat(cut.get(i).getList(3)).isEqualTo(full.get(i).getList(2));
+    }
+    assertThatThrownBy(() -> mlp.cutAt("nowhere"))
+        .isInstanceOf(OnnxException.class)
+        .hasMessageContaining("Cannot cut bytes at 'nowhere': no node computes it")
+        .hasMessageContaining("h2");
+  }
+
+  @Test
   void labelsComeFromTheModelsMetadataAndMistakesAreExplained() {
     byte[] withLabels =
         new ModelBuilder("labelled")
