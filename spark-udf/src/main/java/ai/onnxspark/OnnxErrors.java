@@ -231,7 +231,11 @@ public final class OnnxErrors {
             + where
             + " where the batch's first row has "
             + first
-            + ". Pad the column to a common length, or use a batch size of 1.");
+            + ". Pad rows per batch with withPadding("
+            + quote(input)
+            + ", <pad value>) (SQL: map('pad."
+            + input
+            + "', '0')), pad the column to a common length, or use a batch size of 1.");
   }
 
   public static OnnxException sessionCreation(String model, String provider, Throwable cause) {

@@ -106,6 +106,12 @@ public final class OnnxOptions {
    */
   public static final String NATIVE_DIR_CONF = "spark.onnx.native.dir";
 
+  /**
+   * Per call: {@code pad.<input>}: pad that input's rows to the longest of each batch with the
+   * value (see {@code OnnxModel.withPadding}).
+   */
+  public static final String PAD_PREFIX = "pad.";
+
   /** Per call: {@code provider.<key>}, for example {@code provider.gpu_mem_limit}. */
   public static final String PROVIDER_OPTION_PREFIX = "provider.";
 

@@ -23,6 +23,7 @@ final class CallOptions {
   private Long batchTimeoutMs;
   private boolean flattenOutputs;
   private String structColumn;
+  private Map<String, Double> paddings = Map.of();
 
   private CallOptions() {}
 
@@ -40,6 +41,7 @@ final class CallOptions {
     copy.batchTimeoutMs = batchTimeoutMs;
     copy.flattenOutputs = flattenOutputs;
     copy.structColumn = structColumn;
+    copy.paddings = paddings;
     change.accept(copy);
     return copy;
   }
@@ -84,6 +86,16 @@ final class CallOptions {
 
   CallOptions withFlattenOutputs(boolean v) {
     return with(c -> c.flattenOutputs = v);
+  }
+
+  CallOptions withPadding(String input, double value) {
+    Map<String, Double> more = new TreeMap<>(paddings);
+    more.put(input, value);
+    return with(c -> c.paddings = Map.copyOf(more));
+  }
+
+  Map<String, Double> paddings() {
+    return paddings;
   }
 
   CallOptions withStructColumn(String v) {

@@ -374,6 +374,22 @@ public final class OnnxModel {
         bytes, info, inputColumns, outputColumns, options.withStructColumn(column), derived);
   }
 
+  /**
+   * Pads input {@code input}, which has a variable dimension per row ({@code [batch, seq]}), to the
+   * longest row of each batch with {@code value} (0 for token ids and attention masks), so rows of
+   * different lengths share a batch. Outputs whose first dimension after the batch has the same
+   * name ({@code [batch, seq, dim]}) get the padded positions removed again, row by row.
+   *
+   * @throws ai.onnxspark.OnnxException when the model has no such input
+   */
+  public OnnxModel withPadding(String input, double value) {
+    if (info.input(input).isEmpty()) {
+      throw OnnxErrors.unknownInput(input, info.inputNames());
+    }
+    return new OnnxModel(
+        bytes, info, inputColumns, outputColumns, options.withPadding(input, value), derived);
+  }
+
   /** Fails the task at the first row that cannot be scored, whatever the Spark conf says. */
   public OnnxModel withFailFast() {
     return new OnnxModel(
@@ -403,6 +419,13 @@ public final class OnnxModel {
       throw OnnxErrors.badOption(key, null, "a value");
     }
     String v = value.trim();
+    if (key.startsWith(OnnxOptions.PAD_PREFIX)) {
+      try {
+        return withPadding(key.substring(OnnxOptions.PAD_PREFIX.length()), Double.parseDouble(v));
+      } catch (NumberFormatException e) {
+        throw OnnxErrors.badOption(key, v, "a number to pad with");
+      }
+    }
     if (key.startsWith(OnnxOptions.PROVIDER_OPTION_PREFIX)) {
       return withProviderOption(key.substring(OnnxOptions.PROVIDER_OPTION_PREFIX.length()), v);
     }
@@ -465,6 +488,7 @@ public final class OnnxModel {
                 OnnxOptions.PERMISSIVE,
                 OnnxOptions.ERROR_COLUMN,
                 OnnxOptions.FLATTEN_OUTPUTS,
+                OnnxOptions.PAD_PREFIX + "<input>",
                 OnnxOptions.PROVIDER_OPTION_PREFIX + "<key>"));
     }
   }
@@ -826,7 +850,8 @@ public final class OnnxModel {
     for (Derived d : derived) {
       outputs.add(OutputBinding.bind(info.output(d.output()).orElseThrow(), d.column(), d.post()));
     }
-    return new PredictFunction(name, handle(spark), outputs, split, errorColumn(spark));
+    return new PredictFunction(
+        name, handle(spark), outputs, split, errorColumn(spark), options.paddings());
   }
 
   /**
@@ -874,8 +899,10 @@ public final class OnnxModel {
     for (TensorSpec spec : info.inputs()) {
       List<String> columns = inputColumns.get(spec.name());
       boolean defaulted = columns == null;
-      bindings.add(
-          InputBinding.bind(spec, defaulted ? List.of(spec.name()) : columns, schema, defaulted));
+      InputBinding binding =
+          InputBinding.bind(spec, defaulted ? List.of(spec.name()) : columns, schema, defaulted);
+      Double pad = options.paddings().get(spec.name());
+      bindings.add(pad == null ? binding : binding.withPadding(pad));
     }
     return bindings;
   }

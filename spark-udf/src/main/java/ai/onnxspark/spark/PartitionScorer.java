@@ -317,9 +317,21 @@ public final class PartitionScorer implements Serializable {
         try (OrtSession.Result result =
             Deadlines.run(lease.session(), feeds, outputNames, model.batchTimeoutMs())) {
           long nanos = System.nanoTime() - start;
+          int[] lengths = null;
+          String paddedDim = "";
+          for (int i = 0; i < inputs.length && lengths == null; i++) {
+            if (inputs[i].padded()) {
+              lengths = batches[i].variableLengths();
+              paddedDim = inputs[i].variableDimName();
+            }
+          }
           for (int j = 0; j < outputs.length; j++) {
+            boolean trim = lengths != null && outputs[j].firstRowDimNamed(paddedDim);
             splitters[j].split(
-                result.get(outputs[j].outputName()).orElseThrow(), tensorRows, into[j]);
+                result.get(outputs[j].outputName()).orElseThrow(),
+                tensorRows,
+                into[j],
+                trim ? lengths : null);
           }
           if (metrics != null) {
             metrics.addBatch(tensorRows, nanos);

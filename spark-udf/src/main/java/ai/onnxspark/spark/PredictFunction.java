@@ -9,6 +9,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.types.DataType;
@@ -35,18 +36,21 @@ public final class PredictFunction implements Serializable {
   private final List<OutputBinding> outputs;
   private final int[] columnsPerInput;
   private final String errorField;
+  private final Map<String, Double> paddings;
 
   PredictFunction(
       String name,
       ModelHandle handle,
       List<OutputBinding> outputs,
       int[] columnsPerInput,
-      String errorField) {
+      String errorField,
+      Map<String, Double> paddings) {
     this.name = name;
     this.handle = handle;
     this.outputs = List.copyOf(outputs);
     this.columnsPerInput = columnsPerInput;
     this.errorField = errorField;
+    this.paddings = Map.copyOf(paddings);
   }
 
   /**
@@ -129,7 +133,9 @@ public final class PredictFunction implements Serializable {
       for (int k = 0; k < columnsPerInput[i]; k++) {
         columns.add(rowSchema.fields()[argumentOrdinals[next++]].name());
       }
-      bindings.add(InputBinding.bind(inputs.get(i), columns, rowSchema, false));
+      InputBinding binding = InputBinding.bind(inputs.get(i), columns, rowSchema, false);
+      Double pad = paddings.get(inputs.get(i).name());
+      bindings.add(pad == null ? binding : binding.withPadding(pad));
     }
     return bindings;
   }

@@ -76,6 +76,12 @@ public final class InputBinding implements Serializable {
   /** Whether array elements have the model's element type, so rows can be copied in bulk. */
   private final boolean sameWidth;
 
+  /**
+   * With a variable dimension: the value rows shorter than the batch's longest are padded with, or
+   * null to require equal lengths within a batch.
+   */
+  private Double padValue;
+
   private InputBinding(
       TensorSpec spec,
       String[] columns,
@@ -337,6 +343,56 @@ public final class InputBinding implements Serializable {
     }
   }
 
+  /**
+   * This binding, padding each batch's rows to its longest row with {@code value} along the model's
+   * variable dimension.
+   *
+   * @throws ai.onnxspark.OnnxException when the input has no variable dimension per row
+   */
+  public InputBinding withPadding(double value) {
+    if (!variable) {
+      throw OnnxErrors.unsupportedInput(
+          spec.name(),
+          spec.typeString(),
+          "padding needs a variable dimension per row, such as [batch, seq], and it has none");
+    }
+    if (spec.elementType() == ElementType.STRING || spec.elementType() == ElementType.BOOL) {
+      throw OnnxErrors.unsupportedInput(
+          spec.name(), spec.typeString(), "padding takes numeric inputs");
+    }
+    InputBinding copy =
+        new InputBinding(
+            spec,
+            columns,
+            ordinals,
+            kind,
+            source,
+            columnTypes,
+            elementsNullable,
+            rowDims,
+            nestedDepth);
+    copy.padValue = value;
+    return copy;
+  }
+
+  /** Whether rows of a batch are padded to its longest. */
+  public boolean padded() {
+    return padValue != null;
+  }
+
+  /** The name of the variable dimension ({@code seq}), or empty when it has none or no name. */
+  public String variableDimName() {
+    if (!variable || !spec.shapeKnown()) {
+      return "";
+    }
+    for (int i = 0; i < rowDims.length; i++) {
+      if (rowDims[i] < 0) {
+        return spec.dimNames()[i + 1];
+      }
+    }
+    return "";
+  }
+
   /** The model input this binding feeds. */
   public TensorSpec spec() {
     return spec;
@@ -397,11 +453,18 @@ public final class InputBinding implements Serializable {
 
     private long perRow = -1;
     private int rows;
+
+    /** Padded batches: each row's number of values, and the padded tensor's buffer. */
+    private final long[] rowValues;
+
+    private ByteBuffer padded;
+    private long paddedAddress;
     private int partition;
     private long rowIndex;
 
     Batch(int capacityRows) {
       this.capacityRows = capacityRows;
+      this.rowValues = padValue != null ? new long[capacityRows] : null;
       if (!variable) {
         allocate(fixedPerRow);
       }
@@ -501,7 +564,10 @@ public final class InputBinding implements Serializable {
     public void addColumnar(
         ColumnarBatch chunk, int start, int count, int partition, long firstRowIndex) {
       ColumnVector column = chunk.column(ordinals[0]);
-      if (!sameWidth || !(column instanceof WritableColumnVector) || count == 0) {
+      if (!sameWidth
+          || padValue != null
+          || !(column instanceof WritableColumnVector)
+          || count == 0) {
         for (int i = 0; i < count; i++) {
           add(chunk.getRow(start + i), partition, firstRowIndex + i);
         }
@@ -798,6 +864,16 @@ public final class InputBinding implements Serializable {
         }
         return;
       }
+      if (padValue != null) {
+        if (n == 0 || n % fixedPerRow != 0) {
+          throw OnnxErrors.wrongLength(
+              spec.name(), spec.typeString(), column(), fixedPerRow, n, where());
+        }
+        ensureRoom(written + n);
+        rowValues[rows] = n;
+        perRow = Math.max(rows == 0 ? 0 : perRow, n);
+        return;
+      }
       if (rows == 0) {
         if (n == 0 || n % fixedPerRow != 0) {
           throw OnnxErrors.wrongLength(
@@ -807,6 +883,43 @@ public final class InputBinding implements Serializable {
       } else if (n != perRow) {
         throw OnnxErrors.raggedBatch(spec.name(), spec.typeString(), column(), perRow, n, where());
       }
+    }
+
+    /** Padded batches: grows the buffer, keeping what was written, to hold {@code values}. */
+    private void ensureRoom(long values) {
+      long bytes = values * width;
+      if (buffer != null && buffer.capacity() >= bytes) {
+        return;
+      }
+      long want = Math.max(bytes, buffer == null ? 0 : 2L * buffer.capacity());
+      if (want > Integer.MAX_VALUE - 64) {
+        throw OnnxErrors.unsupportedInput(
+            spec.name(),
+            spec.typeString(),
+            "a batch needs " + want + " bytes; lower the batch size");
+      }
+      ByteBuffer bigger = ByteBuffer.allocateDirect((int) want).order(ByteOrder.nativeOrder());
+      long biggerAddress = Platform.getDirectBufferAddress(bigger);
+      if (buffer != null) {
+        Platform.copyMemory(null, address, null, biggerAddress, written * width);
+      }
+      buffer = bigger;
+      address = biggerAddress;
+    }
+
+    /**
+     * Padded batches: each row's length along the variable dimension (tokens, say), for removing
+     * the padding from outputs; null when not padded.
+     */
+    public int[] variableLengths() {
+      if (padValue == null) {
+        return null;
+      }
+      int[] lengths = new int[rows];
+      for (int r = 0; r < rows; r++) {
+        lengths[r] = (int) (rowValues[r] / fixedPerRow);
+      }
+      return lengths;
     }
 
     private void startBatchWith(long valuesPerRow) {
@@ -894,10 +1007,83 @@ public final class InputBinding implements Serializable {
       if (spec.elementType() == ElementType.STRING) {
         return OnnxTensor.createTensor(env, Arrays.copyOf(strings, (int) values), shape);
       }
+      if (padValue != null) {
+        return OnnxTensor.createTensor(env, padToLongest(values), shape, javaType());
+      }
       ByteBuffer view = buffer.duplicate().order(ByteOrder.nativeOrder());
       view.position(0).limit((int) (values * spec.elementType().byteSize()));
       return OnnxTensor.createTensor(
           env, view.slice().order(ByteOrder.nativeOrder()), shape, javaType());
+    }
+
+    /** The batch's rows, each padded to the longest, in a buffer of {@code values} values. */
+    private ByteBuffer padToLongest(long values) {
+      long bytes = values * width;
+      if (padded == null || padded.capacity() < bytes) {
+        padded = ByteBuffer.allocateDirect((int) Math.max(bytes, 8)).order(ByteOrder.nativeOrder());
+        paddedAddress = Platform.getDirectBufferAddress(padded);
+      }
+      for (long i = 0; i < values; i++) {
+        putPad(paddedAddress + i * width);
+      }
+      // Rows are back to back in the buffer; in the tensor the variable dimension is the longest.
+      long rowStride = perRow;
+      long outer = 1;
+      long inner = 1;
+      boolean afterVariable = false;
+      for (long d : rowDims) {
+        if (d < 0) {
+          afterVariable = true;
+        } else if (afterVariable) {
+          inner *= d;
+        } else {
+          outer *= d;
+        }
+      }
+      long read = 0;
+      for (int r = 0; r < rows; r++) {
+        long length = rowValues[r] / fixedPerRow;
+        long longest = perRow / fixedPerRow;
+        for (long o = 0; o < outer; o++) {
+          long chunk = length * inner * width;
+          Platform.copyMemory(
+              null,
+              address + read * width,
+              null,
+              paddedAddress + (r * rowStride + o * longest * inner) * width,
+              chunk);
+          read += length * inner;
+        }
+      }
+      ByteBuffer view = padded.duplicate().order(ByteOrder.nativeOrder());
+      view.position(0).limit((int) bytes);
+      return view.slice().order(ByteOrder.nativeOrder());
+    }
+
+    private void putPad(long at) {
+      double v = padValue;
+      switch (spec.elementType()) {
+        case FLOAT:
+          Platform.putFloat(null, at, (float) v);
+          break;
+        case DOUBLE:
+          Platform.putDouble(null, at, v);
+          break;
+        case FLOAT16:
+          Platform.putShort(null, at, Float16.fromFloat((float) v));
+          break;
+        case INT32:
+          Platform.putInt(null, at, (int) v);
+          break;
+        case INT64:
+          Platform.putLong(null, at, (long) v);
+          break;
+        case INT16:
+          Platform.putShort(null, at, (short) v);
+          break;
+        default:
+          Platform.putByte(null, at, (byte) v);
+      }
     }
 
     private OnnxJavaType javaType() {

@@ -188,6 +188,20 @@ public final class OutputBinding implements Serializable {
     return t.defaultSize();
   }
 
+  /**
+   * Whether the output's first dimension after the batch is named {@code name} (non-empty), so that
+   * padding along an input's dimension of that name is removed from it.
+   */
+  public boolean firstRowDimNamed(String name) {
+    return !name.isEmpty()
+        && spec.kind() == TensorSpec.Kind.TENSOR
+        && spec.shapeKnown()
+        && spec.rank() >= 2
+        && name.equals(spec.dimNames()[1])
+        && !scalar
+        && post.kind() == PostProcess.Kind.NONE;
+  }
+
   /** The model output's name. */
   public String outputName() {
     return spec.name();
@@ -256,6 +270,15 @@ public final class OutputBinding implements Serializable {
      * @throws ai.onnxspark.OnnxException when the output is not a tensor with one entry per row
      */
     public void split(OnnxValue value, int rows, Object[] into) {
+      split(value, rows, into, null);
+    }
+
+    /**
+     * As {@link #split(OnnxValue, int, Object[])}, keeping of each row only the first {@code
+     * lengths[row]} entries along its first dimension (removing padding), when {@code lengths} is
+     * not null.
+     */
+    public void split(OnnxValue value, int rows, Object[] into, int[] lengths) {
       if (spec.sequenceOfMaps() && value instanceof ai.onnxruntime.OnnxSequence) {
         splitMaps((ai.onnxruntime.OnnxSequence) value, rows, into);
         return;
@@ -298,6 +321,16 @@ public final class OutputBinding implements Serializable {
       }
       if (scalar) {
         splitScalars(ByteBuffer.wrap(values).order(ByteOrder.nativeOrder()), rows, into);
+      } else if (lengths != null) {
+        long inner = perRow / Math.max(1, shape[1]);
+        for (int r = 0; r < rows; r++) {
+          long[] rowShape = shape.clone();
+          rowShape[1] = Math.min(lengths[r], shape[1]);
+          into[r] =
+              depth > 1
+                  ? nested(values, (long) r * perRow, rowShape, 1)
+                  : leaf(values, (long) r * perRow, (int) (rowShape[1] * inner));
+        }
       } else if (depth > 1) {
         for (int r = 0; r < rows; r++) {
           into[r] = nested(values, (long) r * perRow, shape, 1);

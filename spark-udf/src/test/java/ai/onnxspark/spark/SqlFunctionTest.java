@@ -119,7 +119,8 @@ class SqlFunctionTest {
         .hasMessage(
             "Unknown ONNX scoring option 'batchsize', expected one of [batch-size,"
                 + " intra-op-threads, optimization-level, device, device-fallback, gpus-per-task,"
-                + " batch-timeout-ms, permissive, error-column, flatten-outputs, provider.<key>].");
+                + " batch-timeout-ms, permissive, error-column, flatten-outputs, pad.<input>,"
+                + " provider.<key>].");
     assertThatThrownBy(
             () ->
                 spark.sql(
