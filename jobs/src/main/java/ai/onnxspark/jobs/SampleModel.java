@@ -31,10 +31,14 @@ public final class SampleModel {
       String.join(
           "\n",
           "Usage: sample-model --layers IN,HIDDEN,...,OUT --output PATH [--seed N]",
+          "       sample-model --from MODEL --vocab N --output PATH",
           "",
           "  --layers LIST   layer widths, e.g. 256,1024,1024,10",
           "  --output PATH   where the model goes",
-          "  --seed N        random seed of the weights (default 1)");
+          "  --seed N        random seed of the weights (default 1)",
+          "  --from MODEL    an exported model whose token embedding tables to cut down",
+          "  --vocab N       keep the first N rows of every embedding table indexed by a model",
+          "                  input (ids must then be below N): a small copy of a text model");
 
   private SampleModel() {}
 
@@ -46,7 +50,19 @@ public final class SampleModel {
     Jobs.run(
         "sample-model",
         () -> {
-          Args args = Args.parse(argv, List.of("layers", "output", "seed"), List.of());
+          Args args =
+              Args.parse(argv, List.of("layers", "output", "seed", "from", "vocab"), List.of());
+          if (args.has("from")) {
+            Path output = Paths.get(args.required("output"));
+            try {
+              byte[] model = Files.readAllBytes(Paths.get(args.required("from")));
+              Files.write(output, truncateVocabulary(model, args.getInt("vocab", 1000)));
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+            System.out.println("Wrote " + output.toAbsolutePath());
+            return;
+          }
           List<Integer> widths = new ArrayList<>();
           for (String w : args.required("layers").split(",")) {
             try {
@@ -114,6 +130,43 @@ public final class SampleModel {
         .setGraph(graph)
         .build()
         .toByteArray();
+  }
+
+  /**
+   * {@code model} with every embedding table that a graph input indexes (Gather of an initializer
+   * by an input) cut to its first {@code vocab} rows.
+   */
+  static byte[] truncateVocabulary(byte[] model, int vocab) {
+    try {
+      ModelProto proto = ModelProto.parseFrom(model);
+      GraphProto graph = proto.getGraph();
+      java.util.Set<String> inputs = new java.util.HashSet<>();
+      graph.getInputList().forEach(i -> inputs.add(i.getName()));
+      java.util.Set<String> tables = new java.util.HashSet<>();
+      for (NodeProto node : graph.getNodeList()) {
+        if (node.getOpType().equals("Gather") && inputs.contains(node.getInput(1))) {
+          tables.add(node.getInput(0));
+        }
+      }
+      GraphProto.Builder out = graph.toBuilder().clearInitializer();
+      for (TensorProto t : graph.getInitializerList()) {
+        if (!tables.contains(t.getName()) || t.getDims(0) <= vocab || !t.hasRawData()) {
+          out.addInitializer(t);
+          continue;
+        }
+        long rowBytes = t.getRawData().size() / t.getDims(0);
+        out.addInitializer(
+            t.toBuilder()
+                .setDims(0, vocab)
+                .setRawData(t.getRawData().substring(0, (int) (rowBytes * vocab))));
+      }
+      if (tables.isEmpty()) {
+        throw new Args.UsageException("the model has no embedding table indexed by an input");
+      }
+      return proto.toBuilder().setGraph(out).build().toByteArray();
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new Args.UsageException("not an ONNX model: " + e.getMessage());
+    }
   }
 
   private static NodeProto node(String op, String name, String a, String b, String out) {

@@ -220,7 +220,9 @@ public final class InputBinding implements Serializable {
             types[0].simpleString(),
             element == null
                 ? "not an array of numbers, booleans or strings"
-                : "converting would lose information",
+                : kindMismatch(element, target)
+                    ? "its elements are not " + NumericType.sparkName(target)
+                    : "converting would lose information",
             "cast it with col(\""
                 + cols[0]
                 + "\").cast(\""
@@ -279,7 +281,7 @@ public final class InputBinding implements Serializable {
             type,
             cols[i],
             types[i].simpleString(),
-            scalar == null
+            scalar == null || kindMismatch(scalar, target)
                 ? "not a number, array or vector column"
                 : "converting would lose information",
             fix);
@@ -291,6 +293,12 @@ public final class InputBinding implements Serializable {
             spec, cols, ordinals, SourceKind.SCALARS, null, scalars, false, rowDims, 0);
     binding.checkScalarCount();
     return binding;
+  }
+
+  /** Whether the column holds another kind of value than the input: text, truth or number. */
+  private static boolean kindMismatch(NumericType column, ElementType target) {
+    return (column == NumericType.STRING) != (target == ElementType.STRING)
+        || (column == NumericType.BOOLEAN) != (target == ElementType.BOOL);
   }
 
   /** The model's dims after the batch dim, checking the input can be batched at all. */
