@@ -92,4 +92,62 @@ class ExportedModelsTest extends SparkTestBase {
     assertThat(permissive.get(10).isNullAt(4)).isTrue();
     assertThat(permissive.get(10).getString(5)).contains("ONNX Runtime");
   }
+
+  /**
+   * The text encoder (its vocabulary cut to 2,000 tokens by {@code jobs/bin/sample-model --from
+   * text_encoder.onnx --vocab 2000}): sentences of 3 to 24 tokens, padded per batch, score as each
+   * sentence does alone, unpadded, on ONNX Runtime.
+   */
+  @Test
+  void textEncoderScoresVariableLengthSentencesInPaddedBatches() throws Exception {
+    byte[] bytes = Files.readAllBytes(model("text_encoder.onnx"));
+    Random random = new Random(21);
+    int n = 40;
+    List<Row> rows = new ArrayList<>();
+    long[][] sentences = new long[n][];
+    for (int i = 0; i < n; i++) {
+      int length = 3 + random.nextInt(22);
+      sentences[i] = new long[length];
+      Long[] ids = new Long[length];
+      Long[] mask = new Long[length];
+      for (int t = 0; t < length; t++) {
+        sentences[i][t] = 1 + random.nextInt(1999);
+        ids[t] = sentences[i][t];
+        mask[t] = 1L;
+      }
+      rows.add(RowFactory.create(i, ids, mask));
+    }
+    Dataset<Row> df =
+        spark
+            .createDataFrame(
+                rows,
+                new StructType()
+                    .add("id", DataTypes.IntegerType)
+                    .add("input_ids", DataTypes.createArrayType(DataTypes.LongType, false))
+                    .add("attention_mask", DataTypes.createArrayType(DataTypes.LongType, false)))
+            .repartition(2);
+
+    List<Row> scored =
+        OnnxModel.fromBytes(bytes)
+            .withPadding("input_ids", 0)
+            .withPadding("attention_mask", 0)
+            .withBatchSize(8)
+            .withArgmax("logits", "label")
+            .transform(df)
+            .orderBy("id")
+            .collectAsList();
+
+    for (int i = 0; i < n; i++) {
+      long[][] ids = {sentences[i]};
+      long[][] mask = {new long[sentences[i].length]};
+      java.util.Arrays.fill(mask[0], 1L);
+      float[][] alone =
+          (float[][])
+              OrtReference.run(bytes, Map.of("input_ids", ids, "attention_mask", mask), "logits");
+      float[] logits = TransformTest.floats(scored.get(i).getList(3));
+      assertThat(logits[0]).isCloseTo(alone[0][0], within(1e-4f));
+      assertThat(logits[1]).isCloseTo(alone[0][1], within(1e-4f));
+      assertThat(scored.get(i).getInt(4)).isEqualTo(alone[0][1] > alone[0][0] ? 1 : 0);
+    }
+  }
 }
