@@ -198,6 +198,23 @@ public final class OnnxErrors {
             + ". Pad the inner arrays to one length.");
   }
 
+  public static OnnxException columnFeedsTwoInputs(String column, String first, String second) {
+    return new OnnxException(
+        "Column "
+            + quote(column)
+            + " would feed both model inputs "
+            + quote(first)
+            + " and "
+            + quote(second)
+            + "; each input reads its own column(s). Map each input to its column with withInput,"
+            + " or, if both really take the same values, copy the column first"
+            + " (df.withColumn(\""
+            + column
+            + "_copy\", col(\""
+            + column
+            + "\"))).");
+  }
+
   public static OnnxException outOfRange(
       String input, String inputType, String column, long value, String range, String where) {
     return new OnnxException(

@@ -17,6 +17,7 @@ import ai.onnxspark.tensor.PostProcess;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -896,9 +897,16 @@ public final class OnnxModel {
 
   private List<InputBinding> bindInputs(StructType schema) {
     List<InputBinding> bindings = new ArrayList<>();
+    Map<String, String> feeding = new HashMap<>();
     for (TensorSpec spec : info.inputs()) {
       List<String> columns = inputColumns.get(spec.name());
       boolean defaulted = columns == null;
+      for (String column : defaulted ? List.of(spec.name()) : columns) {
+        String other = feeding.putIfAbsent(column, spec.name());
+        if (other != null && !other.equals(spec.name())) {
+          throw OnnxErrors.columnFeedsTwoInputs(column, other, spec.name());
+        }
+      }
       InputBinding binding =
           InputBinding.bind(spec, defaulted ? List.of(spec.name()) : columns, schema, defaulted);
       Double pad = options.paddings().get(spec.name());

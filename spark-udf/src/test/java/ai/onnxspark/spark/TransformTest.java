@@ -1,6 +1,7 @@
 package ai.onnxspark.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.onnxspark.model.ElementType;
@@ -238,6 +239,17 @@ class TransformTest extends SparkTestBase {
             .transform(df)
             .first();
     assertThat(floats(row.getList(2))).containsExactly(1f, 2f, 3f, 4f, 5f);
+
+    // One column cannot feed two inputs.
+    assertThatThrownBy(
+            () ->
+                OnnxModel.fromBytes(TestModels.concat())
+                    .withInput("a", "left")
+                    .withInput("b", "left")
+                    .transform(df))
+        .isInstanceOf(ai.onnxspark.OnnxException.class)
+        .hasMessageStartingWith(
+            "Column 'left' would feed both model inputs 'a' and 'b'; each input reads its own");
   }
 
   @Test
