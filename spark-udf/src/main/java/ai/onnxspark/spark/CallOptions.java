@@ -24,6 +24,10 @@ final class CallOptions {
   private boolean flattenOutputs;
   private String structColumn;
   private Map<String, Double> paddings = Map.of();
+  private Map<String, ImageFeed> images = Map.of();
+
+  /** An image column feeding an input, with the per-channel normalisation. */
+  record ImageFeed(String column, float[] mean, float[] std) implements java.io.Serializable {}
 
   private CallOptions() {}
 
@@ -42,6 +46,7 @@ final class CallOptions {
     copy.flattenOutputs = flattenOutputs;
     copy.structColumn = structColumn;
     copy.paddings = paddings;
+    copy.images = images;
     change.accept(copy);
     return copy;
   }
@@ -92,6 +97,16 @@ final class CallOptions {
     Map<String, Double> more = new TreeMap<>(paddings);
     more.put(input, value);
     return with(c -> c.paddings = Map.copyOf(more));
+  }
+
+  CallOptions withImage(String input, ImageFeed feed) {
+    Map<String, ImageFeed> more = new TreeMap<>(images);
+    more.put(input, feed);
+    return with(c -> c.images = Map.copyOf(more));
+  }
+
+  Map<String, ImageFeed> images() {
+    return images;
   }
 
   Map<String, Double> paddings() {

@@ -391,6 +391,34 @@ public final class OnnxModel {
         bytes, info, inputColumns, outputColumns, options.withPadding(input, value), derived);
   }
 
+  /**
+   * Feeds image model input {@code input} ({@code float[batch, 3, height, width]}) from image
+   * column {@code column}: Spark's image data source struct ({@code spark.read().format("image")})
+   * or encoded JPEG/PNG bytes ({@code format("binaryFile")}'s {@code content}). Each image is
+   * converted to RGB, resized bilinearly to the input's height and width, scaled to 0..1 and
+   * normalised per channel with ImageNet's mean (0.485, 0.456, 0.406) and standard deviation
+   * (0.229, 0.224, 0.225).
+   */
+  public OnnxModel withImage(String input, String column) {
+    return withImage(
+        input, column, new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f});
+  }
+
+  /** As {@link #withImage(String, String)}, with the given per-channel (RGB) mean and std. */
+  public OnnxModel withImage(String input, String column, float[] mean, float[] std) {
+    if (info.input(input).isEmpty()) {
+      throw OnnxErrors.unknownInput(input, info.inputNames());
+    }
+    Objects.requireNonNull(column, "column");
+    return new OnnxModel(
+        bytes,
+        info,
+        inputColumns,
+        outputColumns,
+        options.withImage(input, new CallOptions.ImageFeed(column, mean.clone(), std.clone())),
+        derived);
+  }
+
   /** Fails the task at the first row that cannot be scored, whatever the Spark conf says. */
   public OnnxModel withFailFast() {
     return new OnnxModel(
@@ -906,6 +934,12 @@ public final class OnnxModel {
         if (other != null && !other.equals(spec.name())) {
           throw OnnxErrors.columnFeedsTwoInputs(column, other, spec.name());
         }
+      }
+      CallOptions.ImageFeed image = options.images().get(spec.name());
+      if (image != null) {
+        bindings.add(
+            InputBinding.bindImage(spec, image.column(), schema, image.mean(), image.std()));
+        continue;
       }
       InputBinding binding =
           InputBinding.bind(spec, defaulted ? List.of(spec.name()) : columns, schema, defaulted);

@@ -82,6 +82,14 @@ public final class InputBinding implements Serializable {
    */
   private Double padValue;
 
+  /** Images: per-channel mean and standard deviation (RGB), applied to values in 0..1. */
+  private float[] imageMean;
+
+  private float[] imageStd;
+
+  /** Image structs: the ordinals of height, width, nChannels and data. */
+  private int[] imageFields;
+
   private InputBinding(
       TensorSpec spec,
       String[] columns,
@@ -240,6 +248,14 @@ public final class InputBinding implements Serializable {
           rowDims,
           0);
     }
+    if (columns.size() == 1 && types[0].equals(org.apache.spark.sql.types.DataTypes.BinaryType)) {
+      if (target == ElementType.STRING) {
+        throw OnnxErrors.columnType(
+            input, type, cols[0], "binary", "", "string inputs read string columns");
+      }
+      return new InputBinding(
+          spec, cols, ordinals, SourceKind.BYTES, null, new NumericType[1], false, rowDims, 0);
+    }
     if (columns.size() == 1 && NumericType.isVector(types[0])) {
       if (target != ElementType.FLOAT && target != ElementType.DOUBLE) {
         throw OnnxErrors.columnType(
@@ -381,6 +397,79 @@ public final class InputBinding implements Serializable {
             nestedDepth);
     copy.padValue = value;
     return copy;
+  }
+
+  /**
+   * The binding of image column {@code column} (Spark's image struct, or encoded JPEG/PNG bytes) to
+   * {@code spec}, a float input of shape {@code [batch, 3, height, width]}: each image is converted
+   * to RGB, resized (bilinear) to the input's height and width, scaled to 0..1 and normalised per
+   * channel, {@code (v - mean[c]) / std[c]}.
+   *
+   * @throws ai.onnxspark.OnnxException when the input is not such a tensor or the column holds no
+   *     images
+   */
+  public static InputBinding bindImage(
+      TensorSpec spec, String column, StructType schema, float[] mean, float[] std) {
+    long[] dims = spec.dims();
+    if (spec.elementType() != ElementType.FLOAT
+        || !spec.shapeKnown()
+        || dims.length != 4
+        || dims[1] != 3
+        || dims[2] <= 0
+        || dims[3] <= 0) {
+      throw OnnxErrors.unsupportedInput(
+          spec.name(),
+          spec.typeString(),
+          "images feed float inputs of shape [batch, 3, height, width] with a fixed height and"
+              + " width");
+    }
+    if (mean.length != 3 || std.length != 3) {
+      throw OnnxErrors.badOption("image mean/std", mean.length + "/" + std.length, "3 values each");
+    }
+    List<String> names = Arrays.asList(schema.fieldNames());
+    int ordinal = names.indexOf(column);
+    if (ordinal < 0) {
+      throw OnnxErrors.missingColumn(spec.name(), spec.typeString(), column, names, false);
+    }
+    DataType type = schema.fields()[ordinal].dataType();
+    boolean imageStruct =
+        type instanceof StructType
+            && Arrays.asList(((StructType) type).fieldNames())
+                .containsAll(List.of("height", "width", "nChannels", "data"));
+    if (!imageStruct && !type.equals(org.apache.spark.sql.types.DataTypes.BinaryType)) {
+      throw OnnxErrors.columnType(
+          spec.name(),
+          spec.typeString(),
+          column,
+          type.simpleString(),
+          "not an image",
+          "read images with spark.read().format(\"image\") or as encoded bytes with"
+              + " format(\"binaryFile\") and pass the image or content column");
+    }
+    InputBinding binding =
+        new InputBinding(
+            spec,
+            new String[] {column},
+            new int[] {ordinal},
+            SourceKind.IMAGE,
+            null,
+            new NumericType[1],
+            false,
+            Arrays.copyOfRange(dims, 1, 4),
+            0);
+    if (imageStruct) {
+      List<String> fields = Arrays.asList(((StructType) type).fieldNames());
+      binding.imageFields =
+          new int[] {
+            fields.indexOf("height"),
+            fields.indexOf("width"),
+            fields.indexOf("nChannels"),
+            fields.indexOf("data")
+          };
+    }
+    binding.imageMean = mean.clone();
+    binding.imageStd = std.clone();
+    return binding;
   }
 
   /** Whether rows of a batch are padded to its longest. */
@@ -556,6 +645,12 @@ public final class InputBinding implements Serializable {
         case NESTED:
           addNested(row);
           break;
+        case BYTES:
+          addBytes(row);
+          break;
+        case IMAGE:
+          addImage(row);
+          break;
         default:
           addScalars(row);
       }
@@ -720,6 +815,80 @@ public final class InputBinding implements Serializable {
         }
       }
       return false;
+    }
+
+    private void addBytes(InternalRow row) {
+      int ordinal = ordinals[0];
+      if (row.isNullAt(ordinal)) {
+        throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "binary value");
+      }
+      byte[] bytes = row.getBinary(ordinal);
+      if (bytes.length % width != 0) {
+        throw OnnxErrors.columnType(
+            spec.name(),
+            spec.typeString(),
+            columns[0],
+            bytes.length + " bytes",
+            "at " + where() + ", not a whole number of " + width + "-byte values",
+            "write the row's tensor as little-endian " + spec.elementType() + " values");
+      }
+      long n = bytes.length / width;
+      checkLength(n);
+      ByteBuffer values = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+      long at = address + written * width;
+      for (int i = 0; i < n; i++) {
+        switch (width) {
+          case 1:
+            Platform.putByte(null, at + i, values.get(i));
+            break;
+          case 2:
+            Platform.putShort(null, at + 2L * i, values.getShort(2 * i));
+            break;
+          case 4:
+            Platform.putInt(null, at + 4L * i, values.getInt(4 * i));
+            break;
+          default:
+            Platform.putLong(null, at + 8L * i, values.getLong(8 * i));
+        }
+      }
+      written += n;
+    }
+
+    private void addImage(InternalRow row) {
+      int ordinal = ordinals[0];
+      if (row.isNullAt(ordinal)) {
+        throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "image");
+      }
+      java.awt.image.BufferedImage image;
+      if (imageFields != null) {
+        InternalRow struct = row.getStruct(ordinal, imageFields.length + 2);
+        image =
+            Images.fromPixels(
+                struct.getInt(imageFields[0]),
+                struct.getInt(imageFields[1]),
+                struct.getInt(imageFields[2]),
+                struct.getBinary(imageFields[3]),
+                spec,
+                columns[0],
+                where());
+      } else {
+        image = Images.decode(row.getBinary(ordinal), spec, columns[0], where());
+      }
+      int height = (int) rowDims[1];
+      int imageWidth = (int) rowDims[2];
+      int[] rgb = Images.resizedRgb(image, imageWidth, height);
+      int plane = height * imageWidth;
+      long base = address + written * 4;
+      for (int p = 0; p < plane; p++) {
+        int pixel = rgb[p];
+        float r = ((pixel >> 16) & 0xff) / 255f;
+        float g = ((pixel >> 8) & 0xff) / 255f;
+        float b = (pixel & 0xff) / 255f;
+        Platform.putFloat(null, base + 4L * p, (r - imageMean[0]) / imageStd[0]);
+        Platform.putFloat(null, base + 4L * (plane + p), (g - imageMean[1]) / imageStd[1]);
+        Platform.putFloat(null, base + 4L * (2 * plane + p), (b - imageMean[2]) / imageStd[2]);
+      }
+      written += 3L * plane;
     }
 
     private void addNested(InternalRow row) {

@@ -12,5 +12,12 @@ public enum SourceKind {
    * One column of nested arrays ({@code array<array<float>>} for {@code [batch, seq, dim]}),
    * rectangular within a row, flattened in row-major order.
    */
-  NESTED
+  NESTED,
+  /** One binary column holding the row's tensor as little-endian values of the input's type. */
+  BYTES,
+  /**
+   * One image column: Spark's image data source struct (BGR or BGRA bytes, row-major) or encoded
+   * JPEG/PNG bytes, resized and normalised into an NCHW float tensor.
+   */
+  IMAGE
 }
