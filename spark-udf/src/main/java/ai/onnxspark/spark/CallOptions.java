@@ -25,6 +25,7 @@ final class CallOptions {
   private String structColumn;
   private Map<String, Double> paddings = Map.of();
   private Map<String, ImageFeed> images = Map.of();
+  private String keyColumn;
 
   /** An image column feeding an input, with the per-channel normalisation. */
   record ImageFeed(String column, float[] mean, float[] std) implements java.io.Serializable {}
@@ -47,6 +48,7 @@ final class CallOptions {
     copy.structColumn = structColumn;
     copy.paddings = paddings;
     copy.images = images;
+    copy.keyColumn = keyColumn;
     change.accept(copy);
     return copy;
   }
@@ -103,6 +105,14 @@ final class CallOptions {
     Map<String, ImageFeed> more = new TreeMap<>(images);
     more.put(input, feed);
     return with(c -> c.images = Map.copyOf(more));
+  }
+
+  CallOptions withKeyColumn(String v) {
+    return with(c -> c.keyColumn = v);
+  }
+
+  String keyColumn() {
+    return keyColumn;
   }
 
   Map<String, ImageFeed> images() {

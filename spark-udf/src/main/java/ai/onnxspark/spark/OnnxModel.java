@@ -419,6 +419,16 @@ public final class OnnxModel {
         derived);
   }
 
+  /**
+   * Names bad rows in error messages also by column {@code column} ({@code row 7 of partition 3
+   * (id=1042)}), for finding them in the source table.
+   */
+  public OnnxModel withKeyColumn(String column) {
+    Objects.requireNonNull(column, "column");
+    return new OnnxModel(
+        bytes, info, inputColumns, outputColumns, options.withKeyColumn(column), derived);
+  }
+
   /** Fails the task at the first row that cannot be scored, whatever the Spark conf says. */
   public OnnxModel withFailFast() {
     return new OnnxModel(
@@ -924,6 +934,27 @@ public final class OnnxModel {
   }
 
   private List<InputBinding> bindInputs(StructType schema) {
+    List<InputBinding> bindings = new ArrayList<>();
+    for (InputBinding binding : bindInputsWithoutKey(schema)) {
+      bindings.add(withKey(binding, schema));
+    }
+    return bindings;
+  }
+
+  private InputBinding withKey(InputBinding binding, StructType schema) {
+    String key = options.keyColumn();
+    if (key == null) {
+      return binding;
+    }
+    List<String> names = Arrays.asList(schema.fieldNames());
+    int ordinal = names.indexOf(key);
+    if (ordinal < 0) {
+      throw OnnxErrors.badOption("key column", key, "a column of the DataFrame " + names);
+    }
+    return binding.withKey(key, ordinal, schema.fields()[ordinal].dataType());
+  }
+
+  private List<InputBinding> bindInputsWithoutKey(StructType schema) {
     List<InputBinding> bindings = new ArrayList<>();
     Map<String, String> feeding = new HashMap<>();
     for (TensorSpec spec : info.inputs()) {

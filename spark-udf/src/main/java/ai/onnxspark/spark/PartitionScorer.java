@@ -381,9 +381,15 @@ public final class PartitionScorer implements Serializable {
           errors[p] =
               UTF8String.fromString(
                   OnnxErrors.runFailed(model.description(), 1, partition, batchStart + p, e)
-                      .getMessage());
+                          .getMessage()
+                      + keyOf(source.kept(p)));
         }
       }
+    }
+
+    /** The row's key for messages ({@code " (id=42)"}), when a key column is set. */
+    private String keyOf(InternalRow row) {
+      return inputs.length == 0 ? "" : inputs[0].describeKey(row);
     }
 
     private void finish() {

@@ -90,6 +90,12 @@ public final class InputBinding implements Serializable {
   /** Image structs: the ordinals of height, width, nChannels and data. */
   private int[] imageFields;
 
+  /** The column that names rows in error messages (its ordinal, name and type), if any. */
+  private int keyOrdinal = -1;
+
+  private String keyName;
+  private DataType keyType;
+
   private InputBinding(
       TensorSpec spec,
       String[] columns,
@@ -384,6 +390,33 @@ public final class InputBinding implements Serializable {
       throw OnnxErrors.unsupportedInput(
           spec.name(), spec.typeString(), "padding takes numeric inputs");
     }
+    InputBinding copy = copy();
+    copy.padValue = value;
+    return copy;
+  }
+
+  /**
+   * This binding, naming a bad row in its errors also by column {@code name} (at {@code ordinal} of
+   * the rows, of type {@code type}), such as {@code id=42}.
+   */
+  public InputBinding withKey(String name, int ordinal, DataType type) {
+    InputBinding copy = copy();
+    copy.keyName = name;
+    copy.keyOrdinal = ordinal;
+    copy.keyType = type;
+    return copy;
+  }
+
+  /** {@code " (id=42)"} for {@code row} when a key column is set, else empty. */
+  public String describeKey(InternalRow row) {
+    if (keyOrdinal < 0 || row == null) {
+      return "";
+    }
+    Object value = row.isNullAt(keyOrdinal) ? null : row.get(keyOrdinal, keyType);
+    return " (" + keyName + "=" + value + ")";
+  }
+
+  private InputBinding copy() {
     InputBinding copy =
         new InputBinding(
             spec,
@@ -395,7 +428,13 @@ public final class InputBinding implements Serializable {
             elementsNullable,
             rowDims,
             nestedDepth);
-    copy.padValue = value;
+    copy.padValue = padValue;
+    copy.imageMean = imageMean;
+    copy.imageStd = imageStd;
+    copy.imageFields = imageFields;
+    copy.keyOrdinal = keyOrdinal;
+    copy.keyName = keyName;
+    copy.keyType = keyType;
     return copy;
   }
 
@@ -635,6 +674,7 @@ public final class InputBinding implements Serializable {
     public void add(InternalRow row, int partition, long rowIndex) {
       this.partition = partition;
       this.rowIndex = rowIndex;
+      this.current = row;
       switch (kind) {
         case ARRAY:
           addArray(row);
@@ -684,6 +724,7 @@ public final class InputBinding implements Serializable {
       for (int i = 0; i < count; i++) {
         int rowId = start + i;
         this.rowIndex = firstRowIndex + i;
+        this.current = keyOrdinal >= 0 ? chunk.getRow(rowId) : null;
         if (vector.isNullAt(rowId)) {
           throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "array");
         }
@@ -738,8 +779,11 @@ public final class InputBinding implements Serializable {
       return variable ? perRow : fixedPerRow;
     }
 
+    /** The row being added, for naming it by its key in errors. */
+    private InternalRow current;
+
     private String where() {
-      return OnnxErrors.rowAt(partition, rowIndex);
+      return OnnxErrors.rowAt(partition, rowIndex) + describeKey(current);
     }
 
     private void addArray(InternalRow row) {

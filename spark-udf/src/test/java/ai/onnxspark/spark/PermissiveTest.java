@@ -130,6 +130,42 @@ class PermissiveTest extends SparkTestBase {
   }
 
   @Test
+  void aKeyColumnNamesBadRowsAndNanOrInfinityAreValuesNotErrors() {
+    Dataset<Row> df = spark.createDataFrame(mixedRows(), SCHEMA).coalesce(1);
+    List<Row> rows =
+        OnnxModel.fromBytes(MODEL)
+            .withInput("x", "features")
+            .withKeyColumn("id")
+            .withPermissive()
+            .transform(df)
+            .collectAsList();
+    assertThat(rows.get(7).getString(3)).contains("row 7 of partition 0 (id=7)");
+    assertThatThrownBy(
+            () ->
+                OnnxModel.fromBytes(MODEL)
+                    .withInput("x", "features")
+                    .withKeyColumn("id")
+                    .transform(df)
+                    .collect())
+        .hasStackTraceContaining("at row 3 of partition 0 (id=3)");
+
+    List<Row> special =
+        List.of(
+            RowFactory.create(0, new Float[] {Float.NaN, Float.POSITIVE_INFINITY, -0f}),
+            RowFactory.create(1, new Float[] {Float.NEGATIVE_INFINITY, 1f, 2f}));
+    List<Row> scored =
+        OnnxModel.fromBytes(MODEL)
+            .withInput("x", "features")
+            .transform(spark.createDataFrame(special, SCHEMA))
+            .orderBy("id")
+            .collectAsList();
+    assertThat(TransformTest.floats(scored.get(0).getList(2)))
+        .containsExactly(Float.NaN, Float.POSITIVE_INFINITY, 1f);
+    assertThat(TransformTest.floats(scored.get(1).getList(2))[0])
+        .isEqualTo(Float.NEGATIVE_INFINITY);
+  }
+
+  @Test
   void permissiveParquetScansKeepEveryRow(@TempDir Path dir) {
     String path = dir.resolve("mixed.parquet").toString();
     spark.createDataFrame(mixedRows(), SCHEMA).coalesce(1).write().parquet(path);
