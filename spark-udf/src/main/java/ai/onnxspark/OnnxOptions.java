@@ -112,6 +112,9 @@ public final class OnnxOptions {
    */
   public static final String PAD_PREFIX = "pad.";
 
+  /** Per call: {@code bucket-batches}, see {@code OnnxModel.withBucketing}. */
+  public static final String BUCKET_BATCHES = "bucket-batches";
+
   /** Per call: {@code provider.<key>}, for example {@code provider.gpu_mem_limit}. */
   public static final String PROVIDER_OPTION_PREFIX = "provider.";
 

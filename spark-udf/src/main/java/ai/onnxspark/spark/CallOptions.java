@@ -26,6 +26,7 @@ final class CallOptions {
   private Map<String, Double> paddings = Map.of();
   private Map<String, ImageFeed> images = Map.of();
   private String keyColumn;
+  private int bucketBatches = 1;
 
   /** An image column feeding an input, with the per-channel normalisation. */
   record ImageFeed(String column, float[] mean, float[] std) implements java.io.Serializable {}
@@ -49,6 +50,7 @@ final class CallOptions {
     copy.paddings = paddings;
     copy.images = images;
     copy.keyColumn = keyColumn;
+    copy.bucketBatches = bucketBatches;
     change.accept(copy);
     return copy;
   }
@@ -105,6 +107,14 @@ final class CallOptions {
     Map<String, ImageFeed> more = new TreeMap<>(images);
     more.put(input, feed);
     return with(c -> c.images = Map.copyOf(more));
+  }
+
+  CallOptions withBucketBatches(int v) {
+    return with(c -> c.bucketBatches = v);
+  }
+
+  int bucketBatches() {
+    return bucketBatches;
   }
 
   CallOptions withKeyColumn(String v) {

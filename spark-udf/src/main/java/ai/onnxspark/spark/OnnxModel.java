@@ -429,6 +429,19 @@ public final class OnnxModel {
         bytes, info, inputColumns, outputColumns, options.withKeyColumn(column), derived);
   }
 
+  /**
+   * With padded inputs ({@link #withPadding}): reads {@code batches} batches of rows at a time and
+   * scores them in batches of rows of similar length, so that little padding is computed; the rows
+   * still come out in their order. Per call: {@code bucket-batches}.
+   */
+  public OnnxModel withBucketing(int batches) {
+    if (batches < 1) {
+      throw OnnxErrors.badOption(OnnxOptions.BUCKET_BATCHES, batches, "1 or more batches");
+    }
+    return new OnnxModel(
+        bytes, info, inputColumns, outputColumns, options.withBucketBatches(batches), derived);
+  }
+
   /** Fails the task at the first row that cannot be scored, whatever the Spark conf says. */
   public OnnxModel withFailFast() {
     return new OnnxModel(
@@ -508,6 +521,8 @@ public final class OnnxModel {
             outputColumns,
             options.withFlattenOutputs(Boolean.parseBoolean(v)),
             derived);
+      case OnnxOptions.BUCKET_BATCHES:
+        return withBucketing((int) parseLong(key, v, "1 or more batches"));
       case OnnxOptions.ERROR_COLUMN:
         if (v.isEmpty()) {
           throw OnnxErrors.badOption(key, v, "a column name");
@@ -528,6 +543,7 @@ public final class OnnxModel {
                 OnnxOptions.ERROR_COLUMN,
                 OnnxOptions.FLATTEN_OUTPUTS,
                 OnnxOptions.PAD_PREFIX + "<input>",
+                OnnxOptions.BUCKET_BATCHES,
                 OnnxOptions.PROVIDER_OPTION_PREFIX + "<key>"));
     }
   }
@@ -955,6 +971,12 @@ public final class OnnxModel {
   }
 
   private List<InputBinding> bindInputsWithoutKey(StructType schema) {
+    if (options.bucketBatches() > 1 && options.paddings().isEmpty()) {
+      throw OnnxErrors.badOption(
+          OnnxOptions.BUCKET_BATCHES,
+          options.bucketBatches(),
+          "padded inputs to group by length: bucketing by length needs padding (withPadding) first");
+    }
     List<InputBinding> bindings = new ArrayList<>();
     Map<String, String> feeding = new HashMap<>();
     for (TensorSpec spec : info.inputs()) {
@@ -975,7 +997,13 @@ public final class OnnxModel {
       InputBinding binding =
           InputBinding.bind(spec, defaulted ? List.of(spec.name()) : columns, schema, defaulted);
       Double pad = options.paddings().get(spec.name());
-      bindings.add(pad == null ? binding : binding.withPadding(pad));
+      if (pad != null) {
+        binding = binding.withPadding(pad);
+        if (options.bucketBatches() > 1) {
+          binding = binding.withBucketing(options.bucketBatches());
+        }
+      }
+      bindings.add(binding);
     }
     return bindings;
   }

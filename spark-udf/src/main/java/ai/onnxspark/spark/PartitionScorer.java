@@ -51,6 +51,10 @@ public final class PartitionScorer implements Serializable {
   private final OutputBinding[] outputs;
   private final StructType outputSchema;
   private final int batchSize;
+
+  /** Rows read at a time: a batch, or several when padded rows are grouped by length. */
+  private final int rowsPerRead;
+
   private final ScoringMetrics metrics;
   private final boolean permissive;
 
@@ -67,6 +71,8 @@ public final class PartitionScorer implements Serializable {
     this.outputSchema = outputSchema;
     boolean singleRows = inputs.stream().anyMatch(InputBinding::singleRowBatches);
     this.batchSize = singleRows ? 1 : model.batchSize();
+    int bucket = inputs.stream().mapToInt(InputBinding::bucketBatches).max().orElse(1);
+    this.rowsPerRead = (int) Math.min(Integer.MAX_VALUE - 64, (long) batchSize * bucket);
     this.metrics = metrics;
     this.permissive = permissive;
   }
@@ -119,15 +125,18 @@ public final class PartitionScorer implements Serializable {
     private final BatchRows source;
     private final TaskContext task;
     private final int partition;
-    private final Object[][] values = new Object[outputs.length][batchSize];
+    private final Object[][] values = new Object[outputs.length][rowsPerRead];
     private final GenericInternalRow outputRow =
         new GenericInternalRow(outputs.length + (permissive ? 1 : 0));
 
     /** Per position in the batch: the row's index in the tensors, or -1 when it failed. */
-    private final int[] tensorIndex = new int[batchSize];
+    private final int[] tensorIndex = new int[rowsPerRead];
 
     /** Per position in the batch: why the row failed, or null. */
-    private final UTF8String[] errors = new UTF8String[batchSize];
+    private final UTF8String[] errors = new UTF8String[rowsPerRead];
+
+    /** Grouped reads: one batch's outputs before they go back to their rows' positions. */
+    private Object[][] grouped;
 
     private int tensorRows;
     private final JoinedRow joined = new JoinedRow();
@@ -141,7 +150,7 @@ public final class PartitionScorer implements Serializable {
     private boolean done;
 
     Scoring(Iterator<InternalRow> rows) {
-      this(new BatchRows.Copied(rows, batchSize));
+      this(new BatchRows.Copied(rows, rowsPerRead));
     }
 
     Scoring(BatchRows source) {
@@ -227,6 +236,10 @@ public final class PartitionScorer implements Serializable {
       position = 0;
       tensorRows = 0;
       source.startBatch();
+      if (rowsPerRead > batchSize) {
+        runGroupedByLength(firstRow);
+        return;
+      }
       if (source instanceof BatchRows.Columnar && !permissive) {
         BatchRows.Columnar columnar = (BatchRows.Columnar) source;
         count = columnar.takeChunk(batchSize);
@@ -287,10 +300,85 @@ public final class PartitionScorer implements Serializable {
       }
     }
 
+    /**
+     * Reads up to {@link #rowsPerRead} rows, orders them by the length of the padded input, scores
+     * them in batches of similar lengths, and puts each row's outputs back at its position, so the
+     * rows come out in the order they came in.
+     */
+    private void runGroupedByLength(long firstRow) {
+      while (count < rowsPerRead && !(count > 0 && source.atChunkEnd()) && source.hasNext()) {
+        source.next(count);
+        count++;
+        nextRowIndex++;
+      }
+      InputBinding padded = null;
+      for (InputBinding input : inputs) {
+        if (input.bucketBatches() > 1) {
+          padded = input;
+        }
+      }
+      int[] lengths = new int[count];
+      Integer[] order = new Integer[count];
+      for (int p = 0; p < count; p++) {
+        lengths[p] = padded.lengthOf(source.kept(p));
+        order[p] = p;
+      }
+      java.util.Arrays.sort(order, (a, b) -> Integer.compare(lengths[a], lengths[b]));
+      if (grouped == null) {
+        grouped = new Object[outputs.length][batchSize];
+      }
+      long readEnd = nextRowIndex;
+      for (int start = 0; start < count; start += batchSize) {
+        int end = Math.min(count, start + batchSize);
+        int[] members = new int[end - start];
+        for (InputBinding.Batch batch : batches) {
+          batch.reset();
+        }
+        tensorRows = 0;
+        for (int k = start; k < end; k++) {
+          int p = order[k];
+          members[k - start] = p;
+          nextRowIndex = firstRow + p;
+          addRow(source.kept(p), p);
+        }
+        nextRowIndex = readEnd;
+        if (tensorRows == 0) {
+          continue;
+        }
+        try {
+          run(grouped, firstRow);
+        } catch (OnnxException e) {
+          if (!permissive) {
+            throw e;
+          }
+          isolateFailures(members, firstRow);
+          continue;
+        }
+        for (int p : members) {
+          int index = tensorIndex[p];
+          if (index >= 0) {
+            for (int j = 0; j < outputs.length; j++) {
+              values[j][p] = kept(grouped[j][index]);
+            }
+            tensorIndex[p] = p;
+          }
+        }
+      }
+    }
+
+    /** A value that outlives the splitter's arena. */
+    private Object kept(Object value) {
+      return value instanceof UnsafeArrayData ? ((UnsafeArrayData) value).copy() : value;
+    }
+
     /** Runs the filled tensors and splits the outputs into {@code values}. */
     private void run(long firstRow) {
+      run(values, firstRow);
+    }
+
+    private void run(Object[][] into, long firstRow) {
       try {
-        runTensors(values);
+        runTensors(into);
       } catch (Deadlines.TimedOut e) {
         throw OnnxErrors.timedOut(
             model.description(), tensorRows, model.batchTimeoutMs(), e.getCause());
@@ -347,9 +435,17 @@ public final class PartitionScorer implements Serializable {
      * that only the rows that fail alone get the error.
      */
     private void isolateFailures() {
-      long batchStart = nextRowIndex - count;
-      Object[][] single = new Object[outputs.length][1];
+      int[] all = new int[count];
       for (int p = 0; p < count; p++) {
+        all[p] = p;
+      }
+      isolateFailures(all, nextRowIndex - count);
+    }
+
+    /** As {@link #isolateFailures()}, for the rows at {@code positions} of the batch. */
+    private void isolateFailures(int[] positions, long batchStart) {
+      Object[][] single = new Object[outputs.length][1];
+      for (int p : positions) {
         if (tensorIndex[p] < 0) {
           continue;
         }

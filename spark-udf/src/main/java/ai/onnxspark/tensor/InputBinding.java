@@ -82,6 +82,9 @@ public final class InputBinding implements Serializable {
    */
   private Double padValue;
 
+  /** Padded inputs: how many batches of rows are read and grouped by length (1: none). */
+  private int bucketBatches = 1;
+
   /** Images: per-channel mean and standard deviation (RGB), applied to values in 0..1. */
   private float[] imageMean;
 
@@ -407,6 +410,38 @@ public final class InputBinding implements Serializable {
     return copy;
   }
 
+  /**
+   * This padded binding, reading {@code batches} batches of rows at a time and scoring them in
+   * batches of similar lengths, so that padding stays small (row order is kept in the output).
+   */
+  public InputBinding withBucketing(int batches) {
+    if (padValue == null) {
+      throw OnnxErrors.unsupportedInput(
+          spec.name(), spec.typeString(), "bucketing by length needs padding (withPadding) first");
+    }
+    InputBinding copy = copy();
+    copy.bucketBatches = Math.max(1, batches);
+    return copy;
+  }
+
+  /** How many batches of rows are grouped by length; 1 when rows are not regrouped. */
+  public int bucketBatches() {
+    return bucketBatches;
+  }
+
+  /**
+   * The row's length along the variable dimension as the column holds it (values, or outer array
+   * elements), for grouping rows by length; 0 for a null.
+   */
+  public int lengthOf(InternalRow row) {
+    if (row.isNullAt(ordinals[0])) {
+      return 0;
+    }
+    return kind == SourceKind.ARRAY || kind == SourceKind.NESTED
+        ? row.getArray(ordinals[0]).numElements()
+        : 0;
+  }
+
   /** {@code " (id=42)"} for {@code row} when a key column is set, else empty. */
   public String describeKey(InternalRow row) {
     if (keyOrdinal < 0 || row == null) {
@@ -429,6 +464,7 @@ public final class InputBinding implements Serializable {
             rowDims,
             nestedDepth);
     copy.padValue = padValue;
+    copy.bucketBatches = bucketBatches;
     copy.imageMean = imageMean;
     copy.imageStd = imageStd;
     copy.imageFields = imageFields;

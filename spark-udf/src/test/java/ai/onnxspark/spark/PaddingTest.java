@@ -48,8 +48,18 @@ class PaddingTest extends SparkTestBase {
             new String[] {"count"},
             ModelBuilder.intAttr("keepdims", 0))
         .node("Div", new String[] {"total", "count"}, new String[] {"mean"})
+        .initializer("zero", new long[] {}, 0f)
+        .initializer("one", new long[] {}, 1f)
+        .node("Mul", new String[] {"mask_f", "zero"}, new String[] {"zeros"})
+        .node("Add", new String[] {"zeros", "one"}, new String[] {"ones"})
+        .node(
+            "ReduceSum",
+            new String[] {"ones", "axes"},
+            new String[] {"width"},
+            ModelBuilder.intAttr("keepdims", 0))
         .output("tokens", ElementType.FLOAT, "batch", "seq")
         .output("mean", ElementType.FLOAT, "batch")
+        .output("width", ElementType.FLOAT, "batch")
         .build();
   }
 
@@ -105,6 +115,46 @@ class PaddingTest extends SparkTestBase {
         assertThat(row.getFloat(4)).isEqualTo((float) (sum / ids.size()));
       }
     }
+  }
+
+  @Test
+  void bucketingByLengthKeepsResultsAndOrderAndPadsLess() {
+    Dataset<Row> df = sentences(200).coalesce(1);
+    OnnxModel padded =
+        OnnxModel.fromBytes(textModel())
+            .withInput("ids", "input_ids")
+            .withInput("mask", "attention_mask")
+            .withPadding("ids", 0)
+            .withPadding("mask", 0)
+            .withBatchSize(8);
+
+    List<Row> plain = padded.transform(df).collectAsList();
+    List<Row> bucketed = padded.withBucketing(10).transform(df).collectAsList();
+
+    // Same rows, in the same order, with the same results; each batch's width (the padded
+    // length) is at least every row's own length, and smaller in total when grouped by length.
+    assertThat(bucketed).hasSize(200);
+    double plainWidth = 0;
+    double bucketedWidth = 0;
+    for (int i = 0; i < 200; i++) {
+      assertThat(bucketed.get(i).getInt(0)).isEqualTo(plain.get(i).getInt(0));
+      assertThat(bucketed.get(i).getList(3)).isEqualTo(plain.get(i).getList(3));
+      assertThat(bucketed.get(i).getFloat(4)).isEqualTo(plain.get(i).getFloat(4));
+      int length = bucketed.get(i).getList(1).size();
+      assertThat(bucketed.get(i).getFloat(5)).isGreaterThanOrEqualTo(length);
+      plainWidth += plain.get(i).getFloat(5);
+      bucketedWidth += bucketed.get(i).getFloat(5);
+    }
+    assertThat(bucketedWidth).isLessThan(plainWidth * 0.8);
+    assertThatThrownBy(
+            () ->
+                OnnxModel.fromBytes(textModel())
+                    .withBucketing(4)
+                    .withInput("ids", "input_ids")
+                    .withInput("mask", "attention_mask")
+                    .transform(df))
+        .isInstanceOf(OnnxException.class)
+        .hasMessageContaining("bucketing by length needs padding");
   }
 
   @Test
