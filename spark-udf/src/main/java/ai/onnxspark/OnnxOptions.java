@@ -112,6 +112,12 @@ public final class OnnxOptions {
    */
   public static final String PAD_PREFIX = "pad.";
 
+  /**
+   * Per call: {@code narrowing} ({@code true}/{@code false}, default false): double columns feed
+   * float and float16 inputs, rounded, and bigint columns int32 inputs.
+   */
+  public static final String NARROWING = "narrowing";
+
   /** Per call: {@code bucket-batches}, see {@code OnnxModel.withBucketing}. */
   public static final String BUCKET_BATCHES = "bucket-batches";
 

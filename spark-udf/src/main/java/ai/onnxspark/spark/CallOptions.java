@@ -27,6 +27,7 @@ final class CallOptions {
   private Map<String, ImageFeed> images = Map.of();
   private String keyColumn;
   private int bucketBatches = 1;
+  private boolean narrowing;
 
   /** An image column feeding an input, with the per-channel normalisation. */
   record ImageFeed(String column, float[] mean, float[] std) implements java.io.Serializable {}
@@ -51,6 +52,7 @@ final class CallOptions {
     copy.images = images;
     copy.keyColumn = keyColumn;
     copy.bucketBatches = bucketBatches;
+    copy.narrowing = narrowing;
     change.accept(copy);
     return copy;
   }
@@ -107,6 +109,14 @@ final class CallOptions {
     Map<String, ImageFeed> more = new TreeMap<>(images);
     more.put(input, feed);
     return with(c -> c.images = Map.copyOf(more));
+  }
+
+  CallOptions withNarrowing(boolean v) {
+    return with(c -> c.narrowing = v);
+  }
+
+  boolean narrowing() {
+    return narrowing;
   }
 
   CallOptions withBucketBatches(int v) {

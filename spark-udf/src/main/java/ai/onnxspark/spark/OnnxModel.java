@@ -442,6 +442,16 @@ public final class OnnxModel {
         bytes, info, inputColumns, outputColumns, options.withBucketBatches(batches), derived);
   }
 
+  /**
+   * Lets columns that would lose precision feed the model, rounded: {@code double} (arrays, vectors
+   * aside) to float and float16 inputs, {@code bigint} to int32 inputs (ids that fit). Off by
+   * default, when such columns are refused with the cast to write. Per call: {@code narrowing}.
+   */
+  public OnnxModel withNarrowing() {
+    return new OnnxModel(
+        bytes, info, inputColumns, outputColumns, options.withNarrowing(true), derived);
+  }
+
   /** Fails the task at the first row that cannot be scored, whatever the Spark conf says. */
   public OnnxModel withFailFast() {
     return new OnnxModel(
@@ -521,6 +531,17 @@ public final class OnnxModel {
             outputColumns,
             options.withFlattenOutputs(Boolean.parseBoolean(v)),
             derived);
+      case OnnxOptions.NARROWING:
+        if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
+          throw OnnxErrors.badOption(key, v, "true or false");
+        }
+        return new OnnxModel(
+            bytes,
+            info,
+            inputColumns,
+            outputColumns,
+            options.withNarrowing(Boolean.parseBoolean(v)),
+            derived);
       case OnnxOptions.BUCKET_BATCHES:
         return withBucketing((int) parseLong(key, v, "1 or more batches"));
       case OnnxOptions.ERROR_COLUMN:
@@ -544,6 +565,7 @@ public final class OnnxModel {
                 OnnxOptions.FLATTEN_OUTPUTS,
                 OnnxOptions.PAD_PREFIX + "<input>",
                 OnnxOptions.BUCKET_BATCHES,
+                OnnxOptions.NARROWING,
                 OnnxOptions.PROVIDER_OPTION_PREFIX + "<key>"));
     }
   }
@@ -906,7 +928,13 @@ public final class OnnxModel {
       outputs.add(OutputBinding.bind(info.output(d.output()).orElseThrow(), d.column(), d.post()));
     }
     return new PredictFunction(
-        name, handle(spark), outputs, split, errorColumn(spark), options.paddings());
+        name,
+        handle(spark),
+        outputs,
+        split,
+        errorColumn(spark),
+        options.paddings(),
+        options.narrowing());
   }
 
   /**
@@ -995,7 +1023,12 @@ public final class OnnxModel {
         continue;
       }
       InputBinding binding =
-          InputBinding.bind(spec, defaulted ? List.of(spec.name()) : columns, schema, defaulted);
+          InputBinding.bind(
+              spec,
+              defaulted ? List.of(spec.name()) : columns,
+              schema,
+              defaulted,
+              options.narrowing());
       Double pad = options.paddings().get(spec.name());
       if (pad != null) {
         binding = binding.withPadding(pad);

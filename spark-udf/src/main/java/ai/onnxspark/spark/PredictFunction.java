@@ -37,6 +37,7 @@ public final class PredictFunction implements Serializable {
   private final int[] columnsPerInput;
   private final String errorField;
   private final Map<String, Double> paddings;
+  private final boolean narrowing;
 
   PredictFunction(
       String name,
@@ -44,13 +45,15 @@ public final class PredictFunction implements Serializable {
       List<OutputBinding> outputs,
       int[] columnsPerInput,
       String errorField,
-      Map<String, Double> paddings) {
+      Map<String, Double> paddings,
+      boolean narrowing) {
     this.name = name;
     this.handle = handle;
     this.outputs = List.copyOf(outputs);
     this.columnsPerInput = columnsPerInput;
     this.errorField = errorField;
     this.paddings = Map.copyOf(paddings);
+    this.narrowing = narrowing;
   }
 
   /**
@@ -133,7 +136,7 @@ public final class PredictFunction implements Serializable {
       for (int k = 0; k < columnsPerInput[i]; k++) {
         columns.add(rowSchema.fields()[argumentOrdinals[next++]].name());
       }
-      InputBinding binding = InputBinding.bind(inputs.get(i), columns, rowSchema, false);
+      InputBinding binding = InputBinding.bind(inputs.get(i), columns, rowSchema, false, narrowing);
       Double pad = paddings.get(inputs.get(i).name());
       bindings.add(pad == null ? binding : binding.withPadding(pad));
     }

@@ -148,6 +148,19 @@ public final class InputBinding implements Serializable {
    */
   public static InputBinding bind(
       TensorSpec spec, List<String> columns, StructType schema, boolean defaulted) {
+    return bind(spec, columns, schema, defaulted, false);
+  }
+
+  /**
+   * As {@link #bind(TensorSpec, List, StructType, boolean)}; with {@code narrowing}, double columns
+   * also feed float and float16 inputs (rounded) and bigint columns int32 inputs.
+   */
+  public static InputBinding bind(
+      TensorSpec spec,
+      List<String> columns,
+      StructType schema,
+      boolean defaulted,
+      boolean narrowing) {
     String input = spec.name();
     String type = spec.typeString();
     if (spec.kind() != TensorSpec.Kind.TENSOR) {
@@ -189,7 +202,7 @@ public final class InputBinding implements Serializable {
         depth++;
       }
       NumericType element = NumericType.of(leaf);
-      if (element == null || !element.convertsExactlyTo(target)) {
+      if (element == null || !fits(element, target, narrowing)) {
         throw OnnxErrors.columnType(
             input,
             type,
@@ -229,7 +242,7 @@ public final class InputBinding implements Serializable {
     if (columns.size() == 1 && types[0] instanceof ArrayType) {
       ArrayType array = (ArrayType) types[0];
       NumericType element = NumericType.of(array.elementType());
-      if (element == null || !element.convertsExactlyTo(target)) {
+      if (element == null || !fits(element, target, narrowing)) {
         throw OnnxErrors.columnType(
             input,
             type,
@@ -244,7 +257,10 @@ public final class InputBinding implements Serializable {
                 + cols[0]
                 + "\").cast(\""
                 + NumericType.sparkArrayOf(target)
-                + "\")");
+                + "\")"
+                + (element != null && element.narrowsTo(target)
+                    ? ", or let the library round it with withNarrowing()"
+                    : ""));
       }
       return new InputBinding(
           spec,
@@ -292,7 +308,7 @@ public final class InputBinding implements Serializable {
     NumericType[] scalars = new NumericType[cols.length];
     for (int i = 0; i < cols.length; i++) {
       NumericType scalar = NumericType.of(types[i]);
-      if (scalar == null || !scalar.convertsExactlyTo(target)) {
+      if (scalar == null || !fits(scalar, target, narrowing)) {
         String fix =
             scalar == null && types[i] instanceof ArrayType
                 ? "one input reads either one array column or several scalar columns"
@@ -318,6 +334,10 @@ public final class InputBinding implements Serializable {
             spec, cols, ordinals, SourceKind.SCALARS, null, scalars, false, rowDims, 0);
     binding.checkScalarCount();
     return binding;
+  }
+
+  private static boolean fits(NumericType column, ElementType target, boolean narrowing) {
+    return column.convertsExactlyTo(target) || narrowing && column.narrowsTo(target);
   }
 
   /** Whether the column holds another kind of value than the input: text, truth or number. */
@@ -1199,7 +1219,11 @@ public final class InputBinding implements Serializable {
           Platform.putFloat(
               null,
               at,
-              type == NumericType.FLOAT ? from.getFloat(i) : (float) asLong(from, i, type));
+              type == NumericType.FLOAT
+                  ? from.getFloat(i)
+                  : type == NumericType.DOUBLE
+                      ? (float) from.getDouble(i)
+                      : (float) asLong(from, i, type));
           break;
         case DOUBLE:
           Platform.putDouble(null, at, asDouble(from, i, type));
@@ -1225,7 +1249,10 @@ public final class InputBinding implements Serializable {
           Platform.putByte(null, at, (byte) value);
           break;
         case FLOAT16:
-          float f = type == NumericType.FLOAT ? from.getFloat(i) : from.getByte(i);
+          float f =
+              type == NumericType.FLOAT
+                  ? from.getFloat(i)
+                  : type == NumericType.DOUBLE ? (float) from.getDouble(i) : from.getByte(i);
           Platform.putShort(null, at, Float16.fromFloat(f));
           break;
         case BOOL:

@@ -76,6 +76,16 @@ enum NumericType {
     }
   }
 
+  /**
+   * Whether this type can feed {@code target} when the user allows narrowing: double to float or
+   * float16 (rounded), bigint to int (values beyond int's range wrap, so only for ids known to
+   * fit).
+   */
+  boolean narrowsTo(ElementType target) {
+    return this == DOUBLE && (target == ElementType.FLOAT || target == ElementType.FLOAT16)
+        || this == LONG && target == ElementType.INT32;
+  }
+
   /** Whether feeding {@code target} from this type checks each value's range. */
   static boolean rangeChecked(ElementType target) {
     return target == ElementType.UINT8;

@@ -138,7 +138,8 @@ class BadInputTest extends SparkTestBase {
         .isInstanceOf(OnnxException.class)
         .hasMessage(
             "Model input 'x' expects float[batch,3] but column 'features' is array<double> (converting would"
-                + " lose information); cast it with col(\"features\").cast(\"array<float>\").");
+                + " lose information); cast it with col(\"features\").cast(\"array<float>\"), or let"
+                + " the library round it with withNarrowing().");
   }
 
   @Test

@@ -183,6 +183,46 @@ class ElementTypesTest extends SparkTestBase {
   }
 
   @Test
+  void narrowingIsRefusedUnlessTheUserAllowsIt() {
+    byte[] floats =
+        new ModelBuilder("f")
+            .input("x", ElementType.FLOAT, "batch", 2)
+            .node("Identity", "x", "y")
+            .output("y", ElementType.FLOAT, "batch", 2)
+            .build();
+    Dataset<Row> doubles =
+        spark.createDataFrame(
+            List.of(RowFactory.create((Object) new Double[] {0.1, 1e40})),
+            new StructType().add("x", DataTypes.createArrayType(DataTypes.DoubleType, false)));
+    assertThatThrownBy(() -> OnnxModel.fromBytes(floats).transform(doubles))
+        .isInstanceOf(OnnxException.class)
+        .hasMessageContaining("converting would lose information")
+        .hasMessageContaining("or let the library round it with withNarrowing()");
+
+    Row rounded = OnnxModel.fromBytes(floats).withNarrowing().transform(doubles).first();
+    assertThat(TransformTest.floats(rounded.getList(1)))
+        .containsExactly(0.1f, Float.POSITIVE_INFINITY);
+
+    byte[] ints =
+        new ModelBuilder("i")
+            .input("x", ElementType.INT32, "batch", 2)
+            .node("Identity", "x", "y")
+            .output("y", ElementType.INT32, "batch", 2)
+            .build();
+    Dataset<Row> longs =
+        spark.createDataFrame(
+            List.of(RowFactory.create((Object) new Long[] {7L, -3L})),
+            new StructType().add("x", DataTypes.createArrayType(DataTypes.LongType, false)));
+    assertThat(
+            OnnxModel.fromBytes(ints)
+                .withOptions(java.util.Map.of("narrowing", "true"))
+                .transform(longs)
+                .first()
+                .<Integer>getList(1))
+        .containsExactly(7, -3);
+  }
+
+  @Test
   void valuesThatDoNotFitAreRefusedWithTheColumnAndTheFix() {
     byte[] uint8 =
         new ModelBuilder("u8")

@@ -120,7 +120,7 @@ class SqlFunctionTest {
             "Unknown ONNX scoring option 'batchsize', expected one of [batch-size,"
                 + " intra-op-threads, optimization-level, device, device-fallback, gpus-per-task,"
                 + " batch-timeout-ms, permissive, error-column, flatten-outputs, pad.<input>,"
-                + " bucket-batches, provider.<key>].");
+                + " bucket-batches, narrowing, provider.<key>].");
     assertThatThrownBy(
             () ->
                 spark.sql(
