@@ -54,6 +54,7 @@ public final class QuantizeJob {
           "  --asymmetric          int8: weights with zero points (default: symmetric)",
           "  --min-weights N       int8: leave matrices under N weights in float (default 256)",
           "  --exclude NODES       int8: node names to leave in float, comma-separated",
+          "  --ends-in-float       int8: leave the first and last MatMul/Gemm in float",
           "  --report              compare with the original on generated inputs",
           "  --rows N              report: rows scored per measurement (default 1024)",
           "  --batch-size N        report: rows per ONNX Runtime call (default 32)",
@@ -93,7 +94,7 @@ public final class QuantizeJob {
                 "threads",
                 "seq",
                 "fill"),
-            List.of("per-tensor", "asymmetric", "report"));
+            List.of("per-tensor", "asymmetric", "report", "ends-in-float"));
     String to = args.get("to", "int8");
     if (!List.of("int8", "fp16", "optimized").contains(to)) {
       throw new Args.UsageException("--to takes int8, fp16 or optimized, not '" + to + "'");
@@ -112,6 +113,9 @@ public final class QuantizeJob {
         q = q.withAsymmetric();
       }
       q = q.withMinWeightElements(args.getInt("min-weights", 256));
+      if (args.has("ends-in-float")) {
+        q = q.withEndsInFloat();
+      }
       if (args.has("exclude")) {
         q = q.withExcludedNodes(args.get("exclude", "").split(","));
       }

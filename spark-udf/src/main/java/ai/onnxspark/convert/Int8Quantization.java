@@ -44,6 +44,7 @@ public final class Int8Quantization {
   private final boolean symmetric;
   private final long minWeightElements;
   private final Set<String> excludedNodes;
+  private boolean endsInFloat;
 
   private Int8Quantization(
       boolean perChannel, boolean symmetric, long minWeightElements, Set<String> excludedNodes) {
@@ -53,6 +54,18 @@ public final class Int8Quantization {
     this.excludedNodes = Set.copyOf(excludedNodes);
   }
 
+  /**
+   * Leaves the first and the last quantizable MatMul/Gemm in float (when there are three or more):
+   * the layers that read the raw inputs and write the scores lose the most accuracy to int8, and
+   * cost little.
+   */
+  public Int8Quantization withEndsInFloat() {
+    Int8Quantization copy =
+        new Int8Quantization(perChannel, symmetric, minWeightElements, excludedNodes);
+    copy.endsInFloat = true;
+    return copy;
+  }
+
   /** Per output channel, symmetric weights, matrices of 256 or more weights. */
   public static Int8Quantization defaults() {
     return new Int8Quantization(true, true, 256, Set.of());
@@ -60,7 +73,7 @@ public final class Int8Quantization {
 
   /** One scale for a whole weight matrix instead of one per output column. */
   public Int8Quantization withPerTensor() {
-    return new Int8Quantization(false, symmetric, minWeightElements, excludedNodes);
+    return carry(new Int8Quantization(false, symmetric, minWeightElements, excludedNodes));
   }
 
   /**
@@ -68,19 +81,24 @@ public final class Int8Quantization {
    * on zero.
    */
   public Int8Quantization withAsymmetric() {
-    return new Int8Quantization(perChannel, false, minWeightElements, excludedNodes);
+    return carry(new Int8Quantization(perChannel, false, minWeightElements, excludedNodes));
   }
 
   /** Leaves weight matrices with fewer than {@code n} elements in float. */
   public Int8Quantization withMinWeightElements(long n) {
-    return new Int8Quantization(perChannel, symmetric, n, excludedNodes);
+    return carry(new Int8Quantization(perChannel, symmetric, n, excludedNodes));
   }
 
   /** Leaves the nodes named {@code names} in float (for layers that lose too much accuracy). */
   public Int8Quantization withExcludedNodes(String... names) {
     Set<String> excluded = new HashSet<>(excludedNodes);
     excluded.addAll(List.of(names));
-    return new Int8Quantization(perChannel, symmetric, minWeightElements, excluded);
+    return carry(new Int8Quantization(perChannel, symmetric, minWeightElements, excluded));
+  }
+
+  private Int8Quantization carry(Int8Quantization copy) {
+    copy.endsInFloat = endsInFloat;
+    return copy;
   }
 
   /** What a quantization did: the new model and which nodes it changed or left, and why. */
@@ -92,7 +110,8 @@ public final class Int8Quantization {
         + (perChannel ? "per-channel" : "per-tensor")
         + ", "
         + (symmetric ? "symmetric" : "asymmetric")
-        + " weights";
+        + " weights"
+        + (endsInFloat ? ", first and last layers in float" : "");
   }
 
   /**
@@ -150,11 +169,28 @@ public final class Int8Quantization {
     graph.getNodeList().forEach(n -> names.addAll(n.getOutputList()));
     names.addAll(initializers.keySet());
     names.addAll(graphInputs);
+    Set<String> ends = new HashSet<>();
+    if (endsInFloat) {
+      List<String> candidates = new ArrayList<>();
+      int position = 0;
+      for (NodeProto node : graph.getNodeList()) {
+        position++;
+        String label =
+            node.getName().isEmpty() ? node.getOpType() + "#" + position : node.getName();
+        if (reasonToSkip(node, label, initializers, graphInputs, Set.of()) == null) {
+          candidates.add(label);
+        }
+      }
+      if (candidates.size() >= 3) {
+        ends.add(candidates.get(0));
+        ends.add(candidates.get(candidates.size() - 1));
+      }
+    }
     int index = 0;
     for (NodeProto node : graph.getNodeList()) {
       index++;
       String label = node.getName().isEmpty() ? node.getOpType() + "#" + index : node.getName();
-      String why = reasonToSkip(node, label, initializers, graphInputs);
+      String why = reasonToSkip(node, label, initializers, graphInputs, ends);
       if (why != null) {
         if (node.getOpType().equals("MatMul") || node.getOpType().equals("Gemm")) {
           skipped.put(label, why);
@@ -286,7 +322,8 @@ public final class Int8Quantization {
       NodeProto node,
       String label,
       Map<String, TensorProto> initializers,
-      Set<String> graphInputs) {
+      Set<String> graphInputs,
+      Set<String> ends) {
     String op = node.getOpType();
     if (!node.getDomain().isEmpty() && !node.getDomain().equals("ai.onnx")) {
       return "not a default-domain op";
@@ -296,6 +333,9 @@ public final class Int8Quantization {
     }
     if (excludedNodes.contains(label) || excludedNodes.contains(node.getName())) {
       return "excluded";
+    }
+    if (ends.contains(label)) {
+      return "first or last layer, kept in float";
     }
     TensorProto weight = node.getInputCount() > 1 ? initializers.get(node.getInput(1)) : null;
     if (weight == null || graphInputs.contains(node.getInput(1))) {

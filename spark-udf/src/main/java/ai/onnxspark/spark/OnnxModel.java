@@ -256,15 +256,13 @@ public final class OnnxModel {
     if (rows < 1) {
       throw OnnxErrors.badOption(OnnxOptions.BATCH_SIZE, rows, "a positive number of rows");
     }
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withBatchSize(rows), derived);
+    return with(options.withBatchSize(rows));
   }
 
   /** Intra-op threads per session; 0 (the default) means the task's CPU share. */
   public OnnxModel withIntraOpThreads(int threads) {
     SessionOptionsSpec.defaults().withIntraOpThreads(threads);
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withIntraOpThreads(threads), derived);
+    return with(options.withIntraOpThreads(threads));
   }
 
   /**
@@ -273,8 +271,7 @@ public final class OnnxModel {
    */
   public OnnxModel withOptimizationLevel(String level) {
     SessionOptionsSpec.OptimizationLevel.parse(level);
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withOptimizationLevel(level), derived);
+    return with(options.withOptimizationLevel(level));
   }
 
   /**
@@ -284,8 +281,7 @@ public final class OnnxModel {
    */
   public OnnxModel withDevice(String device) {
     DeviceSpec.of(device, 0, "none");
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withDevice(device), derived);
+    return with(options.withDevice(device));
   }
 
   /**
@@ -294,8 +290,7 @@ public final class OnnxModel {
    */
   public OnnxModel withDeviceFallback(String fallback) {
     DeviceSpec.of("cpu", 0, fallback);
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withDeviceFallback(fallback), derived);
+    return with(options.withDeviceFallback(fallback));
   }
 
   /**
@@ -310,8 +305,7 @@ public final class OnnxModel {
       throw OnnxErrors.badOption(
           OnnxOptions.GPUS_PER_TASK, gpusPerTask, "a fraction in (0, 1] or a whole number of GPUs");
     }
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withGpusPerTask(gpusPerTask), derived);
+    return with(options.withGpusPerTask(gpusPerTask));
   }
 
   /**
@@ -323,8 +317,7 @@ public final class OnnxModel {
     if (millis < 0) {
       throw OnnxErrors.badOption(OnnxOptions.BATCH_TIMEOUT_MS, millis, "0 or more milliseconds");
     }
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withBatchTimeoutMs(millis), derived);
+    return with(options.withBatchTimeoutMs(millis));
   }
 
   /**
@@ -334,8 +327,7 @@ public final class OnnxModel {
    * Overrides {@code spark.onnx.provider.<key>}.
    */
   public OnnxModel withProviderOption(String key, String value) {
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withProviderOption(key, value), derived);
+    return with(options.withProviderOption(key, value));
   }
 
   /**
@@ -351,8 +343,7 @@ public final class OnnxModel {
   /** Permissive mode with the error message in {@code errorColumn}. */
   public OnnxModel withPermissive(String errorColumn) {
     Objects.requireNonNull(errorColumn, "errorColumn");
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withErrorColumn(errorColumn), derived);
+    return with(options.withErrorColumn(errorColumn));
   }
 
   /**
@@ -360,8 +351,7 @@ public final class OnnxModel {
    * row-major order, instead of nested arrays ({@code array<array<float>>}).
    */
   public OnnxModel withFlatOutputs() {
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withFlattenOutputs(true), derived);
+    return with(options.withFlattenOutputs(true));
   }
 
   /**
@@ -371,8 +361,7 @@ public final class OnnxModel {
    */
   public OnnxModel withStructOutput(String column) {
     Objects.requireNonNull(column, "column");
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withStructColumn(column), derived);
+    return with(options.withStructColumn(column));
   }
 
   /**
@@ -387,8 +376,7 @@ public final class OnnxModel {
     if (info.input(input).isEmpty()) {
       throw OnnxErrors.unknownInput(input, info.inputNames());
     }
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withPadding(input, value), derived);
+    return with(options.withPadding(input, value));
   }
 
   /**
@@ -410,13 +398,8 @@ public final class OnnxModel {
       throw OnnxErrors.unknownInput(input, info.inputNames());
     }
     Objects.requireNonNull(column, "column");
-    return new OnnxModel(
-        bytes,
-        info,
-        inputColumns,
-        outputColumns,
-        options.withImage(input, new CallOptions.ImageFeed(column, mean.clone(), std.clone())),
-        derived);
+    return with(
+        options.withImage(input, new CallOptions.ImageFeed(column, mean.clone(), std.clone())));
   }
 
   /**
@@ -425,8 +408,7 @@ public final class OnnxModel {
    */
   public OnnxModel withKeyColumn(String column) {
     Objects.requireNonNull(column, "column");
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withKeyColumn(column), derived);
+    return with(options.withKeyColumn(column));
   }
 
   /**
@@ -438,8 +420,7 @@ public final class OnnxModel {
     if (batches < 1) {
       throw OnnxErrors.badOption(OnnxOptions.BUCKET_BATCHES, batches, "1 or more batches");
     }
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withBucketBatches(batches), derived);
+    return with(options.withBucketBatches(batches));
   }
 
   /**
@@ -448,14 +429,12 @@ public final class OnnxModel {
    * default, when such columns are refused with the cast to write. Per call: {@code narrowing}.
    */
   public OnnxModel withNarrowing() {
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withNarrowing(true), derived);
+    return with(options.withNarrowing(true));
   }
 
   /** Fails the task at the first row that cannot be scored, whatever the Spark conf says. */
   public OnnxModel withFailFast() {
-    return new OnnxModel(
-        bytes, info, inputColumns, outputColumns, options.withErrorColumn(""), derived);
+    return with(options.withErrorColumn(""));
   }
 
   /**
@@ -521,27 +500,9 @@ public final class OnnxModel {
         }
         throw OnnxErrors.badOption(key, v, "true or false");
       case OnnxOptions.FLATTEN_OUTPUTS:
-        if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
-          throw OnnxErrors.badOption(key, v, "true or false");
-        }
-        return new OnnxModel(
-            bytes,
-            info,
-            inputColumns,
-            outputColumns,
-            options.withFlattenOutputs(Boolean.parseBoolean(v)),
-            derived);
+        return with(options.withFlattenOutputs(parseBoolean(key, v)));
       case OnnxOptions.NARROWING:
-        if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
-          throw OnnxErrors.badOption(key, v, "true or false");
-        }
-        return new OnnxModel(
-            bytes,
-            info,
-            inputColumns,
-            outputColumns,
-            options.withNarrowing(Boolean.parseBoolean(v)),
-            derived);
+        return with(options.withNarrowing(parseBoolean(key, v)));
       case OnnxOptions.BUCKET_BATCHES:
         return withBucketing((int) parseLong(key, v, "1 or more batches"));
       case OnnxOptions.ERROR_COLUMN:
@@ -568,6 +529,18 @@ public final class OnnxModel {
                 OnnxOptions.NARROWING,
                 OnnxOptions.PROVIDER_OPTION_PREFIX + "<key>"));
     }
+  }
+
+  private static boolean parseBoolean(String key, String value) {
+    if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
+      throw OnnxErrors.badOption(key, value, "true or false");
+    }
+    return Boolean.parseBoolean(value);
+  }
+
+  /** A copy with the options {@code changed}. */
+  private OnnxModel with(CallOptions changed) {
+    return new OnnxModel(bytes, info, inputColumns, outputColumns, changed, derived);
   }
 
   private static long parseLong(String key, String value, String expected) {

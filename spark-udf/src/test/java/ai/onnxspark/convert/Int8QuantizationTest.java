@@ -101,6 +101,33 @@ class Int8QuantizationTest {
   }
 
   @Test
+  void theFirstAndLastLayersCanStayInFloat() throws Exception {
+    Random random = new Random(9);
+    ModelBuilder builder = new ModelBuilder("deep").input("x", ElementType.FLOAT, "batch", 32);
+    String h = "x";
+    for (int layer = 0; layer < 4; layer++) {
+      builder
+          .initializer("W" + layer, new long[] {32, 32}, TestModels.gaussian(random, 32 * 32))
+          .node("MatMul", new String[] {h, "W" + layer}, new String[] {"m" + layer})
+          .node("Relu", "m" + layer, "h" + layer);
+      h = "h" + layer;
+    }
+    byte[] fp32 = builder.output(h, ElementType.FLOAT, "batch", 32).build();
+
+    Int8Quantization.Result result =
+        Int8Quantization.defaults().withEndsInFloat().apply(fp32, "deep");
+
+    assertThat(result.quantized()).containsExactly("MatMul_2", "MatMul_4");
+    assertThat(result.skipped())
+        .containsEntry("MatMul_0", "first or last layer, kept in float")
+        .containsEntry("MatMul_6", "first or last layer, kept in float");
+    float[][] x = gaussian(200, 32, 10);
+    float[][] want = (float[][]) OrtReference.run(fp32, Map.of("x", x), h);
+    float[][] got = (float[][]) OrtReference.run(result.model(), Map.of("x", x), h);
+    assertClose(want, got, 0.03, 0.9);
+  }
+
+  @Test
   void whatCannotBeQuantizedIsExplained() {
     // Weights below the size threshold, and an old opset.
     byte[] tiny = TestModels.mlp(4, 4, 2, 1);
