@@ -190,9 +190,8 @@ public final class InputBinding implements Serializable {
       types[i] = schema.fields()[ordinal].dataType();
     }
     String[] cols = columns.toArray(new String[0]);
-    if (columns.size() == 1
-        && types[0] instanceof ArrayType
-        && ((ArrayType) types[0]).elementType() instanceof ArrayType) {
+    if (columns.size() == 1 && types[0] instanceof ArrayType) {
+      // One array column: flat (depth 1), or nested arrays read in row-major order.
       DataType leaf = types[0];
       int depth = 0;
       boolean nullable = false;
@@ -209,15 +208,34 @@ public final class InputBinding implements Serializable {
             cols[0],
             types[0].simpleString(),
             element == null
-                ? "the innermost arrays hold no numbers, booleans or strings"
-                : "converting would lose information",
+                ? depth == 1
+                    ? "not an array of numbers, booleans or strings"
+                    : "the innermost arrays hold no numbers, booleans or strings"
+                : kindMismatch(element, target)
+                    ? "its elements are not " + NumericType.sparkName(target)
+                    : "converting would lose information",
             "cast it with col(\""
                 + cols[0]
                 + "\").cast(\""
                 + "array<".repeat(depth)
                 + NumericType.sparkName(target)
                 + ">".repeat(depth)
-                + "\")");
+                + "\")"
+                + (element != null && element.narrowsTo(target)
+                    ? ", or let the library round it with withNarrowing()"
+                    : ""));
+      }
+      if (depth == 1) {
+        return new InputBinding(
+            spec,
+            cols,
+            ordinals,
+            SourceKind.ARRAY,
+            element,
+            new NumericType[] {element},
+            nullable,
+            rowDims,
+            0);
       }
       if (depth > rowDims.length) {
         throw OnnxErrors.columnType(
@@ -238,40 +256,6 @@ public final class InputBinding implements Serializable {
           nullable,
           rowDims,
           depth);
-    }
-    if (columns.size() == 1 && types[0] instanceof ArrayType) {
-      ArrayType array = (ArrayType) types[0];
-      NumericType element = NumericType.of(array.elementType());
-      if (element == null || !fits(element, target, narrowing)) {
-        throw OnnxErrors.columnType(
-            input,
-            type,
-            cols[0],
-            types[0].simpleString(),
-            element == null
-                ? "not an array of numbers, booleans or strings"
-                : kindMismatch(element, target)
-                    ? "its elements are not " + NumericType.sparkName(target)
-                    : "converting would lose information",
-            "cast it with col(\""
-                + cols[0]
-                + "\").cast(\""
-                + NumericType.sparkArrayOf(target)
-                + "\")"
-                + (element != null && element.narrowsTo(target)
-                    ? ", or let the library round it with withNarrowing()"
-                    : ""));
-      }
-      return new InputBinding(
-          spec,
-          cols,
-          ordinals,
-          SourceKind.ARRAY,
-          element,
-          new NumericType[] {element},
-          array.containsNull(),
-          rowDims,
-          0);
     }
     if (columns.size() == 1 && types[0].equals(org.apache.spark.sql.types.DataTypes.BinaryType)) {
       if (target == ElementType.STRING) {

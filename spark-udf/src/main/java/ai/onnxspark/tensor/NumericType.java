@@ -119,11 +119,6 @@ enum NumericType {
         && ((ArrayType) f[3].dataType()).elementType().equals(DataTypes.DoubleType);
   }
 
-  /** The Spark SQL name of the array type with {@code target}'s elements, for cast hints. */
-  static String sparkArrayOf(ElementType target) {
-    return "array<" + sparkName(target) + ">";
-  }
-
   /** The Spark SQL name of the scalar type matching {@code target}. */
   static String sparkName(ElementType target) {
     switch (target) {
