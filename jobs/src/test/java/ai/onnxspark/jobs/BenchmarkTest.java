@@ -2,36 +2,18 @@ package ai.onnxspark.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestModels;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The benchmark sweep: every device and batch size measured or explained, in three formats. */
-class BenchmarkTest {
-  private static SparkSession spark;
-
-  @BeforeAll
-  static void start() {
-    spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .getOrCreate();
-  }
-
-  @AfterAll
-  static void stop() {
-    spark.stop();
-  }
+class BenchmarkTest extends SparkTestBase {
 
   @Test
   void sweepWritesCsvJsonAndChartsForEveryDeviceAndBatchSize(@TempDir Path dir) throws Exception {

@@ -33,13 +33,10 @@ class GpuSchedulingIT {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    Path script = LocalCluster.fakeGpuDiscoveryScript(dir);
     spark =
         LocalCluster.start(
-            LocalCluster.builder(2, 2)
+            LocalCluster.withFakeGpus(LocalCluster.builder(2, 2), dir)
                 .appName("onnx-gpu-scheduling-test")
-                .config("spark.worker.resource.gpu.amount", "2")
-                .config("spark.worker.resource.gpu.discoveryScript", script.toString())
                 .config("spark.executor.resource.gpu.amount", "2")
                 .config("spark.task.resource.gpu.amount", "1"),
             2);

@@ -31,13 +31,10 @@ class GpuStageIT {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    Path script = LocalCluster.fakeGpuDiscoveryScript(dir);
     spark =
         LocalCluster.start(
-            LocalCluster.builder(2, 2)
+            LocalCluster.withFakeGpus(LocalCluster.builder(2, 2), dir)
                 .appName("onnx-gpu-stage-test")
-                .config("spark.worker.resource.gpu.amount", "2")
-                .config("spark.worker.resource.gpu.discoveryScript", script.toString())
                 .config("spark.executor.cores", "1")
                 .config("spark.executor.memory", "512m")
                 .config("spark.dynamicAllocation.enabled", "true")

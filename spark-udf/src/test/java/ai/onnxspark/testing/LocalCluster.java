@@ -30,17 +30,19 @@ public final class LocalCluster {
   }
 
   /**
-   * A GPU discovery script in {@code dir} that reports two GPUs, {@code 0} and {@code 1}, for
-   * workers to offer (fake: nothing on this machine backs them).
+   * {@code builder} with workers that offer two fake GPUs, {@code 0} and {@code 1}, found by a
+   * discovery script written to {@code dir} (nothing on this machine backs them).
    */
-  public static java.nio.file.Path fakeGpuDiscoveryScript(java.nio.file.Path dir)
-      throws java.io.IOException {
+  public static SparkSession.Builder withFakeGpus(
+      SparkSession.Builder builder, java.nio.file.Path dir) throws java.io.IOException {
     java.nio.file.Path script = dir.resolve("gpus.sh");
     java.nio.file.Files.writeString(
         script, "#!/bin/sh\necho '{\"name\": \"gpu\", \"addresses\": [\"0\", \"1\"]}'\n");
     java.nio.file.Files.setPosixFilePermissions(
         script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-    return script;
+    return builder
+        .config("spark.worker.resource.gpu.amount", "2")
+        .config("spark.worker.resource.gpu.discoveryScript", script.toString());
   }
 
   /** Starts the session and waits until {@code executors} executors have registered. */
