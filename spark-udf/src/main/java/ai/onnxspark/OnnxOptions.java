@@ -1,10 +1,18 @@
 package ai.onnxspark;
 
+import ai.onnxspark.OnnxOption.Api;
+import java.util.List;
+import java.util.Optional;
+
 /**
- * Every option key of the library, each with its default beside it.
+ * Every option of the library: its keys, each with its default beside it, and the declarations
+ * ({@link #all()}) that every API and document is made from.
  *
  * <p>Options resolve in one order: a value set on the model or call (per-call keys, kebab-case),
- * then the Spark session's configuration ({@code spark.onnx.*}), then the default here.
+ * then the Spark session's configuration ({@code spark.onnx.*}), then the default here. Every
+ * {@code OnnxModel.withX} method sets one of these per-call keys, so {@code
+ * OnnxModel.withOptions(map)}, the map argument of SQL's {@code onnx_predict}, the ML stage's
+ * {@code options} and the job's {@code --option key=value} all take the same keys.
  */
 public final class OnnxOptions {
   private OnnxOptions() {}
@@ -68,6 +76,9 @@ public final class OnnxOptions {
 
   public static final int GPU_DEVICE_ID_DEFAULT = 0;
 
+  /** Per call: {@code permissive} ({@code true}/{@code false}). */
+  public static final String PERMISSIVE = "permissive";
+
   /**
    * Permissive mode: a row that cannot be scored gets null outputs and its error message in the
    * error column; every other row is scored. Off by default: the first bad row fails the task.
@@ -76,15 +87,6 @@ public final class OnnxOptions {
 
   public static final boolean PERMISSIVE_DEFAULT = false;
 
-  /**
-   * Per call: {@code flatten-outputs} ({@code true}/{@code false}, default false): outputs of rank
-   * 3 or more ({@code [batch, seq, dim]}) become one flat array per row instead of nested arrays.
-   */
-  public static final String FLATTEN_OUTPUTS = "flatten-outputs";
-
-  /** Per call: {@code permissive} ({@code true}/{@code false}). */
-  public static final String PERMISSIVE = "permissive";
-
   /** The error column of permissive mode. Per call: {@code error-column}. */
   public static final String ERROR_COLUMN = "error-column";
 
@@ -92,6 +94,15 @@ public final class OnnxOptions {
   public static final String ERROR_COLUMN_CONF = "spark.onnx.errorColumn";
 
   public static final String ERROR_COLUMN_DEFAULT = "onnx_error";
+
+  /**
+   * Per call: {@code flatten-outputs} ({@code true}/{@code false}, default false): outputs of rank
+   * 3 or more ({@code [batch, seq, dim]}) become one flat array per row instead of nested arrays.
+   */
+  public static final String FLATTEN_OUTPUTS = "flatten-outputs";
+
+  /** Per call: {@code provider.<key>}, for example {@code provider.gpu_mem_limit}. */
+  public static final String PROVIDER_OPTION_PREFIX = "provider.";
 
   /**
    * Prefix of GPU execution provider options: {@code spark.onnx.provider.gpu_mem_limit=8589934592},
@@ -106,11 +117,35 @@ public final class OnnxOptions {
    */
   public static final String NATIVE_DIR_CONF = "spark.onnx.native.dir";
 
+  /** Per call: {@code input.<input>}: the column(s) feeding a model input, comma-separated. */
+  public static final String INPUT_PREFIX = "input.";
+
+  /** Per call: {@code output.<output>}: the column a model output is written to. */
+  public static final String OUTPUT_PREFIX = "output.";
+
+  /** Per call: {@code image.<input>}: the image column (struct or encoded bytes) feeding it. */
+  public static final String IMAGE_PREFIX = "image.";
+
+  /** Per call: {@code image-mean.<input>}: per-channel mean, {@code 0.485,0.456,0.406}. */
+  public static final String IMAGE_MEAN_PREFIX = "image-mean.";
+
+  /** Per call: {@code image-std.<input>}: per-channel standard deviation. */
+  public static final String IMAGE_STD_PREFIX = "image-std.";
+
+  /** ImageNet's per-channel mean, the default of image inputs. */
+  public static final String IMAGE_MEAN_DEFAULT = "0.485,0.456,0.406";
+
+  /** ImageNet's per-channel standard deviation, the default of image inputs. */
+  public static final String IMAGE_STD_DEFAULT = "0.229,0.224,0.225";
+
   /**
    * Per call: {@code pad.<input>}: pad that input's rows to the longest of each batch with the
    * value (see {@code OnnxModel.withPadding}).
    */
   public static final String PAD_PREFIX = "pad.";
+
+  /** Per call: {@code bucket-batches}, see {@code OnnxModel.withBucketing}. */
+  public static final String BUCKET_BATCHES = "bucket-batches";
 
   /**
    * Per call: {@code narrowing} ({@code true}/{@code false}, default false): double columns feed
@@ -118,11 +153,32 @@ public final class OnnxOptions {
    */
   public static final String NARROWING = "narrowing";
 
-  /** Per call: {@code bucket-batches}, see {@code OnnxModel.withBucketing}. */
-  public static final String BUCKET_BATCHES = "bucket-batches";
+  /** Per call: {@code key-column}: a column naming bad rows in error messages. */
+  public static final String KEY_COLUMN = "key-column";
 
-  /** Per call: {@code provider.<key>}, for example {@code provider.gpu_mem_limit}. */
-  public static final String PROVIDER_OPTION_PREFIX = "provider.";
+  /** Per call: {@code struct-column}: every output of {@code transform} in one struct column. */
+  public static final String STRUCT_COLUMN = "struct-column";
+
+  /** Per call: {@code softmax.<output>}: a column with the softmax of the output's scores. */
+  public static final String SOFTMAX_PREFIX = "softmax.";
+
+  /** Per call: {@code argmax.<output>}: a column with the index of the largest score. */
+  public static final String ARGMAX_PREFIX = "argmax.";
+
+  /** Per call: {@code label.<output>}: a column with the label of the largest score. */
+  public static final String LABEL_PREFIX = "label.";
+
+  /** Per call: {@code labels.<output>}: the labels, one per class, for {@code label.<output>}. */
+  public static final String LABELS_PREFIX = "labels.";
+
+  /** Per call: {@code top-k.<output>}: how many of the largest scores top-k columns hold. */
+  public static final String TOP_K_PREFIX = "top-k.";
+
+  /** Per call: {@code top-k-indices.<output>}: a column with the indices of the k largest. */
+  public static final String TOP_K_INDICES_PREFIX = "top-k-indices.";
+
+  /** Per call: {@code top-k-scores.<output>}: a column with the k largest scores. */
+  public static final String TOP_K_SCORES_PREFIX = "top-k-scores.";
 
   /**
    * Per call only: run the scoring stage with its own resource profile, this many GPUs per task
@@ -141,4 +197,230 @@ public final class OnnxOptions {
   public static final String BATCH_TIMEOUT_MS_CONF = "spark.onnx.batchTimeoutMs";
 
   public static final long BATCH_TIMEOUT_MS_DEFAULT = 0;
+
+  private static final List<OnnxOption> ALL =
+      List.of(
+          OnnxOption.perCall(BATCH_SIZE, "a positive number of rows", "Rows per ONNX Runtime call.")
+              .conf(BATCH_SIZE_CONF, BATCH_SIZE_DEFAULT),
+          OnnxOption.perCall(
+                  DEVICE,
+                  "cpu, cuda, tensorrt or auto",
+                  "Where sessions run; auto: the GPU Spark assigned to the task, else the CPU.")
+              .conf(DEVICE_CONF, DEVICE_DEFAULT),
+          OnnxOption.perCall(
+                  DEVICE_FALLBACK,
+                  "none or cpu",
+                  "What an unusable GPU does: none fails the task with the reason, cpu scores on"
+                      + " the CPU and says so.")
+              .conf(DEVICE_FALLBACK_CONF, DEVICE_FALLBACK_DEFAULT),
+          OnnxOption.perCall(
+                  PERMISSIVE,
+                  "true or false",
+                  "A row that cannot be scored gets null outputs and its error in the error"
+                      + " column; every other row is scored.")
+              .conf(PERMISSIVE_CONF, PERMISSIVE_DEFAULT),
+          OnnxOption.perCall(
+                  ERROR_COLUMN,
+                  "a column name",
+                  "The error column of permissive mode; setting it per call turns permissive mode"
+                      + " on.")
+              .conf(ERROR_COLUMN_CONF, ERROR_COLUMN_DEFAULT),
+          OnnxOption.perCall(
+                  BATCH_TIMEOUT_MS,
+                  "0 or more milliseconds",
+                  "Longest time one ONNX Runtime call may take (0: no limit); a batch over it fails,"
+                      + " or in permissive mode its rows are retried one by one.")
+              .conf(BATCH_TIMEOUT_MS_CONF, BATCH_TIMEOUT_MS_DEFAULT),
+          OnnxOption.perCall(
+                  INTRA_OP_THREADS,
+                  "0 or more threads",
+                  "Intra-op threads per session; 0: the task's CPU share (spark.task.cpus).")
+              .conf(INTRA_OP_THREADS_CONF, INTRA_OP_THREADS_DEFAULT),
+          OnnxOption.perCall(INTER_OP_THREADS, "1 or more threads", "Inter-op threads per session.")
+              .conf(INTER_OP_THREADS_CONF, INTER_OP_THREADS_DEFAULT),
+          OnnxOption.perCall(
+                  OPTIMIZATION_LEVEL,
+                  "none, basic, extended or all",
+                  "ONNX Runtime's graph optimization level for sessions.")
+              .conf(OPTIMIZATION_LEVEL_CONF, OPTIMIZATION_LEVEL_DEFAULT),
+          OnnxOption.perCallPrefix(
+                  PROVIDER_OPTION_PREFIX,
+                  "<key>",
+                  "a string",
+                  "An option of the GPU execution provider, passed as it is (provider.gpu_mem_limit,"
+                      + " provider.trt_fp16_enable).")
+              .conf(PROVIDER_OPTION_CONF_PREFIX + "<key>", "(none)"),
+          OnnxOption.perCall(
+              GPUS_PER_TASK,
+              "a fraction in (0, 1] or a whole number of GPUs",
+              "Runs the scoring stage with its own resource profile: executors with GPUs, this"
+                  + " many GPUs per task (stage-level scheduling)."),
+          OnnxOption.perCallPrefix(
+              INPUT_PREFIX,
+              "<input>",
+              "column names, comma-separated (or a JSON list)",
+              "The column(s) feeding model input <name>: one array or vector column, or several"
+                  + " numeric columns assembled in order. Default: the column named like the"
+                  + " input."),
+          OnnxOption.perCallPrefix(
+              OUTPUT_PREFIX,
+              "<output>",
+              "a column name",
+              "Writes model output <name> to this column; once any output is named, only named"
+                  + " outputs are computed."),
+          OnnxOption.perCallPrefix(
+              IMAGE_PREFIX,
+              "<input>",
+              "a column name",
+              "Feeds image input <name> float[batch,3,H,W] from an image struct or JPEG/PNG bytes,"
+                  + " resized and normalised."),
+          OnnxOption.perCallPrefix(
+              IMAGE_MEAN_PREFIX,
+              "<input>",
+              "three numbers, comma-separated",
+              "Per-channel (RGB) mean of image input <name>; default " + IMAGE_MEAN_DEFAULT + "."),
+          OnnxOption.perCallPrefix(
+              IMAGE_STD_PREFIX,
+              "<input>",
+              "three numbers, comma-separated",
+              "Per-channel (RGB) standard deviation of image input <name>; default "
+                  + IMAGE_STD_DEFAULT
+                  + "."),
+          OnnxOption.perCallPrefix(
+              PAD_PREFIX,
+              "<input>",
+              "a number",
+              "Pads input <name>'s variable dimension to the longest row of each batch with this"
+                  + " value; padded positions are removed from per-token outputs."),
+          OnnxOption.perCall(
+              BUCKET_BATCHES,
+              "1 or more batches",
+              "With padding: reads this many batches at a time and scores rows of similar length"
+                  + " together, keeping the rows' order."),
+          OnnxOption.perCall(
+              NARROWING,
+              "true or false",
+              "Lets double columns feed float/float16 inputs and bigint columns int32 inputs,"
+                  + " rounded."),
+          OnnxOption.perCall(
+              KEY_COLUMN, "a column name", "Names bad rows in error messages by this column too."),
+          OnnxOption.perCall(
+              FLATTEN_OUTPUTS,
+              "true or false",
+              "Outputs of per-row rank 2 or more come back as one flat array per row."),
+          OnnxOption.perCall(
+                  STRUCT_COLUMN,
+                  "a column name",
+                  "Every output of transform in one struct column (the column function always"
+                      + " returns a struct for several outputs).")
+              .only(Api.TRANSFORM, Api.ML, Api.JOB),
+          OnnxOption.perCallPrefix(
+              SOFTMAX_PREFIX,
+              "<output>",
+              "a column name",
+              "A column with the softmax of output <name>'s per-row scores."),
+          OnnxOption.perCallPrefix(
+              ARGMAX_PREFIX,
+              "<output>",
+              "a column name",
+              "A column (int) with the index of output <name>'s largest score."),
+          OnnxOption.perCallPrefix(
+              LABEL_PREFIX,
+              "<output>",
+              "a column name",
+              "A column (string) with the label of output <name>'s largest score, from"
+                  + " labels.<name> or the model's metadata."),
+          OnnxOption.perCallPrefix(
+              LABELS_PREFIX,
+              "<output>",
+              "labels, comma-separated (or a JSON list)",
+              "The labels of output <name>'s classes, in order, for label.<name>."),
+          OnnxOption.perCallPrefix(
+              TOP_K_PREFIX,
+              "<output>",
+              "a positive number",
+              "How many of output <name>'s largest scores the top-k columns hold."),
+          OnnxOption.perCallPrefix(
+              TOP_K_INDICES_PREFIX,
+              "<output>",
+              "a column name",
+              "A column (array<int>) with the indices of output <name>'s k largest scores."),
+          OnnxOption.perCallPrefix(
+              TOP_K_SCORES_PREFIX,
+              "<output>",
+              "a column name",
+              "A column with output <name>'s k largest scores, largest first."),
+          OnnxOption.confOnly(
+              GPU_DEVICE_ID_CONF,
+              GPU_DEVICE_ID_DEFAULT,
+              "a GPU id",
+              "The GPU for cuda/tensorrt when Spark assigned the task none (local mode)."),
+          OnnxOption.confOnly(
+              SESSION_CACHE_SIZE_CONF,
+              SESSION_CACHE_SIZE_DEFAULT,
+              "1 or more sessions",
+              "Sessions one executor JVM keeps; the least recently used idle one is closed"
+                  + " first."),
+          OnnxOption.confOnly(
+              NATIVE_DIR_CONF,
+              "(none)",
+              "a node-local folder",
+              "Where the first executor of each node extracts ONNX Runtime's native libraries"
+                  + " for the others to load."));
+
+  /** Every option, in the order documents list them. */
+  public static List<OnnxOption> all() {
+    return ALL;
+  }
+
+  /** The per-call options {@code api} takes. */
+  public static List<OnnxOption> forApi(Api api) {
+    return ALL.stream().filter(o -> o.key() != null && o.apis().contains(api)).toList();
+  }
+
+  /** The option a per-call key belongs to (exactly, or as a key of its family). */
+  public static Optional<OnnxOption> forKey(String perCallKey) {
+    return ALL.stream().filter(o -> o.matches(perCallKey)).findFirst();
+  }
+
+  /** The option with this Spark configuration key. */
+  public static Optional<OnnxOption> forConfKey(String confKey) {
+    return ALL.stream().filter(o -> confKey.equals(o.confKey())).findFirst();
+  }
+
+  /** The per-call keys {@code api} takes, as messages list them ({@code pad.<name>}). */
+  public static List<String> keysFor(Api api) {
+    return forApi(api).stream().map(OnnxOption::displayKey).toList();
+  }
+
+  /**
+   * The options as a Markdown table (key, Spark configuration, default, APIs, what it does), as the
+   * README shows it.
+   */
+  public static String markdownTable() {
+    StringBuilder table =
+        new StringBuilder(
+            "| per-call key | Spark configuration | default | taken by | what it does |\n"
+                + "|---|---|---|---|---|\n");
+    for (OnnxOption o : ALL) {
+      table
+          .append("| ")
+          .append(o.key() == null ? "–" : "`" + o.displayKey() + "`")
+          .append(" | ")
+          .append(o.confKey() == null ? "–" : "`" + o.confKey() + "`")
+          .append(" | ")
+          .append(o.defaultValue() == null ? "–" : "`" + o.defaultValue() + "`")
+          .append(" | ")
+          .append(
+              o.apis().isEmpty()
+                  ? "Spark conf"
+                  : String.join(", ", o.apis().stream().map(a -> a.name().toLowerCase()).toList()))
+          .append(" | ")
+          .append(o.doc())
+          .append(" Values: ")
+          .append(o.values())
+          .append(". |\n");
+    }
+    return table.toString();
+  }
 }

@@ -1,6 +1,6 @@
 package ai.onnxspark.jobs;
 
-import ai.onnxspark.model.ModelBytes;
+import ai.onnxspark.internal.model.ModelBytes;
 import ai.onnxspark.model.ModelInfo;
 import ai.onnxspark.model.TensorSpec;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package ai.onnxspark.convert;
 
-import ai.onnxspark.OnnxException;
+import ai.onnxspark.internal.OnnxErrors;
 import ai.onnxspark.onnx.OnnxProto.AttributeProto;
 import ai.onnxspark.onnx.OnnxProto.GraphProto;
 import ai.onnxspark.onnx.OnnxProto.ModelProto;
@@ -190,19 +190,21 @@ public final class Float16Conversion {
   /**
    * Converts {@code modelBytes}, leaving them untouched.
    *
-   * @throws OnnxException when the bytes are not a model or it has no float computation
+   * @throws ai.onnxspark.OnnxException when the bytes are not a model or it has no float
+   *     computation
    */
   public Result apply(byte[] modelBytes, String source) {
     ModelProto model;
     try {
       model = ModelProto.parseFrom(modelBytes);
     } catch (InvalidProtocolBufferException e) {
-      throw new OnnxException("Cannot convert " + source + " to float16: not an ONNX model", e);
+      throw OnnxErrors.cannotConvert(
+          "Cannot convert " + source + " to float16: not an ONNX model", e);
     }
     GraphProto graph = model.getGraph();
     for (NodeProto node : graph.getNodeList()) {
       if (node.getAttributeList().stream().anyMatch(a -> a.hasG() || a.getGraphsCount() > 0)) {
-        throw new OnnxException(
+        throw OnnxErrors.cannotConvert(
             "Cannot convert "
                 + source
                 + " to float16: node "
@@ -320,7 +322,7 @@ public final class Float16Conversion {
       nodes.add(b.build());
     }
     if (converted == 0) {
-      throw new OnnxException(
+      throw OnnxErrors.cannotConvert(
           "Nothing to convert to float16 in " + source + ": it has no float computation.");
     }
     // Graph outputs that are float come back to float32.

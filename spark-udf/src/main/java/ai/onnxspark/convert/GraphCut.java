@@ -5,7 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import ai.onnxspark.OnnxException;
+import ai.onnxspark.internal.OnnxErrors;
 import ai.onnxspark.model.ElementType;
 import ai.onnxspark.onnx.OnnxProto.GraphProto;
 import ai.onnxspark.onnx.OnnxProto.ModelProto;
@@ -36,14 +36,15 @@ public final class GraphCut {
   /**
    * The model whose outputs are {@code values}, names of values computed in the graph.
    *
-   * @throws OnnxException when a name is not computed by any node, listing some that are
+   * @throws ai.onnxspark.OnnxException when a name is not computed by any node, listing some that
+   *     are
    */
   public static byte[] apply(byte[] modelBytes, String source, List<String> values) {
     ModelProto model;
     try {
       model = ModelProto.parseFrom(modelBytes);
     } catch (InvalidProtocolBufferException e) {
-      throw new OnnxException("Cannot cut " + source + ": not an ONNX model", e);
+      throw OnnxErrors.cannotConvert("Cannot cut " + source + ": not an ONNX model", e);
     }
     GraphProto graph = model.getGraph();
     Map<String, NodeProto> producers = new HashMap<>();
@@ -55,7 +56,7 @@ public final class GraphCut {
     for (String value : values) {
       if (!producers.containsKey(value)) {
         List<String> known = new ArrayList<>(new LinkedHashSet<>(producers.keySet()));
-        throw new OnnxException(
+        throw OnnxErrors.cannotConvert(
             "Cannot cut "
                 + source
                 + " at "
@@ -148,7 +149,7 @@ public final class GraphCut {
       }
       return model.toBuilder().setGraph(graph).build().toByteArray();
     } catch (OrtException | InvalidProtocolBufferException e) {
-      throw new OnnxException(
+      throw OnnxErrors.cannotConvert(
           "ONNX Runtime cannot load " + source + " cut at the requested values: " + e.getMessage(),
           e);
     }

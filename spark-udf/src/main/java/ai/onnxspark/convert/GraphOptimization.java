@@ -3,8 +3,8 @@ package ai.onnxspark.convert;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxspark.OnnxException;
-import ai.onnxspark.session.SessionOptionsSpec;
+import ai.onnxspark.internal.OnnxErrors;
+import ai.onnxspark.internal.session.SessionOptionsSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +25,7 @@ public final class GraphOptimization {
   /**
    * The model optimized at {@code level}.
    *
-   * @throws OnnxException when ONNX Runtime cannot load or optimize the model
+   * @throws ai.onnxspark.OnnxException when ONNX Runtime cannot load or optimize the model
    */
   public static byte[] apply(
       byte[] model, SessionOptionsSpec.OptimizationLevel level, String source) {
@@ -42,7 +42,7 @@ public final class GraphOptimization {
       }
       return Files.readAllBytes(file);
     } catch (OrtException | IOException e) {
-      throw new OnnxException(
+      throw OnnxErrors.cannotConvert(
           "Cannot optimize " + source + " at level " + level + ": " + e.getMessage(), e);
     } finally {
       if (file != null) {

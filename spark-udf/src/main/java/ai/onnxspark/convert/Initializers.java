@@ -57,7 +57,7 @@ final class Initializers {
   static TensorProto float16(String name, Iterable<Long> dims, float[] values) {
     ByteBuffer raw = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
     for (float v : values) {
-      raw.putShort(ai.onnxspark.tensor.Float16.fromFloat(v));
+      raw.putShort(ai.onnxspark.internal.tensor.Float16.fromFloat(v));
     }
     TensorProto.Builder b =
         TensorProto.newBuilder()

@@ -1,6 +1,6 @@
 package ai.onnxspark.convert;
 
-import ai.onnxspark.OnnxException;
+import ai.onnxspark.internal.OnnxErrors;
 import ai.onnxspark.onnx.OnnxProto.GraphProto;
 import ai.onnxspark.onnx.OnnxProto.ModelProto;
 import ai.onnxspark.onnx.OnnxProto.NodeProto;
@@ -117,15 +117,15 @@ public final class Int8Quantization {
   /**
    * Quantizes {@code modelBytes}, leaving them untouched.
    *
-   * @throws OnnxException when the bytes are not a model, the opset is older than 11, or there is
-   *     no MatMul/Gemm weight to quantize
+   * @throws ai.onnxspark.OnnxException when the bytes are not a model, the opset is older than 11,
+   *     or there is no MatMul/Gemm weight to quantize
    */
   public Result apply(byte[] modelBytes, String source) {
     ModelProto model;
     try {
       model = ModelProto.parseFrom(modelBytes);
     } catch (InvalidProtocolBufferException e) {
-      throw new OnnxException("Cannot quantize " + source + ": not an ONNX model", e);
+      throw OnnxErrors.cannotConvert("Cannot quantize " + source + ": not an ONNX model", e);
     }
     long opset = 0;
     for (OperatorSetIdProto o : model.getOpsetImportList()) {
@@ -134,7 +134,7 @@ public final class Int8Quantization {
       }
     }
     if (opset < 11) {
-      throw new OnnxException(
+      throw OnnxErrors.cannotConvert(
           "Cannot quantize "
               + source
               + " to int8: it uses opset "
@@ -276,7 +276,7 @@ public final class Int8Quantization {
       quantized.add(label);
     }
     if (quantized.isEmpty()) {
-      throw new OnnxException(
+      throw OnnxErrors.cannotConvert(
           "Nothing to quantize in "
               + source
               + ": int8 dynamic quantization rewrites MatMul and Gemm nodes with constant float"

@@ -1,6 +1,6 @@
 package ai.onnxspark.model;
 
-import ai.onnxspark.OnnxErrors;
+import ai.onnxspark.internal.OnnxErrors;
 import ai.onnxspark.onnx.OnnxProto;
 import com.google.protobuf.CodedInputStream;
 import java.io.IOException;

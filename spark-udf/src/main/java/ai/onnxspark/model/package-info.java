@@ -1,7 +1,7 @@
 /**
- * ONNX models as bytes and as descriptions: reading a model from a local path or any Hadoop
- * FileSystem URI ({@link ai.onnxspark.model.ModelBytes}), and inspecting its inputs, outputs,
- * opsets and metadata without starting ONNX Runtime ({@link ai.onnxspark.model.ModelInfo}).
+ * What a model declares, read without starting ONNX Runtime: inputs and outputs with element types
+ * and shapes, opsets, producer and metadata ({@link ai.onnxspark.model.ModelInfo}, {@link
+ * ai.onnxspark.model.TensorSpec}, {@link ai.onnxspark.model.ElementType}).
  *
  * <p>Nothing here depends on Spark's SQL layer or needs native code.
  */

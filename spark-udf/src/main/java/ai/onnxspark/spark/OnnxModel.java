@@ -1,38 +1,30 @@
 package ai.onnxspark.spark;
 
-import ai.onnxspark.OnnxErrors;
 import ai.onnxspark.OnnxOptions;
 import ai.onnxspark.convert.Float16Conversion;
 import ai.onnxspark.convert.GraphCut;
 import ai.onnxspark.convert.GraphOptimization;
 import ai.onnxspark.convert.Int8Quantization;
-import ai.onnxspark.model.ModelBytes;
+import ai.onnxspark.internal.OnnxErrors;
+import ai.onnxspark.internal.model.ModelBytes;
+import ai.onnxspark.internal.plan.BroadcastModel;
+import ai.onnxspark.internal.plan.ModelHandle;
+import ai.onnxspark.internal.plan.ModelParts;
+import ai.onnxspark.internal.plan.OptionValues;
+import ai.onnxspark.internal.plan.PartitionScorer;
+import ai.onnxspark.internal.plan.ScoringPlanner;
+import ai.onnxspark.internal.plan.ScoringSpec;
+import ai.onnxspark.internal.plan.TransformScoring;
+import ai.onnxspark.internal.session.SessionOptionsSpec;
+import ai.onnxspark.internal.tensor.OutputBinding;
 import ai.onnxspark.model.ModelInfo;
-import ai.onnxspark.model.TensorSpec;
-import ai.onnxspark.session.DeviceSpec;
-import ai.onnxspark.session.SessionOptionsSpec;
-import ai.onnxspark.tensor.InputBinding;
-import ai.onnxspark.tensor.OutputBinding;
-import ai.onnxspark.tensor.PostProcess;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.execution.SparkPlan;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import scala.Option;
 
@@ -48,52 +40,31 @@ import scala.Option;
  * Dataset<Row> scored = model.transform(df);
  * }</pre>
  *
- * <p>Immutable: every {@code withX} returns a new model and leaves this one as it was. Names of
- * inputs and outputs are checked at once against the model; columns are checked against the
- * DataFrame's schema when scoring starts, before any Spark job runs. Lives on the driver; what goes
- * to executors is a {@link PartitionScorer} holding a broadcast of the bytes.
+ * <p>Immutable and thread-safe: every {@code withX} returns a new model and leaves this one as it
+ * was. Each {@code withX} sets one per-call option of {@link OnnxOptions} ({@link #options()} lists
+ * them), so the same settings can be given as a map ({@link #withOptions}), in SQL, to the ML stage
+ * and to the jobs. Names of inputs and outputs are checked at once against the model; columns are
+ * checked against the DataFrame's schema when scoring starts, before any Spark job runs. Lives on
+ * the driver; executors receive a broadcast of the bytes, once per Spark context.
  */
 public final class OnnxModel {
   private final ModelBytes bytes;
   private final ModelInfo info;
-  private final Map<String, List<String>> inputColumns;
-  private final Map<String, String> outputColumns;
-  private final CallOptions options;
+  private final ScoringSpec spec;
 
-  /** Columns computed from an output's scores (softmax, argmax, labels, top k), in order. */
-  private final List<Derived> derived;
-
-  private record Derived(String output, String column, PostProcess post)
-      implements java.io.Serializable {}
-
-  private OnnxModel(
-      ModelBytes bytes,
-      ModelInfo info,
-      Map<String, List<String>> inputColumns,
-      Map<String, String> outputColumns,
-      CallOptions options) {
-    this(bytes, info, inputColumns, outputColumns, options, List.of());
-  }
-
-  private OnnxModel(
-      ModelBytes bytes,
-      ModelInfo info,
-      Map<String, List<String>> inputColumns,
-      Map<String, String> outputColumns,
-      CallOptions options,
-      List<Derived> derived) {
+  private OnnxModel(ModelBytes bytes, ModelInfo info, ScoringSpec spec) {
     this.bytes = bytes;
     this.info = info;
-    this.inputColumns = Collections.unmodifiableMap(inputColumns);
-    this.outputColumns = Collections.unmodifiableMap(outputColumns);
-    this.options = options;
-    this.derived = List.copyOf(derived);
+    this.spec = spec;
+  }
+
+  static {
+    ModelParts.install(m -> new ModelParts(m.bytes, m.info, m.spec));
   }
 
   private static OnnxModel of(ModelBytes bytes) {
     ModelInfo info = ModelInfo.parse(bytes.bytes(), bytes.source());
-    return new OnnxModel(
-        bytes, info, new LinkedHashMap<>(), new LinkedHashMap<>(), CallOptions.NONE);
+    return new OnnxModel(bytes, info, ScoringSpec.EMPTY);
   }
 
   /**
@@ -131,62 +102,60 @@ public final class OnnxModel {
 
   /**
    * Feeds model input {@code input} from {@code columns}: one {@code array<numeric>} or ML vector
-   * column, or several numeric columns assembled in order into the input's per-row values.
+   * column, or several numeric columns assembled in order into the input's per-row values. Per
+   * call: {@code input.<input>}.
    *
    * @throws ai.onnxspark.OnnxException when the model has no such input
    */
   public OnnxModel withInput(String input, String... columns) {
     Objects.requireNonNull(input, "input");
-    if (info.input(input).isEmpty()) {
-      throw OnnxErrors.unknownInput(input, info.inputNames());
-    }
     if (columns.length == 0) {
-      throw OnnxErrors.badOption("withInput(" + input + ")", "", "at least one column");
+      throw OnnxErrors.badOption(
+          OnnxOptions.INPUT_PREFIX + input, "", "at least one column (withInput(input, column))");
     }
-    Map<String, List<String>> copy = new LinkedHashMap<>(inputColumns);
-    copy.put(input, List.of(columns));
-    return new OnnxModel(bytes, info, copy, outputColumns, options, derived);
+    return withOption(OnnxOptions.INPUT_PREFIX + input, OptionValues.list(List.of(columns)));
   }
 
   /**
    * Writes model output {@code output} to a new column {@code column}. Once any output is named,
    * only the named outputs are computed; by default every output is, each in a column named like
-   * it.
+   * it. Per call: {@code output.<output>}.
    *
    * @throws ai.onnxspark.OnnxException when the model has no such output
    */
   public OnnxModel withOutput(String output, String column) {
     Objects.requireNonNull(output, "output");
     Objects.requireNonNull(column, "column");
-    if (info.output(output).isEmpty()) {
-      throw OnnxErrors.unknownOutput(output, info.outputNames());
-    }
-    Map<String, String> copy = new LinkedHashMap<>(outputColumns);
-    copy.put(output, column);
-    return new OnnxModel(bytes, info, inputColumns, copy, options, derived);
+    return withOption(OnnxOptions.OUTPUT_PREFIX + output, column);
   }
 
   /**
    * Adds column {@code column} with the softmax of output {@code output}'s per-row scores (a {@code
-   * [batch, classes]} float or double output), computed stably on the executors.
+   * [batch, classes]} float or double output), computed stably on the executors. Per call: {@code
+   * softmax.<output>}.
    *
    * @throws ai.onnxspark.OnnxException when the model has no such output or it is not such scores
    */
   public OnnxModel withSoftmax(String output, String column) {
-    return withDerived(output, column, PostProcess.softmax());
+    return withOption(OnnxOptions.SOFTMAX_PREFIX + output, column);
   }
 
-  /** Adds column {@code column} (int) with the index of output {@code output}'s largest score. */
+  /**
+   * Adds column {@code column} (int) with the index of output {@code output}'s largest score. Per
+   * call: {@code argmax.<output>}.
+   */
   public OnnxModel withArgmax(String output, String column) {
-    return withDerived(output, column, PostProcess.argmax());
+    return withOption(OnnxOptions.ARGMAX_PREFIX + output, column);
   }
 
   /**
    * Adds column {@code column} (string) with the label of output {@code output}'s largest score,
-   * {@code labels} holding one label per class in order.
+   * {@code labels} holding one label per class in order. Per call: {@code label.<output>} and
+   * {@code labels.<output>}.
    */
   public OnnxModel withLabel(String output, String column, List<String> labels) {
-    return withDerived(output, column, PostProcess.label(labels));
+    return withOption(OnnxOptions.LABELS_PREFIX + output, OptionValues.list(labels))
+        .withOption(OnnxOptions.LABEL_PREFIX + output, column);
   }
 
   /**
@@ -196,73 +165,33 @@ public final class OnnxModel {
    * @throws ai.onnxspark.OnnxException when the metadata has no labels
    */
   public OnnxModel withLabel(String output, String column) {
-    for (String key : List.of("labels", "classes", "class_labels")) {
-      String value = info.metadata().get(key);
-      if (value != null) {
-        return withLabel(output, column, parseLabels(value));
-      }
-    }
-    throw OnnxErrors.badOption(
-        "labels of " + output,
-        "(none in the model's metadata " + info.metadata().keySet() + ")",
-        "labels given with withLabel(output, column, labels), or metadata 'labels'");
+    return withOption(OnnxOptions.LABEL_PREFIX + output, column);
   }
 
   /**
    * Adds columns with the indices (array of int) and the scores of output {@code output}'s {@code
-   * k} largest scores, largest first; either column name may be null to leave it out.
+   * k} largest scores, largest first; either column name may be null to leave it out. Per call:
+   * {@code top-k.<output>}, {@code top-k-indices.<output>}, {@code top-k-scores.<output>}.
    */
   public OnnxModel withTopK(String output, int k, String indicesColumn, String scoresColumn) {
-    OnnxModel model = this;
+    OnnxModel model = withOption(OnnxOptions.TOP_K_PREFIX + output, Integer.toString(k));
     if (indicesColumn != null) {
-      model = model.withDerived(output, indicesColumn, PostProcess.topKIndices(k));
+      model = model.withOption(OnnxOptions.TOP_K_INDICES_PREFIX + output, indicesColumn);
     }
     if (scoresColumn != null) {
-      model = model.withDerived(output, scoresColumn, PostProcess.topKScores(k));
+      model = model.withOption(OnnxOptions.TOP_K_SCORES_PREFIX + output, scoresColumn);
     }
     return model;
   }
 
-  private OnnxModel withDerived(String output, String column, PostProcess post) {
-    Objects.requireNonNull(column, "column");
-    TensorSpec spec =
-        info.output(output).orElseThrow(() -> OnnxErrors.unknownOutput(output, info.outputNames()));
-    OutputBinding.bind(spec, column, post);
-    List<Derived> more = new ArrayList<>(derived);
-    more.add(new Derived(output, column, post));
-    return new OnnxModel(bytes, info, inputColumns, outputColumns, options, more);
-  }
-
-  static List<String> parseLabels(String value) {
-    String v = value.trim();
-    if (v.startsWith("[") && v.endsWith("]")) {
-      v = v.substring(1, v.length() - 1);
-    }
-    List<String> labels = new ArrayList<>();
-    for (String part : v.split(",")) {
-      String label = part.trim();
-      if (label.length() >= 2
-          && (label.startsWith("\"") && label.endsWith("\"")
-              || label.startsWith("'") && label.endsWith("'"))) {
-        label = label.substring(1, label.length() - 1);
-      }
-      labels.add(label);
-    }
-    return labels;
-  }
-
   /** Rows per ONNX Runtime call; default {@code spark.onnx.batchSize}, else 1024. */
   public OnnxModel withBatchSize(int rows) {
-    if (rows < 1) {
-      throw OnnxErrors.badOption(OnnxOptions.BATCH_SIZE, rows, "a positive number of rows");
-    }
-    return with(options.withBatchSize(rows));
+    return withOption(OnnxOptions.BATCH_SIZE, Integer.toString(rows));
   }
 
   /** Intra-op threads per session; 0 (the default) means the task's CPU share. */
   public OnnxModel withIntraOpThreads(int threads) {
-    SessionOptionsSpec.defaults().withIntraOpThreads(threads);
-    return with(options.withIntraOpThreads(threads));
+    return withOption(OnnxOptions.INTRA_OP_THREADS, Integer.toString(threads));
   }
 
   /**
@@ -270,8 +199,7 @@ public final class OnnxModel {
    * all}.
    */
   public OnnxModel withOptimizationLevel(String level) {
-    SessionOptionsSpec.OptimizationLevel.parse(level);
-    return with(options.withOptimizationLevel(level));
+    return withOption(OnnxOptions.OPTIMIZATION_LEVEL, level);
   }
 
   /**
@@ -280,8 +208,7 @@ public final class OnnxModel {
    * CPU).
    */
   public OnnxModel withDevice(String device) {
-    DeviceSpec.of(device, 0, "none");
-    return with(options.withDevice(device));
+    return withOption(OnnxOptions.DEVICE, device);
   }
 
   /**
@@ -289,8 +216,7 @@ public final class OnnxModel {
    * scores on the CPU and says so in the log and in {@link ScoringMetrics#providers()}.
    */
   public OnnxModel withDeviceFallback(String fallback) {
-    DeviceSpec.of("cpu", 0, fallback);
-    return with(options.withDeviceFallback(fallback));
+    return withOption(OnnxOptions.DEVICE_FALLBACK, fallback);
   }
 
   /**
@@ -300,12 +226,7 @@ public final class OnnxModel {
    * alone. Needs stage-level scheduling: YARN, Kubernetes or standalone with dynamic allocation.
    */
   public OnnxModel withGpuStage(double gpusPerTask) {
-    if (!(gpusPerTask > 0 && gpusPerTask <= 1
-        || gpusPerTask == Math.rint(gpusPerTask) && gpusPerTask >= 1)) {
-      throw OnnxErrors.badOption(
-          OnnxOptions.GPUS_PER_TASK, gpusPerTask, "a fraction in (0, 1] or a whole number of GPUs");
-    }
-    return with(options.withGpusPerTask(gpusPerTask));
+    return withOption(OnnxOptions.GPUS_PER_TASK, Double.toString(gpusPerTask));
   }
 
   /**
@@ -314,10 +235,7 @@ public final class OnnxModel {
    * rows are retried one by one and those over the limit get the error.
    */
   public OnnxModel withBatchTimeout(long millis) {
-    if (millis < 0) {
-      throw OnnxErrors.badOption(OnnxOptions.BATCH_TIMEOUT_MS, millis, "0 or more milliseconds");
-    }
-    return with(options.withBatchTimeoutMs(millis));
+    return withOption(OnnxOptions.BATCH_TIMEOUT_MS, Long.toString(millis));
   }
 
   /**
@@ -327,23 +245,29 @@ public final class OnnxModel {
    * Overrides {@code spark.onnx.provider.<key>}.
    */
   public OnnxModel withProviderOption(String key, String value) {
-    return with(options.withProviderOption(key, value));
+    return withOption(OnnxOptions.PROVIDER_OPTION_PREFIX + key, value);
   }
 
   /**
    * Permissive mode: a row that cannot be scored (a null, a wrong length, a value ONNX Runtime
-   * rejects) gets null outputs and its error message in column {@code onnx_error}; every other row
-   * is scored, and the result has exactly the input's rows. Default: {@code spark.onnx.permissive},
-   * else off (the first bad row fails the task with its message).
+   * rejects) gets null outputs and its error message in the error column ({@code
+   * spark.onnx.errorColumn}, else {@code onnx_error}); every other row is scored, and the result
+   * has exactly the input's rows. Default: {@code spark.onnx.permissive}, else off (the first bad
+   * row fails the task with its message).
    */
   public OnnxModel withPermissive() {
-    return withPermissive(OnnxOptions.ERROR_COLUMN_DEFAULT);
+    return withOption(OnnxOptions.PERMISSIVE, "true");
   }
 
   /** Permissive mode with the error message in {@code errorColumn}. */
   public OnnxModel withPermissive(String errorColumn) {
     Objects.requireNonNull(errorColumn, "errorColumn");
-    return with(options.withErrorColumn(errorColumn));
+    return withOption(OnnxOptions.ERROR_COLUMN, errorColumn);
+  }
+
+  /** Fails the task at the first row that cannot be scored, whatever the Spark conf says. */
+  public OnnxModel withFailFast() {
+    return withOption(OnnxOptions.PERMISSIVE, "false");
   }
 
   /**
@@ -351,7 +275,7 @@ public final class OnnxModel {
    * row-major order, instead of nested arrays ({@code array<array<float>>}).
    */
   public OnnxModel withFlatOutputs() {
-    return with(options.withFlattenOutputs(true));
+    return withOption(OnnxOptions.FLATTEN_OUTPUTS, "true");
   }
 
   /**
@@ -361,7 +285,7 @@ public final class OnnxModel {
    */
   public OnnxModel withStructOutput(String column) {
     Objects.requireNonNull(column, "column");
-    return with(options.withStructColumn(column));
+    return withOption(OnnxOptions.STRUCT_COLUMN, column);
   }
 
   /**
@@ -373,10 +297,7 @@ public final class OnnxModel {
    * @throws ai.onnxspark.OnnxException when the model has no such input
    */
   public OnnxModel withPadding(String input, double value) {
-    if (info.input(input).isEmpty()) {
-      throw OnnxErrors.unknownInput(input, info.inputNames());
-    }
-    return with(options.withPadding(input, value));
+    return withOption(OnnxOptions.PAD_PREFIX + input, Double.toString(value));
   }
 
   /**
@@ -388,18 +309,14 @@ public final class OnnxModel {
    * (0.229, 0.224, 0.225).
    */
   public OnnxModel withImage(String input, String column) {
-    return withImage(
-        input, column, new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f});
+    return withOption(OnnxOptions.IMAGE_PREFIX + input, column);
   }
 
   /** As {@link #withImage(String, String)}, with the given per-channel (RGB) mean and std. */
   public OnnxModel withImage(String input, String column, float[] mean, float[] std) {
-    if (info.input(input).isEmpty()) {
-      throw OnnxErrors.unknownInput(input, info.inputNames());
-    }
-    Objects.requireNonNull(column, "column");
-    return with(
-        options.withImage(input, new CallOptions.ImageFeed(column, mean.clone(), std.clone())));
+    return withImage(input, column)
+        .withOption(OnnxOptions.IMAGE_MEAN_PREFIX + input, OptionValues.floats(mean))
+        .withOption(OnnxOptions.IMAGE_STD_PREFIX + input, OptionValues.floats(std));
   }
 
   /**
@@ -408,7 +325,7 @@ public final class OnnxModel {
    */
   public OnnxModel withKeyColumn(String column) {
     Objects.requireNonNull(column, "column");
-    return with(options.withKeyColumn(column));
+    return withOption(OnnxOptions.KEY_COLUMN, column);
   }
 
   /**
@@ -417,10 +334,7 @@ public final class OnnxModel {
    * still come out in their order. Per call: {@code bucket-batches}.
    */
   public OnnxModel withBucketing(int batches) {
-    if (batches < 1) {
-      throw OnnxErrors.badOption(OnnxOptions.BUCKET_BATCHES, batches, "1 or more batches");
-    }
-    return with(options.withBucketBatches(batches));
+    return withOption(OnnxOptions.BUCKET_BATCHES, Integer.toString(batches));
   }
 
   /**
@@ -429,126 +343,63 @@ public final class OnnxModel {
    * default, when such columns are refused with the cast to write. Per call: {@code narrowing}.
    */
   public OnnxModel withNarrowing() {
-    return with(options.withNarrowing(true));
-  }
-
-  /** Fails the task at the first row that cannot be scored, whatever the Spark conf says. */
-  public OnnxModel withFailFast() {
-    return with(options.withErrorColumn(""));
+    return withOption(OnnxOptions.NARROWING, "true");
   }
 
   /**
-   * Sets per-call options by key, as the SQL function, the ML stage and the jobs pass them: {@code
-   * batch-size}, {@code intra-op-threads}, {@code optimization-level}, {@code device}, {@code
-   * device-fallback}, {@code gpus-per-task}, {@code batch-timeout-ms}, {@code permissive}, {@code
-   * error-column} and {@code provider.<key>} (see {@link OnnxOptions}). Each does what the matching
-   * {@code withX} method does.
+   * Sets per-call options by key, as the SQL function, the ML stage and the jobs pass them; each
+   * key does what its {@code withX} method does, and {@link OnnxOptions#all()} lists them all
+   * ({@code batch-size}, {@code device}, {@code permissive}, {@code input.<input>}, {@code
+   * pad.<input>}, {@code softmax.<output>}, ...). Keys set again replace their value.
    *
    * @throws ai.onnxspark.OnnxException naming the key and the valid keys or values
    */
   public OnnxModel withOptions(Map<String, String> callOptions) {
-    OnnxModel model = this;
+    ScoringSpec next = spec;
     for (Map.Entry<String, String> e : callOptions.entrySet()) {
-      model = model.withOption(e.getKey(), e.getValue());
+      next = next.with(e.getKey(), e.getValue(), info);
     }
-    return model;
+    return checked(next, callOptions.keySet());
   }
 
-  private OnnxModel withOption(String key, String value) {
-    Objects.requireNonNull(key, "option key");
-    if (value == null) {
-      throw OnnxErrors.badOption(key, null, "a value");
-    }
-    String v = value.trim();
-    if (key.startsWith(OnnxOptions.PAD_PREFIX)) {
-      try {
-        return withPadding(key.substring(OnnxOptions.PAD_PREFIX.length()), Double.parseDouble(v));
-      } catch (NumberFormatException e) {
-        throw OnnxErrors.badOption(key, v, "a number to pad with");
+  /** Sets one per-call option by key; see {@link #withOptions}. */
+  public OnnxModel withOption(String key, String value) {
+    return checked(spec.with(key, value, info), List.of(key));
+  }
+
+  /** A model of {@code next}, with post-processing checked against its outputs at once. */
+  private OnnxModel checked(ScoringSpec next, java.util.Collection<String> changed) {
+    boolean postProcessing =
+        changed.stream()
+            .anyMatch(
+                key ->
+                    OnnxOptions.forKey(key)
+                        .map(o -> o.isPrefix() && isPostProcess(o.key()))
+                        .orElse(false));
+    if (postProcessing) {
+      for (ScoringSpec.Derived d : next.derived(info)) {
+        OutputBinding.bind(info.output(d.output()).orElseThrow(), d.column(), d.post());
       }
     }
-    if (key.startsWith(OnnxOptions.PROVIDER_OPTION_PREFIX)) {
-      return withProviderOption(key.substring(OnnxOptions.PROVIDER_OPTION_PREFIX.length()), v);
-    }
-    switch (key) {
-      case OnnxOptions.BATCH_SIZE:
-        return withBatchSize((int) parseLong(key, v, "a positive number of rows"));
-      case OnnxOptions.INTRA_OP_THREADS:
-        return withIntraOpThreads((int) parseLong(key, v, "0 or more threads"));
-      case OnnxOptions.OPTIMIZATION_LEVEL:
-        return withOptimizationLevel(v);
-      case OnnxOptions.DEVICE:
-        return withDevice(v);
-      case OnnxOptions.DEVICE_FALLBACK:
-        return withDeviceFallback(v);
-      case OnnxOptions.GPUS_PER_TASK:
-        try {
-          return withGpuStage(Double.parseDouble(v));
-        } catch (NumberFormatException e) {
-          throw OnnxErrors.badOption(key, v, "a number of GPUs such as 0.25 or 1");
-        }
-      case OnnxOptions.BATCH_TIMEOUT_MS:
-        return withBatchTimeout(parseLong(key, v, "0 or more milliseconds"));
-      case OnnxOptions.PERMISSIVE:
-        if (v.equalsIgnoreCase("true")) {
-          return options.errorColumn() != null && !options.errorColumn().isEmpty()
-              ? this
-              : withPermissive();
-        }
-        if (v.equalsIgnoreCase("false")) {
-          return withFailFast();
-        }
-        throw OnnxErrors.badOption(key, v, "true or false");
-      case OnnxOptions.FLATTEN_OUTPUTS:
-        return with(options.withFlattenOutputs(parseBoolean(key, v)));
-      case OnnxOptions.NARROWING:
-        return with(options.withNarrowing(parseBoolean(key, v)));
-      case OnnxOptions.BUCKET_BATCHES:
-        return withBucketing((int) parseLong(key, v, "1 or more batches"));
-      case OnnxOptions.ERROR_COLUMN:
-        if (v.isEmpty()) {
-          throw OnnxErrors.badOption(key, v, "a column name");
-        }
-        return withPermissive(v);
-      default:
-        throw OnnxErrors.unknownOption(
-            key,
-            List.of(
-                OnnxOptions.BATCH_SIZE,
-                OnnxOptions.INTRA_OP_THREADS,
-                OnnxOptions.OPTIMIZATION_LEVEL,
-                OnnxOptions.DEVICE,
-                OnnxOptions.DEVICE_FALLBACK,
-                OnnxOptions.GPUS_PER_TASK,
-                OnnxOptions.BATCH_TIMEOUT_MS,
-                OnnxOptions.PERMISSIVE,
-                OnnxOptions.ERROR_COLUMN,
-                OnnxOptions.FLATTEN_OUTPUTS,
-                OnnxOptions.PAD_PREFIX + "<input>",
-                OnnxOptions.BUCKET_BATCHES,
-                OnnxOptions.NARROWING,
-                OnnxOptions.PROVIDER_OPTION_PREFIX + "<key>"));
-    }
+    return new OnnxModel(bytes, info, next);
   }
 
-  private static boolean parseBoolean(String key, String value) {
-    if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
-      throw OnnxErrors.badOption(key, value, "true or false");
-    }
-    return Boolean.parseBoolean(value);
+  private static boolean isPostProcess(String prefix) {
+    return prefix.equals(OnnxOptions.SOFTMAX_PREFIX)
+        || prefix.equals(OnnxOptions.ARGMAX_PREFIX)
+        || prefix.equals(OnnxOptions.LABEL_PREFIX)
+        || prefix.equals(OnnxOptions.TOP_K_INDICES_PREFIX)
+        || prefix.equals(OnnxOptions.TOP_K_SCORES_PREFIX);
   }
 
-  /** A copy with the options {@code changed}. */
-  private OnnxModel with(CallOptions changed) {
-    return new OnnxModel(bytes, info, inputColumns, outputColumns, changed, derived);
-  }
-
-  private static long parseLong(String key, String value, String expected) {
-    try {
-      return Long.parseLong(value);
-    } catch (NumberFormatException e) {
-      throw OnnxErrors.badOption(key, value, expected);
-    }
+  /**
+   * The per-call options this model carries, in the order they were set: everything {@code withX}
+   * set, under the keys of {@link OnnxOptions}. {@code
+   * OnnxModel.fromBytes(b).withOptions(m.options())} scores like {@code m} for the same bytes
+   * {@code b}; the ML stage saves them this way.
+   */
+  public Map<String, String> options() {
+    return spec.settings();
   }
 
   /**
@@ -611,23 +462,28 @@ public final class OnnxModel {
    */
   public OnnxModel cutAt(String... values) {
     byte[] cut = GraphCut.apply(bytes.bytes(), bytes.source(), List.of(values));
+    ScoringSpec kept = spec;
+    for (String prefix :
+        List.of(
+            OnnxOptions.OUTPUT_PREFIX,
+            OnnxOptions.SOFTMAX_PREFIX,
+            OnnxOptions.ARGMAX_PREFIX,
+            OnnxOptions.LABEL_PREFIX,
+            OnnxOptions.LABELS_PREFIX,
+            OnnxOptions.TOP_K_PREFIX,
+            OnnxOptions.TOP_K_INDICES_PREFIX,
+            OnnxOptions.TOP_K_SCORES_PREFIX)) {
+      kept = kept.withoutPrefix(prefix);
+    }
     return new OnnxModel(
         ModelBytes.of(cut, bytes.source() + " (cut at " + String.join(", ", values) + ")"),
         ModelInfo.parse(cut, bytes.source()),
-        new LinkedHashMap<>(inputColumns),
-        new LinkedHashMap<>(),
-        options,
-        List.of());
+        kept);
   }
 
   private OnnxModel converted(byte[] modelBytes, String source) {
     return new OnnxModel(
-        ModelBytes.of(modelBytes, source),
-        ModelInfo.parse(modelBytes, source),
-        new LinkedHashMap<>(inputColumns),
-        new LinkedHashMap<>(outputColumns),
-        options,
-        derived);
+        ModelBytes.of(modelBytes, source), ModelInfo.parse(modelBytes, source), spec);
   }
 
   /** Writes the model's ONNX bytes to {@code out}, which the caller closes. */
@@ -668,56 +524,8 @@ public final class OnnxModel {
 
   /** As {@link #transform(Dataset)}, adding to the given counters (see {@link ScoringMetrics}). */
   public Dataset<Row> transform(Dataset<Row> df, ScoringMetrics metrics) {
-    org.apache.spark.sql.classic.Dataset<Row> classic = classic(df);
-    PartitionScorer scorer = scorer(classic.sparkSession(), df.schema(), metrics);
-    SparkPlan columnar = ColumnarScans.source(classic.queryExecution().executedPlan());
-    RDD<InternalRow> scored;
-    if (columnar != null) {
-      // A columnar scan (Parquet, ORC): read rows in place, skipping the conversion to rows.
-      scored =
-          columnar.executeColumnar().toJavaRDD().mapPartitions(scorer::scoreColumnar, true).rdd();
-    } else {
-      scored =
-          classic.queryExecution().toRdd().toJavaRDD().mapPartitions(scorer::score, true).rdd();
-    }
-    if (scorer.model().gpusPerTask() != null) {
-      scored = scored.withResources(scorer.model().gpuStage(classic.sparkSession().sparkContext()));
-    }
-    Dataset<Row> result =
-        classic.sparkSession().internalCreateDataFrame(scored, scorer.outputSchema(), false);
-    return options.structColumn() == null ? result : packStruct(result, df.schema());
-  }
-
-  /** {@code scored} with its output columns moved into one struct column. */
-  private Dataset<Row> packStruct(Dataset<Row> scored, StructType input) {
-    String name = options.structColumn();
-    if (Arrays.asList(input.fieldNames()).contains(name)) {
-      throw OnnxErrors.outputColumnExists("(struct of the outputs)", name);
-    }
-    Set<String> kept = new HashSet<>(Arrays.asList(input.fieldNames()));
-    List<org.apache.spark.sql.Column> columns = new ArrayList<>();
-    List<org.apache.spark.sql.Column> fields = new ArrayList<>();
-    String error = errorColumn(scored.sparkSession());
-    for (String field : scored.schema().fieldNames()) {
-      if (kept.contains(field) || field.equals(error)) {
-        continue;
-      }
-      fields.add(scored.col("`" + field + "`"));
-    }
-    for (String field : input.fieldNames()) {
-      columns.add(scored.col("`" + field + "`"));
-    }
-    columns.add(
-        org.apache
-            .spark
-            .sql
-            .functions
-            .struct(fields.toArray(new org.apache.spark.sql.Column[0]))
-            .as(name));
-    if (error != null) {
-      columns.add(scored.col("`" + error + "`"));
-    }
-    return scored.select(columns.toArray(new org.apache.spark.sql.Column[0]));
+    PartitionScorer scorer = scorer(df.sparkSession(), df.schema(), metrics);
+    return TransformScoring.transform(df, scorer, spec.structColumn());
   }
 
   /**
@@ -730,339 +538,38 @@ public final class OnnxModel {
   }
 
   /**
-   * Checks the mapping against {@code schema}, broadcasts the model (once per Spark context) and
-   * returns the serializable per-partition scorer.
-   */
-  public PartitionScorer scorer(SparkSession spark, StructType schema, ScoringMetrics metrics) {
-    List<InputBinding> inputs = bindInputs(schema);
-    List<OutputBinding> outputs = bindOutputs(schema);
-    String errorColumn = errorColumn(spark);
-    List<StructField> fields = new ArrayList<>(Arrays.asList(schema.fields()));
-    outputs.forEach(o -> fields.add(o.field(errorColumn != null)));
-    if (errorColumn != null) {
-      if (Arrays.asList(schema.fieldNames()).contains(errorColumn)
-          || outputs.stream().anyMatch(o -> o.column().equals(errorColumn))) {
-        throw OnnxErrors.outputColumnExists("(error column)", errorColumn);
-      }
-      fields.add(DataTypes.createStructField(errorColumn, DataTypes.StringType, true));
-    }
-    StructType outputSchema = new StructType(fields.toArray(new StructField[0]));
-    return handle(spark)
-        .scorer(
-            inputs,
-            outputs,
-            outputSchema,
-            metrics != null ? metrics : ScoringMetrics.register(spark.sparkContext()),
-            errorColumn != null);
-  }
-
-  /** The error column when rows fail permissively, or null when a bad row fails the task. */
-  private String errorColumn(SparkSession spark) {
-    if (options.errorColumn() != null) {
-      return options.errorColumn().isEmpty() ? null : options.errorColumn();
-    }
-    boolean permissive =
-        Boolean.parseBoolean(
-            spark
-                .conf()
-                .get(
-                    OnnxOptions.PERMISSIVE_CONF, Boolean.toString(OnnxOptions.PERMISSIVE_DEFAULT)));
-    return permissive
-        ? spark.conf().get(OnnxOptions.ERROR_COLUMN_CONF, OnnxOptions.ERROR_COLUMN_DEFAULT)
-        : null;
-  }
-
-  /**
-   * The model as executors see it, with options resolved against {@code spark}'s configuration and
-   * the bytes broadcast (once per Spark context).
-   */
-  public ModelHandle handle(SparkSession spark) {
-    SessionOptionsSpec sessionOptions =
-        SessionOptionsSpec.defaults()
-            .withIntraOpThreads(
-                options.intraOpThreads() != null
-                    ? options.intraOpThreads()
-                    : confInt(
-                        spark,
-                        OnnxOptions.INTRA_OP_THREADS_CONF,
-                        OnnxOptions.INTRA_OP_THREADS_DEFAULT))
-            .withInterOpThreads(
-                confInt(
-                    spark, OnnxOptions.INTER_OP_THREADS_CONF, OnnxOptions.INTER_OP_THREADS_DEFAULT))
-            .withOptimizationLevel(
-                optimizationLevel(
-                    options.optimizationLevel() != null
-                        ? options.optimizationLevel()
-                        : spark
-                            .conf()
-                            .get(
-                                OnnxOptions.OPTIMIZATION_LEVEL_CONF,
-                                OnnxOptions.OPTIMIZATION_LEVEL_DEFAULT)));
-    int rows =
-        options.batchSize() != null
-            ? options.batchSize()
-            : confInt(spark, OnnxOptions.BATCH_SIZE_CONF, OnnxOptions.BATCH_SIZE_DEFAULT);
-    if (rows < 1) {
-      throw OnnxErrors.badOption(OnnxOptions.BATCH_SIZE_CONF, rows, "a positive number of rows");
-    }
-    int maxSessions =
-        confInt(spark, OnnxOptions.SESSION_CACHE_SIZE_CONF, OnnxOptions.SESSION_CACHE_SIZE_DEFAULT);
-    return new ModelHandle(
-        BroadcastModel.of(spark.sparkContext(), bytes),
-        bytes.fingerprint(),
-        bytes.source() + " (sha256 " + bytes.shortFingerprint() + ")",
-        info,
-        rows,
-        sessionOptions,
-        maxSessions,
-        DeviceSpec.of(
-                options.device() != null
-                    ? options.device()
-                    : spark.conf().get(OnnxOptions.DEVICE_CONF, OnnxOptions.DEVICE_DEFAULT),
-                confInt(spark, OnnxOptions.GPU_DEVICE_ID_CONF, OnnxOptions.GPU_DEVICE_ID_DEFAULT),
-                options.deviceFallback() != null
-                    ? options.deviceFallback()
-                    : spark
-                        .conf()
-                        .get(OnnxOptions.DEVICE_FALLBACK_CONF, OnnxOptions.DEVICE_FALLBACK_DEFAULT))
-            .withProviderOptions(providerOptions(spark)),
-        batchTimeoutMs(spark),
-        spark.conf().get(OnnxOptions.NATIVE_DIR_CONF, null),
-        options.gpusPerTask());
-  }
-
-  /**
-   * The level sessions use. Float16 models (see {@link #toFloat16}) stop at {@code extended}: ONNX
-   * Runtime 1.28's layout optimizations of level {@code all} crash the JVM (SIGSEGV) while creating
-   * the CPU session of some of them, such as a converted transformer encoder.
-   */
-  private SessionOptionsSpec.OptimizationLevel optimizationLevel(String level) {
-    SessionOptionsSpec.OptimizationLevel parsed = SessionOptionsSpec.OptimizationLevel.parse(level);
-    if (parsed == SessionOptionsSpec.OptimizationLevel.ALL
-        && info.metadata().containsKey(Float16Conversion.METADATA_KEY)) {
-      return SessionOptionsSpec.OptimizationLevel.EXTENDED;
-    }
-    return parsed;
-  }
-
-  private long batchTimeoutMs(SparkSession spark) {
-    long timeout =
-        options.batchTimeoutMs() != null
-            ? options.batchTimeoutMs()
-            : Long.parseLong(
-                spark
-                    .conf()
-                    .get(
-                        OnnxOptions.BATCH_TIMEOUT_MS_CONF,
-                        Long.toString(OnnxOptions.BATCH_TIMEOUT_MS_DEFAULT))
-                    .trim());
-    if (timeout < 0) {
-      throw OnnxErrors.badOption(
-          OnnxOptions.BATCH_TIMEOUT_MS_CONF, timeout, "0 or more milliseconds");
-    }
-    return timeout;
-  }
-
-  /**
-   * GPU provider options: {@code spark.onnx.provider.*}, overridden by {@link #withProviderOption}.
-   */
-  private Map<String, String> providerOptions(SparkSession spark) {
-    Map<String, String> merged = new java.util.TreeMap<>();
-    scala.jdk.javaapi.CollectionConverters.asJava(spark.conf().getAll())
-        .forEach(
-            (k, v) -> {
-              if (k.startsWith(OnnxOptions.PROVIDER_OPTION_CONF_PREFIX)) {
-                merged.put(k.substring(OnnxOptions.PROVIDER_OPTION_CONF_PREFIX.length()), v);
-              }
-            });
-    merged.putAll(options.providerOptions());
-    return merged;
-  }
-
-  /**
-   * The model as the {@code onnx_predict} column function uses it with {@code arguments} argument
-   * columns (see {@link OnnxFunctions#onnxPredict(OnnxModel, org.apache.spark.sql.Column...)}).
-   */
-  PredictFunction predictFunction(SparkSession spark, String name, int arguments) {
-    int[] split = PredictFunction.columnsPerInput(info, name, arguments);
-    List<OutputBinding> outputs = new ArrayList<>();
-    Map<String, String> wanted = new LinkedHashMap<>();
-    if (outputColumns.isEmpty()) {
-      info.outputNames().forEach(o -> wanted.put(o, o));
-    } else {
-      wanted.putAll(outputColumns);
-    }
-    wanted.forEach(
-        (output, field) ->
-            outputs.add(
-                OutputBinding.bind(
-                    info.output(output).orElseThrow(), field, options.flattenOutputs())));
-    for (Derived d : derived) {
-      outputs.add(OutputBinding.bind(info.output(d.output()).orElseThrow(), d.column(), d.post()));
-    }
-    return new PredictFunction(
-        name,
-        handle(spark),
-        outputs,
-        split,
-        errorColumn(spark),
-        options.paddings(),
-        options.narrowing());
-  }
-
-  /**
-   * The columns that feed the model when {@code onnx_predict} is given none: per input, the columns
-   * set with {@link #withInput}, else the column named like the input. Empty when an input takes
-   * several columns, which only works with explicit arguments.
-   */
-  List<String> defaultArgumentColumns() {
-    List<String> columns = new ArrayList<>();
-    for (TensorSpec spec : info.inputs()) {
-      List<String> mapped = inputColumns.getOrDefault(spec.name(), List.of(spec.name()));
-      if (mapped.size() != 1 && info.inputs().size() > 1) {
-        return List.of();
-      }
-      columns.addAll(mapped);
-    }
-    return columns;
-  }
-
-  /**
    * The schema {@link #transform} produces for input {@code schema} in the active session (with the
-   * error column in permissive mode). Checks the columns, and broadcasts the model, as transform
-   * does.
+   * error column in permissive mode). Checks the columns, as transform does.
    */
   public StructType outputSchema(StructType schema) {
-    SparkSession spark = SparkSession.active();
-    StructType scored = scorer(spark, schema, null).outputSchema();
-    if (options.structColumn() == null) {
-      return scored;
-    }
-    String error = errorColumn(spark);
-    Set<String> kept = new HashSet<>(Arrays.asList(schema.fieldNames()));
-    StructType struct = new StructType();
-    for (StructField f : scored.fields()) {
-      if (!kept.contains(f.name()) && !f.name().equals(error)) {
-        struct = struct.add(f);
-      }
-    }
-    StructType out = schema.add(options.structColumn(), struct, false);
-    return error == null ? out : out.add(error, DataTypes.StringType, true);
+    PartitionScorer scorer = scorer(SparkSession.active(), schema, null);
+    return TransformScoring.schema(
+        schema,
+        scorer.outputSchema(),
+        spec.structColumn(),
+        scorer.model().resolved().errorColumn());
   }
 
-  private List<InputBinding> bindInputs(StructType schema) {
-    List<InputBinding> bindings = new ArrayList<>();
-    for (InputBinding binding : bindInputsWithoutKey(schema)) {
-      bindings.add(withKey(binding, schema));
-    }
-    return bindings;
-  }
-
-  private InputBinding withKey(InputBinding binding, StructType schema) {
-    String key = options.keyColumn();
-    if (key == null) {
-      return binding;
-    }
-    List<String> names = Arrays.asList(schema.fieldNames());
-    int ordinal = names.indexOf(key);
-    if (ordinal < 0) {
-      throw OnnxErrors.badOption("key column", key, "a column of the DataFrame " + names);
-    }
-    return binding.withKey(key, ordinal, schema.fields()[ordinal].dataType());
-  }
-
-  private List<InputBinding> bindInputsWithoutKey(StructType schema) {
-    if (options.bucketBatches() > 1 && options.paddings().isEmpty()) {
-      throw OnnxErrors.badOption(
-          OnnxOptions.BUCKET_BATCHES,
-          options.bucketBatches(),
-          "padded inputs to group by length: bucketing by length needs padding (withPadding) first");
-    }
-    List<InputBinding> bindings = new ArrayList<>();
-    Map<String, String> feeding = new HashMap<>();
-    for (TensorSpec spec : info.inputs()) {
-      List<String> columns = inputColumns.get(spec.name());
-      boolean defaulted = columns == null;
-      for (String column : defaulted ? List.of(spec.name()) : columns) {
-        String other = feeding.putIfAbsent(column, spec.name());
-        if (other != null && !other.equals(spec.name())) {
-          throw OnnxErrors.columnFeedsTwoInputs(column, other, spec.name());
-        }
-      }
-      CallOptions.ImageFeed image = options.images().get(spec.name());
-      if (image != null) {
-        bindings.add(
-            InputBinding.bindImage(spec, image.column(), schema, image.mean(), image.std()));
-        continue;
-      }
-      InputBinding binding =
-          InputBinding.bind(
-              spec,
-              defaulted ? List.of(spec.name()) : columns,
-              schema,
-              defaulted,
-              options.narrowing());
-      Double pad = options.paddings().get(spec.name());
-      if (pad != null) {
-        binding = binding.withPadding(pad);
-        if (options.bucketBatches() > 1) {
-          binding = binding.withBucketing(options.bucketBatches());
-        }
-      }
-      bindings.add(binding);
-    }
-    return bindings;
-  }
-
-  private List<OutputBinding> bindOutputs(StructType schema) {
-    Map<String, String> wanted = new LinkedHashMap<>();
-    if (outputColumns.isEmpty()) {
-      info.outputNames().forEach(name -> wanted.put(name, name));
-    } else {
-      wanted.putAll(outputColumns);
-    }
-    Set<String> existing = new HashSet<>(Arrays.asList(schema.fieldNames()));
-    Set<String> taken = new HashSet<>();
-    List<OutputBinding> bindings = new ArrayList<>();
-    for (Map.Entry<String, String> e : wanted.entrySet()) {
-      if (existing.contains(e.getValue())) {
-        throw OnnxErrors.outputColumnExists(e.getKey(), e.getValue());
-      }
-      if (!taken.add(e.getValue())) {
-        throw OnnxErrors.duplicateOutputColumn(e.getValue());
-      }
-      bindings.add(
-          OutputBinding.bind(
-              info.output(e.getKey()).orElseThrow(), e.getValue(), options.flattenOutputs()));
-    }
-    for (Derived d : derived) {
-      if (existing.contains(d.column())) {
-        throw OnnxErrors.outputColumnExists(d.output() + " (" + d.post() + ")", d.column());
-      }
-      if (!taken.add(d.column())) {
-        throw OnnxErrors.duplicateOutputColumn(d.column());
-      }
-      bindings.add(OutputBinding.bind(info.output(d.output()).orElseThrow(), d.column(), d.post()));
-    }
-    return bindings;
-  }
-
-  private static int confInt(SparkSession spark, String key, int defaultValue) {
-    String value = spark.conf().get(key, Integer.toString(defaultValue));
-    try {
-      return Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw OnnxErrors.badOption(key, value, "an integer");
+  /**
+   * Drops the executors' cached copies of this model's broadcast bytes in the active Spark context
+   * (queries that still use the model fetch them again). Sessions already created stay in the
+   * executors' bounded session cache until evicted.
+   */
+  public void unpersist() {
+    Option<SparkSession> active = SparkSession.getActiveSession();
+    if (active.isDefined()) {
+      BroadcastModel.release(active.get().sparkContext(), bytes.fingerprint());
     }
   }
 
-  private static org.apache.spark.sql.classic.Dataset<Row> classic(Dataset<Row> df) {
-    if (df instanceof org.apache.spark.sql.classic.Dataset) {
-      return (org.apache.spark.sql.classic.Dataset<Row>) df;
-    }
-    throw new UnsupportedOperationException(
-        "OnnxModel.transform needs a classic (non-Connect) Spark session; with Spark Connect, use the"
-            + " onnx_predict SQL function on the server.");
+  /** The scorer {@code transform} runs, checked against {@code schema} and broadcast. */
+  PartitionScorer scorer(SparkSession spark, StructType schema, ScoringMetrics metrics) {
+    return ScoringPlanner.forTransform(spark, bytes, info, spec, schema, metrics);
+  }
+
+  /** The model as executors see it, with options resolved in {@code spark}; not broadcast. */
+  ModelHandle handle(SparkSession spark) {
+    return ScoringPlanner.handle(spark, bytes, info, spec);
   }
 
   @Override
@@ -1073,6 +580,7 @@ public final class OnnxModel {
         + info.inputNames()
         + ", outputs="
         + info.outputNames()
+        + (spec.settings().isEmpty() ? "" : ", options=" + spec.settings())
         + "}";
   }
 }

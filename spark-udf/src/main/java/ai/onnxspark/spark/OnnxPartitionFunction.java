@@ -1,5 +1,6 @@
 package ai.onnxspark.spark;
 
+import ai.onnxspark.internal.plan.PartitionScorer;
 import java.util.Iterator;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Encoder;

@@ -75,7 +75,11 @@ public final class ScoringMetrics implements Serializable {
     return batchLatency.value();
   }
 
-  void addBatch(int batchRows, long nanos) {
+  /**
+   * Counts one batch of {@code batchRows} rows that spent {@code nanos} in ONNX Runtime; called on
+   * executors by the library's scorers.
+   */
+  public void addBatch(int batchRows, long nanos) {
     rows.add(batchRows);
     batches.add(1);
     runNanos.add(nanos);
@@ -91,7 +95,11 @@ public final class ScoringMetrics implements Serializable {
     return new ArrayList<>(new TreeSet<>(providers.value()));
   }
 
-  void addSessionCreated(String provider, long creationNanos) {
+  /**
+   * Counts one session created on {@code provider} in {@code creationNanos}; called on executors by
+   * the library's scorers.
+   */
+  public void addSessionCreated(String provider, long creationNanos) {
     sessionsCreated.add(1);
     sessionCreateNanos.add(creationNanos);
     SparkEnv env = SparkEnv.get();

@@ -4,7 +4,9 @@ import java.util.{LinkedHashMap => JLinkedHashMap}
 
 import scala.jdk.CollectionConverters._
 
-import ai.onnxspark.{OnnxException, OnnxOptions}
+import ai.onnxspark.{OnnxOption, OnnxOptions}
+import ai.onnxspark.internal.OnnxErrors
+import ai.onnxspark.internal.plan.OptionValues
 import ai.onnxspark.spark.OnnxModel
 
 import org.apache.hadoop.fs.Path
@@ -14,8 +16,17 @@ import org.apache.spark.ml.util.{Identifiable, MLReadable, MLReader, MLWritable,
 import org.apache.spark.sql.{DataFrame, Dataset}
 import org.apache.spark.sql.types.StructType
 
-/** The parameters of [[OnnxTransformer]]; each maps onto an option of [[OnnxModel]]. */
+/**
+ * The parameters of [[OnnxTransformer]]. Each option parameter documents the per-call option of
+ * [[OnnxOptions]] it sets, with that option's own words; `options` takes any other per-call option
+ * by key.
+ */
 trait OnnxTransformerParams extends Params {
+
+  private def doc(key: String): String = {
+    val option = OnnxOptions.forKey(key).get
+    s"${option.doc} Values: ${option.values}. Per-call key: ${option.displayKey}."
+  }
 
   /** Where the model was read from; informational once the model is loaded. */
   final val modelPath: Param[String] =
@@ -40,55 +51,66 @@ trait OnnxTransformerParams extends Params {
       " like the outputs)")
 
   final val batchSize: IntParam =
-    new IntParam(this, "batchSize", "rows per ONNX Runtime call", ParamValidators.gt(0))
+    new IntParam(this, "batchSize", doc(OnnxOptions.BATCH_SIZE), ParamValidators.gt(0))
 
   final val device: Param[String] = new Param[String](
     this,
     "device",
-    "where sessions run: cpu, cuda, tensorrt, or auto (the GPU Spark assigned to the task, else" +
-      " the CPU)",
+    doc(OnnxOptions.DEVICE),
     ParamValidators.inArray(Array("cpu", "cuda", "tensorrt", "auto")))
 
   final val deviceFallback: Param[String] = new Param[String](
     this,
     "deviceFallback",
-    "what an unusable GPU does: none fails the task, cpu scores on the CPU",
+    doc(OnnxOptions.DEVICE_FALLBACK),
     ParamValidators.inArray(Array("none", "cpu")))
 
-  final val permissive: BooleanParam = new BooleanParam(
-    this,
-    "permissive",
-    "whether a row that cannot be scored gets null outputs and its error in errorCol instead of" +
-      " failing the task")
+  final val permissive: BooleanParam =
+    new BooleanParam(this, "permissive", doc(OnnxOptions.PERMISSIVE))
 
   final val errorCol: Param[String] =
-    new Param[String](this, "errorCol", "the error column of permissive mode")
+    new Param[String](this, "errorCol", doc(OnnxOptions.ERROR_COLUMN))
 
   final val batchTimeoutMs: LongParam = new LongParam(
     this,
     "batchTimeoutMs",
-    "longest time one ONNX Runtime call may take, in milliseconds; 0 for no limit",
+    doc(OnnxOptions.BATCH_TIMEOUT_MS),
     ParamValidators.gtEq(0))
 
-  setDefault(errorCol -> OnnxOptions.ERROR_COLUMN_DEFAULT)
+  /** Per-call options by key (a JSON object of strings), applied after the other parameters. */
+  final val options: Param[String] = new Param[String](
+    this,
+    "options",
+    "per-call options by key, as a JSON object of strings, applied after the other parameters: " +
+      OnnxOptions.keysFor(OnnxOption.Api.ML).asScala.mkString(", "))
+
+  /**
+   * The options the model itself carries (`OnnxModel.options()`, a JSON object of strings), set
+   * by `setModel` and saved with the stage, so that a loaded stage scores exactly as the saved one.
+   */
+  final val modelOptions: Param[String] = new Param[String](
+    this,
+    "modelOptions",
+    "the per-call options the model carries (OnnxModel.options()), as a JSON object; set by setModel")
+
+  setDefault(errorCol -> OnnxOptions.ERROR_COLUMN_DEFAULT, options -> "{}", modelOptions -> "{}")
 }
 
 /**
  * Scores a DataFrame with an ONNX model as a Spark ML pipeline stage, in batches, through the
- * executors' cached ONNX Runtime sessions: the same scoring as [[OnnxModel#transform]].
+ * executors' cached ONNX Runtime sessions: the same scoring plan as `OnnxModel.transform`.
  *
  * {{{
  * val scorer = new OnnxTransformer()
- *   .setModelPath("models/mlp.onnx")
+ *   .setModel(OnnxModel.fromPath("models/mlp.onnx").withSoftmax("logits", "p"))
  *   .setInputCols(Array("features"))
- *   .setOutputNames(Array("logits")).setOutputCols(Array("scores"))
- *   .setBatchSize(512)
+ *   .setOption("batch-size", "512")
  * val pipeline = new Pipeline().setStages(Array(assembler, scorer))
  * }}}
  *
- * Options not set here follow the Spark configuration (`spark.onnx.*`), then the defaults. Saving
- * writes the parameters and the model bytes (`model.onnx`) under the stage's path, so a loaded
- * stage does not need the original model file.
+ * Options not set follow the Spark configuration (`spark.onnx.*`), then the defaults. Saving writes
+ * the parameters, the options the model carries and the model bytes (`model.onnx`) under the
+ * stage's path, so a loaded stage scores exactly as the saved one without the original file.
  */
 class OnnxTransformer(override val uid: String)
     extends Transformer
@@ -99,10 +121,11 @@ class OnnxTransformer(override val uid: String)
 
   @transient private var model: OnnxModel = _
 
-  /** Scores with `value`. */
+  /** Scores with `value`, with every option it carries (saved with the stage). */
   def setModel(value: OnnxModel): this.type = {
     model = value
     set(modelPath, value.source())
+    set(modelOptions, OptionValues.jsonObject(value.options()))
   }
 
   /** Reads the model from a local path or Hadoop URI at once (so a bad file fails here). */
@@ -121,6 +144,17 @@ class OnnxTransformer(override val uid: String)
   def setErrorCol(value: String): this.type = set(errorCol, value)
   def setBatchTimeoutMs(value: Long): this.type = set(batchTimeoutMs, value)
 
+  /** Sets per-call options by key (see [[OnnxOptions]]), replacing those set before. */
+  def setOptions(value: java.util.Map[String, String]): this.type =
+    set(options, OptionValues.jsonObject(value))
+
+  /** Adds one per-call option by key (see [[OnnxOptions]]). */
+  def setOption(key: String, value: String): this.type = {
+    val all = new JLinkedHashMap[String, String](getOptions)
+    all.put(key, value)
+    setOptions(all)
+  }
+
   def getModelPath: String = $(modelPath)
   def getInputCols: Array[String] = $(inputCols)
   def getOutputNames: Array[String] = $(outputNames)
@@ -131,6 +165,7 @@ class OnnxTransformer(override val uid: String)
   def getPermissive: Boolean = $(permissive)
   def getErrorCol: String = $(errorCol)
   def getBatchTimeoutMs: Long = $(batchTimeoutMs)
+  def getOptions: java.util.Map[String, String] = OptionValues.parseJsonObject("options", $(options))
 
   override def transform(dataset: Dataset[_]): DataFrame = configured().transform(dataset.toDF())
 
@@ -145,59 +180,62 @@ class OnnxTransformer(override val uid: String)
 
   override def write: MLWriter = new OnnxTransformer.Writer(this)
 
-  /** The model with this stage's mapping and options applied. */
+  /** The model with this stage's parameters, then its `options`, applied as per-call options. */
   private[ml] def configured(): OnnxModel = {
     if (model == null) {
-      throw new OnnxException(
-        s"OnnxTransformer $uid has no model; call setModel(OnnxModel) or setModelPath(path).")
+      throw OnnxErrors.badArguments(
+        s"OnnxTransformer $uid",
+        "has no model; call setModel(OnnxModel) or setModelPath(path)")
     }
-    var m = model
+    model.withOptions(parameterOptions()).withOptions(getOptions)
+  }
+
+  /** This stage's typed parameters as per-call options of [[OnnxOptions]]. */
+  private def parameterOptions(): java.util.Map[String, String] = {
+    val set = new JLinkedHashMap[String, String]()
+    val inputs = model.info().inputNames()
     if (isDefined(inputCols)) {
-      val inputs = m.info().inputNames()
       val columns = $(inputCols)
       if (columns.length == inputs.size()) {
-        columns.indices.foreach(i => m = m.withInput(inputs.get(i), columns(i)))
+        columns.indices.foreach(i => set.put(OnnxOptions.INPUT_PREFIX + inputs.get(i), columns(i)))
       } else if (inputs.size() == 1 && columns.nonEmpty) {
-        m = m.withInput(inputs.get(0), columns.toIndexedSeq: _*)
+        set.put(OnnxOptions.INPUT_PREFIX + inputs.get(0), OptionValues.list(columns.toList.asJava))
       } else {
-        throw new OnnxException(
-          s"OnnxTransformer $uid: inputCols has ${columns.length} column(s) " +
-            s"${columns.mkString("[", ", ", "]")} but the model has ${inputs.size()} inputs " +
-            s"$inputs; give one column per input in this order.")
+        throw OnnxErrors.badArguments(
+          s"OnnxTransformer $uid",
+          s"inputCols has ${columns.length} column(s) ${columns.mkString("[", ", ", "]")} but the" +
+            s" model has ${inputs.size()} inputs $inputs; give one column per input in this order")
       }
     }
     val outputs =
       if (isDefined(outputNames)) $(outputNames).toSeq
-      else m.info().outputNames().asScala.toSeq
+      else model.info().outputNames().asScala.toSeq
     if (isDefined(outputNames) || isDefined(outputCols)) {
       val columns = if (isDefined(outputCols)) $(outputCols).toSeq else outputs
       if (columns.size != outputs.size) {
-        throw new OnnxException(
-          s"OnnxTransformer $uid: outputCols has ${columns.size} column(s) " +
-            s"${columns.mkString("[", ", ", "]")} for ${outputs.size} model outputs " +
-            s"${outputs.mkString("[", ", ", "]")}; give one column per output.")
+        throw OnnxErrors.badArguments(
+          s"OnnxTransformer $uid",
+          s"outputCols has ${columns.size} column(s) ${columns.mkString("[", ", ", "]")} for" +
+            s" ${outputs.size} model outputs ${outputs.mkString("[", ", ", "]")}; give one column" +
+            " per output")
       }
-      outputs.zip(columns).foreach { case (output, column) => m = m.withOutput(output, column) }
+      outputs.zip(columns).foreach { case (output, column) =>
+        set.put(OnnxOptions.OUTPUT_PREFIX + output, column)
+      }
     }
-    m.withOptions(callOptions())
-  }
-
-  /** The options this stage sets, under the per-call keys of [[OnnxOptions]]. */
-  private def callOptions(): java.util.Map[String, String] = {
-    val options = new JLinkedHashMap[String, String]()
-    get(batchSize).foreach(v => options.put(OnnxOptions.BATCH_SIZE, v.toString))
-    get(device).foreach(v => options.put(OnnxOptions.DEVICE, v))
-    get(deviceFallback).foreach(v => options.put(OnnxOptions.DEVICE_FALLBACK, v))
-    get(batchTimeoutMs).foreach(v => options.put(OnnxOptions.BATCH_TIMEOUT_MS, v.toString))
+    get(batchSize).foreach(v => set.put(OnnxOptions.BATCH_SIZE, v.toString))
+    get(device).foreach(v => set.put(OnnxOptions.DEVICE, v))
+    get(deviceFallback).foreach(v => set.put(OnnxOptions.DEVICE_FALLBACK, v))
+    get(batchTimeoutMs).foreach(v => set.put(OnnxOptions.BATCH_TIMEOUT_MS, v.toString))
     get(permissive).foreach { on =>
-      if (on) options.put(OnnxOptions.ERROR_COLUMN, $(errorCol))
-      else options.put(OnnxOptions.PERMISSIVE, "false")
+      if (on) set.put(OnnxOptions.ERROR_COLUMN, $(errorCol))
+      else set.put(OnnxOptions.PERMISSIVE, "false")
     }
-    options
+    set
   }
 }
 
-/** Loads a saved [[OnnxTransformer]], with its model. */
+/** Loads a saved [[OnnxTransformer]], with its model and the options the model carried. */
 object OnnxTransformer extends MLReadable[OnnxTransformer] {
   private val ModelFile = "model.onnx"
 
@@ -208,8 +246,9 @@ object OnnxTransformer extends MLReadable[OnnxTransformer] {
   private class Writer(stage: OnnxTransformer) extends MLWriter {
     override protected def saveImpl(path: String): Unit = {
       if (stage.model == null) {
-        throw new OnnxException(
-          s"OnnxTransformer ${stage.uid} has no model to save; call setModel or setModelPath.")
+        throw OnnxErrors.badArguments(
+          s"OnnxTransformer ${stage.uid}",
+          "has no model to save; call setModel or setModelPath")
       }
       MlPersistence.saveMetadata(stage, path, sparkSession)
       val file = new Path(path, ModelFile)
@@ -227,9 +266,10 @@ object OnnxTransformer extends MLReadable[OnnxTransformer] {
         classOf[OnnxTransformer].getName,
         (uid: String) => new OnnxTransformer(uid))
       // modelPath keeps saying where the model first came from.
-      stage.model = OnnxModel.fromUri(
-        new Path(path, ModelFile).toString,
-        sparkSession.sparkContext.hadoopConfiguration)
+      val saved = OptionValues.parseJsonObject("modelOptions", stage.getOrDefault(stage.modelOptions))
+      stage.model = OnnxModel
+        .fromUri(new Path(path, ModelFile).toString, sparkSession.sparkContext.hadoopConfiguration)
+        .withOptions(saved)
       stage
     }
   }

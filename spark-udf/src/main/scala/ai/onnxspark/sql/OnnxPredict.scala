@@ -4,7 +4,7 @@ import java.util.concurrent.atomic.AtomicBoolean
 
 import scala.jdk.CollectionConverters._
 
-import ai.onnxspark.spark.{PartitionScorer, PredictFunction}
+import ai.onnxspark.internal.plan.{PartitionScorer, PredictFunction}
 
 import org.apache.spark.internal.Logging
 import org.apache.spark.sql.catalyst.InternalRow

@@ -3,7 +3,8 @@ package ai.onnxspark.sql
 import scala.collection.mutable
 import scala.jdk.CollectionConverters._
 
-import ai.onnxspark.spark.{ColumnarScans, ScoringMetrics}
+import ai.onnxspark.internal.plan.ColumnarScans
+import ai.onnxspark.spark.ScoringMetrics
 
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.SparkSession
@@ -67,7 +68,10 @@ object ExtractOnnxPredict extends Rule[LogicalPlan] {
       case other =>
         other.transformExpressions { case p: OnnxPredict =>
           OnnxPredict.logRowByRow(p.function.name)
-          OnnxPredictRowByRow(p.function, p.children)
+          // Evaluated on executors: the model is broadcast now, while planning on the driver.
+          OnnxPredictRowByRow(
+            p.function.broadcastIn(SparkSession.active.sparkContext),
+            p.children)
         }
     }
   }
@@ -158,7 +162,8 @@ case class OnnxPredictBatchExec(
       val rowSchema = StructType(read.zip(names).map { case (a, name) =>
         StructField(name, a.dataType, a.nullable)
       })
-      val scorer = prediction.function.scorer(rowSchema, ordinals, scoringMetrics)
+      val scorer =
+        prediction.function.broadcastIn(sparkContext).scorer(rowSchema, ordinals, scoringMetrics)
       val fields = prediction.function.resultFields.asScala.toSeq
       val outputs = fields.zipWithIndex.map { case (field, j) =>
         AttributeReference(s"_out$j", field.dataType, field.nullable)()
@@ -224,7 +229,7 @@ object OnnxPredictBatchExec {
       arguments: Seq[Expression],
       scored: Seq[Attribute],
       value: Expression,
-      scorer: ai.onnxspark.spark.PartitionScorer)
+      scorer: ai.onnxspark.internal.plan.PartitionScorer)
 }
 
 /** Installs `onnx_predict` and its batching in a session. */

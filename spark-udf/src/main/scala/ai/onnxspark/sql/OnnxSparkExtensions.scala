@@ -1,10 +1,11 @@
 package ai.onnxspark.sql
 
-import ai.onnxspark.OnnxException
-import ai.onnxspark.spark.OnnxModels
+import ai.onnxspark.{OnnxOption, OnnxOptions}
+import ai.onnxspark.internal.OnnxErrors
 
 import org.apache.spark.sql.{SparkSession, SparkSessionExtensions}
 import org.apache.spark.sql.catalyst.FunctionIdentifier
+import org.apache.spark.sql.catalyst.analysis.UnresolvedAttribute
 import org.apache.spark.sql.catalyst.expressions.{Expression, ExpressionInfo}
 import org.apache.spark.sql.catalyst.util.MapData
 import org.apache.spark.sql.types.{MapType, StringType}
@@ -32,11 +33,10 @@ object OnnxSparkExtensions {
       " registered under model_name (OnnxModels.register, or SET spark.onnx.models.<name>.path=" +
       "<model file or URI>). Takes one column per model input, or several numeric columns" +
       " assembled into the only input of a one-input model. Returns the model's output, or a" +
-      " struct of its outputs; in permissive mode a struct of the outputs and the error message." +
-      " Rows are scored in batches of spark.onnx.batchSize. options, a map of string literals," +
-      " sets per-call options that override the spark.onnx.* configuration: batch-size, device," +
-      " device-fallback, permissive, error-column, batch-timeout-ms, intra-op-threads," +
-      " optimization-level, provider.<key>."
+      " struct of its outputs and derived columns; in permissive mode a struct of the outputs and" +
+      " the error message. Rows are scored in batches of spark.onnx.batchSize. options, a map of" +
+      " string literals, sets per-call options that override the spark.onnx.* configuration: " +
+      OnnxOptions.keysFor(OnnxOption.Api.COLUMN).asScala.mkString(", ") + "."
 
   private val examples =
     """
@@ -66,7 +66,7 @@ object OnnxSparkExtensions {
     val name = arguments.headOption match {
       case Some(e) if e.foldable && e.dataType == StringType => String.valueOf(e.eval())
       case _ =>
-        throw new OnnxException(
+        throw OnnxErrors.sqlCall(
           "onnx_predict takes the registered name of a model as its first argument, a string" +
             " literal such as 'fraud', followed by an optional map of options and the columns to" +
             " score.")
@@ -76,22 +76,29 @@ object OnnxSparkExtensions {
         first.dataType match {
           case MapType(StringType, StringType, _) if first.foldable => (optionMap(first), rest)
           case other =>
-            throw new OnnxException(
+            throw OnnxErrors.sqlCall(
               s"onnx_predict('$name', ...) takes its options as a map of string literals, such as" +
                 s" map('batch-size', '256'), but got ${first.sql} of type ${other.sql}.")
         }
-      case rest => (Map.empty[String, String], rest)
+      case rest => (new java.util.LinkedHashMap[String, String](), rest)
     }
     val spark = SparkSession.active
-    OnnxPredict(OnnxModels.function(spark, name, options.asJava, columns.size), columns)
+    val function = OnnxModels.function(spark, name, options, columns.size)
+    val key = Option(function.keyColumn).map(UnresolvedAttribute.quoted).toSeq
+    OnnxPredict(function, columns ++ key)
   }
 
-  private def optionMap(e: Expression): Map[String, String] = {
+  /** The options in the order the map literal gives them (later keys may refine earlier ones). */
+  private def optionMap(e: Expression): java.util.Map[String, String] = {
     val data = e.eval().asInstanceOf[MapData]
     val keys = data.keyArray()
     val values = data.valueArray()
-    (0 until data.numElements()).map { i =>
-      keys.getUTF8String(i).toString -> (if (values.isNullAt(i)) null else values.getUTF8String(i).toString)
-    }.toMap
+    val options = new java.util.LinkedHashMap[String, String]()
+    (0 until data.numElements()).foreach { i =>
+      options.put(
+        keys.getUTF8String(i).toString,
+        if (values.isNullAt(i)) null else values.getUTF8String(i).toString)
+    }
+    options
   }
 }

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.onnxspark.OnnxException;
-import ai.onnxspark.spark.OnnxFunctions;
 import ai.onnxspark.spark.OnnxModel;
-import ai.onnxspark.spark.OnnxModels;
+import ai.onnxspark.sql.OnnxFunctions;
+import ai.onnxspark.sql.OnnxModels;
 import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestModels;
 import java.nio.file.Files;

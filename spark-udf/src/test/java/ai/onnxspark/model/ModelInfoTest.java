@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.onnxspark.OnnxException;
+import ai.onnxspark.internal.model.ModelBytes;
 import ai.onnxspark.testing.ModelBuilder;
 import ai.onnxspark.testing.TestModels;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package ai.onnxspark.spark;
 
-import static ai.onnxspark.spark.OnnxFunctions.onnxPredict;
+import static ai.onnxspark.sql.OnnxFunctions.onnxPredict;
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

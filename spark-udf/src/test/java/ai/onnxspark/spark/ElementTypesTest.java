@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.onnxspark.OnnxException;
+import ai.onnxspark.internal.tensor.Float16;
 import ai.onnxspark.model.ElementType;
-import ai.onnxspark.tensor.Float16;
 import ai.onnxspark.testing.ModelBuilder;
 import ai.onnxspark.testing.SparkTestBase;
 import java.util.ArrayList;

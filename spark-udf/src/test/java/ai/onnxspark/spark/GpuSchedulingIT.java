@@ -2,7 +2,8 @@ package ai.onnxspark.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.onnxspark.session.SessionCache;
+import ai.onnxspark.internal.session.SessionCache;
+import ai.onnxspark.sql.OnnxFunctions;
 import ai.onnxspark.testing.LocalCluster;
 import ai.onnxspark.testing.TestModels;
 import java.nio.file.Path;

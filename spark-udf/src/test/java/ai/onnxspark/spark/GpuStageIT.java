@@ -2,6 +2,8 @@ package ai.onnxspark.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.onnxspark.sql.OnnxFunctions;
+import ai.onnxspark.sql.OnnxModels;
 import ai.onnxspark.testing.LocalCluster;
 import ai.onnxspark.testing.TestModels;
 import java.nio.file.Path;

@@ -2,7 +2,11 @@ package ai.onnxspark.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.onnxspark.session.SessionCache;
+import ai.onnxspark.internal.plan.BroadcastModel;
+import ai.onnxspark.internal.plan.PartitionScorer;
+import ai.onnxspark.internal.session.SessionCache;
+import ai.onnxspark.sql.OnnxFunctions;
+import ai.onnxspark.sql.OnnxModels;
 import ai.onnxspark.testing.LocalCluster;
 import ai.onnxspark.testing.OrtReference;
 import ai.onnxspark.testing.TestModels;
@@ -132,7 +136,8 @@ class LocalClusterIT {
     assertThat(metrics.sessionsCreated()).isEqualTo(2);
 
     // Both executors loaded ONNX Runtime from the one node-local copy (spark.onnx.native.dir).
-    java.nio.file.Path folder = natives.resolve(ai.onnxspark.session.NativeLibraries.folderName());
+    java.nio.file.Path folder =
+        natives.resolve(ai.onnxspark.internal.session.NativeLibraries.folderName());
     assertThat(
             LocalCluster.perExecutor(
                     spark, () -> String.valueOf(System.getProperty("onnxruntime.native.path")))

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.onnxspark.OnnxException;
 import ai.onnxspark.model.ElementType;
+import ai.onnxspark.sql.OnnxFunctions;
+import ai.onnxspark.sql.OnnxModels;
 import ai.onnxspark.testing.ModelBuilder;
 import ai.onnxspark.testing.SparkTestBase;
 import java.util.ArrayList;

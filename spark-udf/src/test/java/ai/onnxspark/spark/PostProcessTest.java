@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.onnxspark.OnnxException;
 import ai.onnxspark.model.ElementType;
+import ai.onnxspark.sql.OnnxFunctions;
 import ai.onnxspark.testing.ModelBuilder;
 import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestModels;

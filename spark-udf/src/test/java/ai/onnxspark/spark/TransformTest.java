@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import ai.onnxspark.internal.session.SessionCache;
 import ai.onnxspark.model.ElementType;
-import ai.onnxspark.session.SessionCache;
 import ai.onnxspark.testing.OrtReference;
 import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestModels;

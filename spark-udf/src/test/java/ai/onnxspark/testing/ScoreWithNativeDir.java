@@ -1,6 +1,6 @@
 package ai.onnxspark.testing;
 
-import ai.onnxspark.session.NativeLibraries;
+import ai.onnxspark.internal.session.NativeLibraries;
 import java.nio.file.Files;
 import java.nio.file.Path;
 

@@ -1,0 +1,421 @@
+package ai.onnxspark.internal;
+
+import ai.onnxspark.OnnxException;
+import ai.onnxspark.OnnxException.ErrorClass;
+import ai.onnxspark.OnnxOptions;
+import java.util.Collection;
+
+/**
+ * Creates every user-facing {@link OnnxException}, so that messages read alike: what is wrong,
+ * where (model, input, column, partition and row), and what to do about it.
+ *
+ * <p>Rows are named by partition and position within the partition (0-based), the coordinates a
+ * user can reproduce with {@code df.rdd().zipWithIndex()} or by filtering the partition.
+ */
+public final class OnnxErrors {
+  private OnnxErrors() {}
+
+  /** Where a row sits, for messages. */
+  public static String rowAt(int partition, long row) {
+    return "row " + row + " of partition " + partition;
+  }
+
+  public static OnnxException notAnOnnxModel(
+      String source, long size, String why, Throwable cause) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model "
+            + quote(source)
+            + " ("
+            + size
+            + " bytes) is not a readable ONNX model: "
+            + why
+            + ". Check that the file is a complete .onnx export (not truncated, not a zip or an"
+            + " external-data file).",
+        cause);
+  }
+
+  public static OnnxException modelNotFound(String location, String resolved) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model file "
+            + quote(location)
+            + " does not exist"
+            + (resolved != null && !resolved.equals(location)
+                ? " (resolved to " + resolved + ")"
+                : "")
+            + ". Give the path of an .onnx file, or a URI such as hdfs://, s3a:// or dbfs:/.");
+  }
+
+  public static OnnxException modelUnreadable(String location, Throwable cause) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model file "
+            + quote(location)
+            + " could not be read: "
+            + cause.getMessage()
+            + ". Check the path, the permissions and, for cloud URIs, the file system's credentials.",
+        cause);
+  }
+
+  public static OnnxException modelTooLarge(String location, long size) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model file "
+            + quote(location)
+            + " is "
+            + size
+            + " bytes; models of 2 GB or more must keep their weights as ONNX external data.");
+  }
+
+  public static OnnxException unknownInput(String name, Collection<String> valid) {
+    return new OnnxException(
+        ErrorClass.CONFIGURATION,
+        "Unknown model input " + quote(name) + ", expected one of " + valid + ".");
+  }
+
+  public static OnnxException unknownOutput(String name, Collection<String> valid) {
+    return new OnnxException(
+        ErrorClass.CONFIGURATION,
+        "Unknown model output " + quote(name) + ", expected one of " + valid + ".");
+  }
+
+  public static OnnxException missingColumn(
+      String input,
+      String inputType,
+      String column,
+      Collection<String> columns,
+      boolean defaulted) {
+    return new OnnxException(
+        ErrorClass.SCHEMA,
+        "Model input "
+            + quote(input)
+            + " ("
+            + inputType
+            + ") reads column "
+            + quote(column)
+            + (defaulted ? " (a column named like the input, by default)" : "")
+            + ", but the DataFrame has no such column; its columns are "
+            + columns
+            + ". Map the input to a column with withInput("
+            + quote(input)
+            + ", \"<column>\").");
+  }
+
+  public static OnnxException columnType(
+      String input, String inputType, String column, String actual, String why, String fix) {
+    return new OnnxException(
+        ErrorClass.SCHEMA,
+        "Model input "
+            + quote(input)
+            + " expects "
+            + inputType
+            + " but column "
+            + quote(column)
+            + " is "
+            + actual
+            + (why.isEmpty() ? "" : " (" + why + ")")
+            + "; "
+            + fix
+            + ".");
+  }
+
+  public static OnnxException unsupportedInput(String input, String inputType, String why) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model input "
+            + quote(input)
+            + " ("
+            + inputType
+            + ") cannot be fed from columns: "
+            + why
+            + ".");
+  }
+
+  public static OnnxException unsupportedOutput(String output, String outputType, String why) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model output "
+            + quote(output)
+            + " ("
+            + outputType
+            + ") cannot be returned as a column: "
+            + why
+            + ".");
+  }
+
+  public static OnnxException outputColumnExists(String output, String column) {
+    return new OnnxException(
+        ErrorClass.SCHEMA,
+        "Model output "
+            + quote(output)
+            + " would be written to column "
+            + quote(column)
+            + ", which the DataFrame already has. Name another column with withOutput("
+            + quote(output)
+            + ", \"<new column>\") or drop the existing one.");
+  }
+
+  public static OnnxException duplicateOutputColumn(String column) {
+    return new OnnxException(
+        ErrorClass.SCHEMA,
+        "Two model outputs would be written to column "
+            + quote(column)
+            + "; give each its own name.");
+  }
+
+  public static OnnxException nullValue(String input, String column, String where, String what) {
+    return new OnnxException(
+        ErrorClass.ROW_INPUT,
+        "Model input "
+            + quote(input)
+            + ": column "
+            + quote(column)
+            + " holds a null "
+            + what
+            + " at "
+            + where
+            + ". Filter or fill nulls before scoring (e.g. df.na().drop() or coalesce).");
+  }
+
+  public static OnnxException wrongLength(
+      String input, String inputType, String column, long expected, long actual, String where) {
+    return new OnnxException(
+        ErrorClass.ROW_INPUT,
+        "Model input "
+            + quote(input)
+            + " expects "
+            + inputType
+            + ", i.e. "
+            + expected
+            + " values per row, but column "
+            + quote(column)
+            + " has "
+            + actual
+            + " values at "
+            + where
+            + ". Check the column feeds the right input, or reshape/pad it to "
+            + expected
+            + " values.");
+  }
+
+  public static OnnxException raggedNested(
+      String input, String inputType, String column, String detail, String where) {
+    return new OnnxException(
+        ErrorClass.ROW_INPUT,
+        "Model input "
+            + quote(input)
+            + " ("
+            + inputType
+            + ") reads nested arrays from column "
+            + quote(column)
+            + ", which must be rectangular within a row, but at "
+            + where
+            + " "
+            + detail
+            + ". Pad the inner arrays to one length.");
+  }
+
+  public static OnnxException columnFeedsTwoInputs(String column, String first, String second) {
+    return new OnnxException(
+        ErrorClass.SCHEMA,
+        "Column "
+            + quote(column)
+            + " would feed both model inputs "
+            + quote(first)
+            + " and "
+            + quote(second)
+            + "; each input reads its own column(s). Map each input to its column with withInput,"
+            + " or, if both really take the same values, copy the column first"
+            + " (df.withColumn(\""
+            + column
+            + "_copy\", col(\""
+            + column
+            + "\"))).");
+  }
+
+  public static OnnxException outOfRange(
+      String input, String inputType, String column, long value, String range, String where) {
+    return new OnnxException(
+        ErrorClass.ROW_INPUT,
+        "Model input "
+            + quote(input)
+            + " ("
+            + inputType
+            + ") takes values in "
+            + range
+            + ", but column "
+            + quote(column)
+            + " holds "
+            + value
+            + " at "
+            + where
+            + ". Clip or filter the column to that range before scoring.");
+  }
+
+  public static OnnxException raggedBatch(
+      String input, String inputType, String column, long first, long actual, String where) {
+    return new OnnxException(
+        ErrorClass.ROW_INPUT,
+        "Model input "
+            + quote(input)
+            + " ("
+            + inputType
+            + ") has a variable dimension, but rows of one batch must agree on it: column "
+            + quote(column)
+            + " has "
+            + actual
+            + " values at "
+            + where
+            + " where the batch's first row has "
+            + first
+            + ". Pad rows per batch with withPadding("
+            + quote(input)
+            + ", <pad value>) (SQL: map('pad."
+            + input
+            + "', '0')), pad the column to a common length, or use a batch size of 1.");
+  }
+
+  public static OnnxException sessionCreation(String model, String provider, Throwable cause) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "ONNX Runtime could not create a session for model "
+            + model
+            + " on "
+            + provider
+            + ": "
+            + cause.getMessage()
+            + ". The model may use operators or an opset this ONNX Runtime does not support,"
+            + " or be corrupt.",
+        cause);
+  }
+
+  public static OnnxException deviceUnavailable(String model, String device, Throwable cause) {
+    return new OnnxException(
+        ErrorClass.DEVICE,
+        "Model "
+            + model
+            + " cannot run on "
+            + device
+            + ": "
+            + cause.getMessage()
+            + ". GPU scoring needs the onnxruntime_gpu jar (not onnxruntime), CUDA 12 and cuDNN 9 on"
+            + " the executors' library path, and a GPU the task can use; or set "
+            + OnnxOptions.DEVICE_FALLBACK_CONF
+            + "=cpu to score on the CPU instead.",
+        cause);
+  }
+
+  public static OnnxException timedOut(String model, int rows, long timeoutMs, Throwable cause) {
+    return new OnnxException(
+        ErrorClass.TIMEOUT,
+        "ONNX Runtime did not score a batch of "
+            + rows
+            + " rows with model "
+            + model
+            + " within "
+            + timeoutMs
+            + " ms ("
+            + OnnxOptions.BATCH_TIMEOUT_MS_CONF
+            + "), so the call was stopped. Raise the limit, lower the batch size, or score on a"
+            + " faster device.",
+        cause);
+  }
+
+  public static OnnxException runFailed(
+      String model, int rows, int partition, long firstRow, Throwable cause) {
+    return new OnnxException(
+        ErrorClass.RUNTIME,
+        "ONNX Runtime failed scoring a batch of "
+            + rows
+            + " rows (rows "
+            + firstRow
+            + " to "
+            + (firstRow + rows - 1)
+            + " of partition "
+            + partition
+            + ") with model "
+            + model
+            + ": "
+            + cause.getMessage(),
+        cause);
+  }
+
+  public static OnnxException outputShape(
+      String output, String outputType, int batchRows, String actualShape, String why) {
+    return new OnnxException(
+        ErrorClass.RUNTIME,
+        "Model output "
+            + quote(output)
+            + " ("
+            + outputType
+            + ") came back with shape "
+            + actualShape
+            + " for a batch of "
+            + batchRows
+            + " rows: "
+            + why
+            + ".");
+  }
+
+  public static OnnxException badArguments(String model, String why) {
+    return new OnnxException(
+        ErrorClass.CONFIGURATION, "onnx_predict with model " + quote(model) + " " + why + ".");
+  }
+
+  public static OnnxException unknownModelName(String name, Collection<String> registered) {
+    return new OnnxException(
+        ErrorClass.CONFIGURATION,
+        "No ONNX model is registered under the name "
+            + quote(name)
+            + "; registered: "
+            + registered
+            + ". Register one with OnnxModels.register(spark, "
+            + quote(name)
+            + ", model) or SET spark.onnx.models."
+            + name
+            + ".path=<model file or URI>.");
+  }
+
+  public static OnnxException unknownOption(String key, Collection<String> valid) {
+    return new OnnxException(
+        ErrorClass.CONFIGURATION,
+        "Unknown ONNX scoring option " + quote(key) + ", expected one of " + valid + ".");
+  }
+
+  public static OnnxException badOption(String key, Object value, String expected) {
+    return new OnnxException(
+        ErrorClass.CONFIGURATION,
+        "Option "
+            + quote(key)
+            + " = "
+            + quote(String.valueOf(value))
+            + " is invalid: expected "
+            + expected
+            + ".");
+  }
+
+  private static String quote(String s) {
+    return "'" + s + "'";
+  }
+
+  /** A model conversion (int8, float16, optimization, cut) that cannot be done, and why. */
+  public static OnnxException cannotConvert(String message) {
+    return new OnnxException(ErrorClass.MODEL, message);
+  }
+
+  /** As {@link #cannotConvert(String)}, with the underlying cause. */
+  public static OnnxException cannotConvert(String message, Throwable cause) {
+    return new OnnxException(ErrorClass.MODEL, message, cause);
+  }
+
+  /** A cluster set up so that the scoring asked for cannot run there, with the settings to use. */
+  public static OnnxException clusterSetup(String message) {
+    return new OnnxException(ErrorClass.CONFIGURATION, message);
+  }
+
+  /** A SQL call of {@code onnx_predict} written wrong, with how to write it. */
+  public static OnnxException sqlCall(String message) {
+    return new OnnxException(ErrorClass.CONFIGURATION, message);
+  }
+}

@@ -1,0 +1,152 @@
+package ai.onnxspark.internal.model;
+
+import ai.onnxspark.internal.OnnxErrors;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Objects;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+
+/**
+ * The serialized bytes of an ONNX model, with their SHA-256 fingerprint, which identifies the model
+ * in executor caches, and a description of where they came from.
+ *
+ * <p>Immutable: the array is never handed out for writing; {@link #bytes()} returns the internal
+ * array for zero-copy session creation, and callers must not modify it. Serializable, but the
+ * library ships it to executors through a broadcast, not in task closures.
+ */
+public final class ModelBytes implements Serializable {
+  private static final long serialVersionUID = 1L;
+  private static final long MAX_SIZE = Integer.MAX_VALUE - 16L;
+
+  private final byte[] bytes;
+  private final String fingerprint;
+  private final String source;
+
+  private ModelBytes(byte[] bytes, String source) {
+    this.bytes = bytes;
+    this.fingerprint = sha256(bytes);
+    this.source = source;
+  }
+
+  /** Model bytes held in memory; the array is copied. */
+  public static ModelBytes of(byte[] bytes, String source) {
+    Objects.requireNonNull(bytes, "bytes");
+    return new ModelBytes(bytes.clone(), source);
+  }
+
+  /**
+   * Reads a model from a local path ({@code models/mlp.onnx}, {@code file:/...}) or any URI a
+   * Hadoop FileSystem serves ({@code hdfs://}, {@code s3a://}, {@code abfss://}, {@code gs://},
+   * {@code dbfs:/}), using {@code hadoopConf} for credentials and file system classes.
+   *
+   * @throws ai.onnxspark.OnnxException when the file is missing, unreadable or too large
+   */
+  public static ModelBytes read(String location, Configuration hadoopConf) {
+    Objects.requireNonNull(location, "location");
+    URI uri = toUri(location);
+    if (uri == null || uri.getScheme() == null || "file".equals(uri.getScheme())) {
+      Path path = uri != null && uri.getScheme() != null ? Paths.get(uri) : Paths.get(location);
+      return readLocal(path, location);
+    }
+    org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(uri);
+    try {
+      FileSystem fs = path.getFileSystem(hadoopConf == null ? new Configuration() : hadoopConf);
+      if (!fs.exists(path)) {
+        throw OnnxErrors.modelNotFound(location, null);
+      }
+      long length = fs.getFileStatus(path).getLen();
+      checkSize(location, length);
+      byte[] data = new byte[(int) length];
+      try (InputStream in = fs.open(path)) {
+        int read = in.readNBytes(data, 0, data.length);
+        if (read != data.length) {
+          throw new IOException("read " + read + " of " + length + " bytes");
+        }
+      }
+      return new ModelBytes(data, location);
+    } catch (IOException e) {
+      throw OnnxErrors.modelUnreadable(location, e);
+    }
+  }
+
+  private static ModelBytes readLocal(Path path, String location) {
+    if (!Files.isRegularFile(path)) {
+      throw OnnxErrors.modelNotFound(location, path.toAbsolutePath().toString());
+    }
+    try {
+      checkSize(location, Files.size(path));
+      return new ModelBytes(Files.readAllBytes(path), location);
+    } catch (IOException e) {
+      throw OnnxErrors.modelUnreadable(location, e);
+    }
+  }
+
+  private static URI toUri(String location) {
+    try {
+      URI uri = new URI(location);
+      // A Windows drive letter or a bare relative path is not a scheme.
+      return uri.getScheme() != null && uri.getScheme().length() == 1 ? null : uri;
+    } catch (java.net.URISyntaxException e) {
+      return null;
+    }
+  }
+
+  private static void checkSize(String location, long length) {
+    if (length > MAX_SIZE) {
+      throw OnnxErrors.modelTooLarge(location, length);
+    }
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JVM", e);
+    }
+  }
+
+  /** The model bytes; the internal array, which callers must not modify. */
+  public byte[] bytes() {
+    return bytes;
+  }
+
+  /** Size of the model in bytes. */
+  public long size() {
+    return bytes.length;
+  }
+
+  /** Hex SHA-256 of the bytes: the model's identity in caches and logs. */
+  public String fingerprint() {
+    return fingerprint;
+  }
+
+  /** A short form of the fingerprint for log lines. */
+  public String shortFingerprint() {
+    return fingerprint.substring(0, 12);
+  }
+
+  /** Where the bytes came from (a path, a URI, or a caller's description). */
+  public String source() {
+    return source;
+  }
+
+  @Override
+  public String toString() {
+    return "ModelBytes{"
+        + source
+        + ", "
+        + bytes.length
+        + " bytes, sha256="
+        + shortFingerprint()
+        + "}";
+  }
+}

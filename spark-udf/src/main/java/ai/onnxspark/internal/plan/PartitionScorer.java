@@ -1,0 +1,500 @@
+package ai.onnxspark.internal.plan;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxspark.OnnxException;
+import ai.onnxspark.internal.OnnxErrors;
+import ai.onnxspark.internal.session.NativeLibraries;
+import ai.onnxspark.internal.session.SessionCache;
+import ai.onnxspark.internal.session.SessionKey;
+import ai.onnxspark.internal.session.SessionLease;
+import ai.onnxspark.internal.tensor.InputBinding;
+import ai.onnxspark.internal.tensor.OutputBinding;
+import ai.onnxspark.spark.OnnxModel;
+import ai.onnxspark.spark.ScoringMetrics;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import org.apache.spark.TaskContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.JoinedRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
+import org.apache.spark.unsafe.types.UTF8String;
+import org.apache.spark.util.TaskCompletionListener;
+
+/**
+ * Scores one partition: groups its rows into batches, fills one direct buffer per model input, runs
+ * the executor's cached session once per batch, and returns each input row joined with its output
+ * values. This is the function {@link OnnxModel#transform} maps over partitions; users may call
+ * {@link #score} from their own {@code mapPartitions} over internal rows.
+ *
+ * <p>Serializable and small: it holds the model's broadcast handle, never the model bytes. On an
+ * executor, the session is taken from {@link SessionCache} on the first row (an empty partition
+ * creates nothing) and released when the partition is exhausted or the task ends, whichever comes
+ * first. Native tensors live for one batch and are closed on every path.
+ */
+public final class PartitionScorer implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final ModelHandle model;
+  private final InputBinding[] inputs;
+  private final OutputBinding[] outputs;
+  private final StructType outputSchema;
+  private final int batchSize;
+
+  /** Rows read at a time: a batch, or several when padded rows are grouped by length. */
+  private final int rowsPerRead;
+
+  private final ScoringMetrics metrics;
+  private final boolean permissive;
+
+  PartitionScorer(
+      ModelHandle model,
+      List<InputBinding> inputs,
+      List<OutputBinding> outputs,
+      StructType outputSchema,
+      ScoringMetrics metrics,
+      boolean permissive) {
+    this.model = model;
+    this.inputs = inputs.toArray(new InputBinding[0]);
+    this.outputs = outputs.toArray(new OutputBinding[0]);
+    this.outputSchema = outputSchema;
+    boolean singleRows = inputs.stream().anyMatch(InputBinding::singleRowBatches);
+    this.batchSize = singleRows ? 1 : model.batchSize();
+    int bucket = inputs.stream().mapToInt(InputBinding::bucketBatches).max().orElse(1);
+    this.rowsPerRead = (int) Math.min(Integer.MAX_VALUE - 64, (long) batchSize * bucket);
+    this.metrics = metrics;
+    this.permissive = permissive;
+  }
+
+  /** The model this scorer runs. */
+  public ModelHandle model() {
+    return model;
+  }
+
+  /**
+   * Whether rows that cannot be scored get null outputs and their error in one more column, instead
+   * of failing the task.
+   */
+  public boolean permissive() {
+    return permissive;
+  }
+
+  /** The schema of the rows {@link #score} returns: the input columns, then one per output. */
+  public StructType outputSchema() {
+    return outputSchema;
+  }
+
+  /** Rows per ONNX Runtime call (1 when the model's batch dimension is fixed at 1). */
+  public int batchSize() {
+    return batchSize;
+  }
+
+  /** The counters this scorer adds to; null when it counts nothing. */
+  public ScoringMetrics metrics() {
+    return metrics;
+  }
+
+  /**
+   * Scores a partition lazily, a batch at a time. The returned rows are reused between calls to
+   * {@code next()}: copy one to keep it.
+   */
+  public Iterator<InternalRow> score(Iterator<InternalRow> rows) {
+    return new Scoring(rows);
+  }
+
+  /**
+   * Scores a partition read as columnar batches (a Parquet or ORC scan), reading each row in place
+   * instead of materialising it first. The returned rows are reused as in {@link #score}.
+   */
+  public Iterator<InternalRow> scoreColumnar(Iterator<ColumnarBatch> batches) {
+    return new Scoring(new BatchRows.Columnar(batches));
+  }
+
+  private final class Scoring implements Iterator<InternalRow> {
+    private final BatchRows source;
+    private final TaskContext task;
+    private final int partition;
+    private final Object[][] values = new Object[outputs.length][rowsPerRead];
+    private final GenericInternalRow outputRow =
+        new GenericInternalRow(outputs.length + (permissive ? 1 : 0));
+
+    /** Per position in the batch: the row's index in the tensors, or -1 when it failed. */
+    private final int[] tensorIndex = new int[rowsPerRead];
+
+    /** Per position in the batch: why the row failed, or null. */
+    private final UTF8String[] errors = new UTF8String[rowsPerRead];
+
+    /** Grouped reads: one batch's outputs before they go back to their rows' positions. */
+    private Object[][] grouped;
+
+    private int tensorRows;
+    private final JoinedRow joined = new JoinedRow();
+    private final Set<String> outputNames = new LinkedHashSet<>();
+    private InputBinding.Batch[] batches;
+    private OutputBinding.Splitter[] splitters;
+    private SessionLease lease;
+    private int count;
+    private int position;
+    private long nextRowIndex;
+    private boolean done;
+
+    Scoring(Iterator<InternalRow> rows) {
+      this(new BatchRows.Copied(rows, rowsPerRead));
+    }
+
+    Scoring(BatchRows source) {
+      this.source = source;
+      this.task = TaskContext.get();
+      this.partition = task != null ? task.partitionId() : 0;
+      for (OutputBinding output : outputs) {
+        outputNames.add(output.outputName());
+      }
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (position < count) {
+        return true;
+      }
+      if (done) {
+        return false;
+      }
+      if (!source.hasNext()) {
+        finish();
+        return false;
+      }
+      runBatch();
+      return true;
+    }
+
+    @Override
+    public InternalRow next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      int index = tensorIndex[position];
+      for (int j = 0; j < outputs.length; j++) {
+        outputRow.update(j, index < 0 ? null : values[j][index]);
+      }
+      if (permissive) {
+        outputRow.update(outputs.length, errors[position]);
+      }
+      return joined.apply(source.kept(position++), outputRow);
+    }
+
+    private void open() {
+      int taskCpus = task != null ? task.cpus() : 1;
+      String device = model.device().resolve(task != null ? task.resourcesJMap() : Map.of());
+      SessionKey key =
+          new SessionKey(
+              model.fingerprint(),
+              model.options().withTaskCpus(taskCpus),
+              device,
+              model.device().fallbackToCpu(),
+              model.device().providerOptions());
+      NativeLibraries.use(model.nativeDir());
+      SessionCache cache = SessionCache.get();
+      cache.setMaxSessions(model.maxSessions());
+      Broadcast<BroadcastModel> bytes = model.broadcastHandle();
+      lease = cache.acquire(key, () -> bytes.value().bytes(), model.description());
+      if (task != null) {
+        task.addTaskCompletionListener((TaskCompletionListener) context -> finish());
+      }
+      if (lease.created() && metrics != null) {
+        metrics.addSessionCreated(lease.provider(), lease.creationNanos());
+      }
+      batches = new InputBinding.Batch[inputs.length];
+      for (int i = 0; i < inputs.length; i++) {
+        batches[i] = inputs[i].newBatch(batchSize);
+      }
+      splitters = new OutputBinding.Splitter[outputs.length];
+      for (int j = 0; j < outputs.length; j++) {
+        splitters[j] = outputs[j].newSplitter(batchSize);
+      }
+    }
+
+    private void runBatch() {
+      if (lease == null) {
+        open();
+      }
+      for (InputBinding.Batch batch : batches) {
+        batch.reset();
+      }
+      long firstRow = nextRowIndex;
+      count = 0;
+      position = 0;
+      tensorRows = 0;
+      source.startBatch();
+      if (rowsPerRead > batchSize) {
+        runGroupedByLength(firstRow);
+        return;
+      }
+      if (source instanceof BatchRows.Columnar && !permissive) {
+        BatchRows.Columnar columnar = (BatchRows.Columnar) source;
+        count = columnar.takeChunk(batchSize);
+        for (InputBinding.Batch batch : batches) {
+          batch.addColumnar(
+              columnar.currentBatch(), columnar.batchStart(), count, partition, firstRow);
+        }
+        for (int p = 0; p < count; p++) {
+          tensorIndex[p] = p;
+        }
+        tensorRows = count;
+        nextRowIndex += count;
+      } else {
+        // hasNext() may move a columnar source to its next chunk, so a batch ends at a chunk's end.
+        while (count < batchSize && !(count > 0 && source.atChunkEnd()) && source.hasNext()) {
+          InternalRow row = source.next(count);
+          addRow(row, count);
+          count++;
+          nextRowIndex++;
+        }
+      }
+      if (tensorRows > 0) {
+        try {
+          run(firstRow);
+        } catch (OnnxException e) {
+          if (!permissive) {
+            throw e;
+          }
+          isolateFailures();
+        }
+      }
+    }
+
+    /** Adds one row to the input tensors; in permissive mode a bad row is recorded, not thrown. */
+    private void addRow(InternalRow row, int positionInBatch) {
+      errors[positionInBatch] = null;
+      if (!permissive) {
+        for (InputBinding.Batch batch : batches) {
+          batch.add(row, partition, nextRowIndex);
+        }
+        tensorIndex[positionInBatch] = tensorRows++;
+        return;
+      }
+      for (InputBinding.Batch batch : batches) {
+        batch.mark();
+      }
+      try {
+        for (InputBinding.Batch batch : batches) {
+          batch.add(row, partition, nextRowIndex);
+        }
+        tensorIndex[positionInBatch] = tensorRows++;
+      } catch (OnnxException e) {
+        for (InputBinding.Batch batch : batches) {
+          batch.rollback();
+        }
+        tensorIndex[positionInBatch] = -1;
+        errors[positionInBatch] = UTF8String.fromString(e.getMessage());
+      }
+    }
+
+    /**
+     * Reads up to {@link #rowsPerRead} rows, orders them by the length of the padded input, scores
+     * them in batches of similar lengths, and puts each row's outputs back at its position, so the
+     * rows come out in the order they came in.
+     */
+    private void runGroupedByLength(long firstRow) {
+      while (count < rowsPerRead && !(count > 0 && source.atChunkEnd()) && source.hasNext()) {
+        source.next(count);
+        count++;
+        nextRowIndex++;
+      }
+      InputBinding padded = null;
+      for (InputBinding input : inputs) {
+        if (input.bucketBatches() > 1) {
+          padded = input;
+        }
+      }
+      int[] lengths = new int[count];
+      Integer[] order = new Integer[count];
+      for (int p = 0; p < count; p++) {
+        lengths[p] = padded.lengthOf(source.kept(p));
+        order[p] = p;
+      }
+      java.util.Arrays.sort(order, (a, b) -> Integer.compare(lengths[a], lengths[b]));
+      if (grouped == null) {
+        grouped = new Object[outputs.length][batchSize];
+      }
+      long readEnd = nextRowIndex;
+      for (int start = 0; start < count; start += batchSize) {
+        int end = Math.min(count, start + batchSize);
+        int[] members = new int[end - start];
+        for (InputBinding.Batch batch : batches) {
+          batch.reset();
+        }
+        tensorRows = 0;
+        for (int k = start; k < end; k++) {
+          int p = order[k];
+          members[k - start] = p;
+          nextRowIndex = firstRow + p;
+          addRow(source.kept(p), p);
+        }
+        nextRowIndex = readEnd;
+        if (tensorRows == 0) {
+          continue;
+        }
+        try {
+          run(grouped, firstRow);
+        } catch (OnnxException e) {
+          if (!permissive) {
+            throw e;
+          }
+          isolateFailures(members, firstRow);
+          continue;
+        }
+        for (int p : members) {
+          int index = tensorIndex[p];
+          if (index >= 0) {
+            for (int j = 0; j < outputs.length; j++) {
+              values[j][p] = kept(grouped[j][index]);
+            }
+            tensorIndex[p] = p;
+          }
+        }
+      }
+    }
+
+    /** A value that outlives the splitter's arena. */
+    private Object kept(Object value) {
+      return value instanceof UnsafeArrayData ? ((UnsafeArrayData) value).copy() : value;
+    }
+
+    /** Runs the filled tensors and splits the outputs into {@code values}. */
+    private void run(long firstRow) {
+      run(values, firstRow);
+    }
+
+    private void run(Object[][] into, long firstRow) {
+      try {
+        runTensors(into);
+      } catch (Deadlines.TimedOut e) {
+        throw OnnxErrors.timedOut(
+            model.description(), tensorRows, model.batchTimeoutMs(), e.getCause());
+      } catch (OrtException e) {
+        throw OnnxErrors.runFailed(model.description(), tensorRows, partition, firstRow, e);
+      }
+    }
+
+    /**
+     * Runs ONNX Runtime on the {@code tensorRows} rows of the filled buffers, splitting each output
+     * into {@code into[output][0..tensorRows)}; the tensors are closed on every path.
+     */
+    private void runTensors(Object[][] into) throws OrtException, Deadlines.TimedOut {
+      OrtEnvironment env = OrtEnvironment.getEnvironment();
+      List<OnnxTensor> tensors = new ArrayList<>(inputs.length);
+      try {
+        Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+        for (int i = 0; i < inputs.length; i++) {
+          OnnxTensor tensor = batches[i].toTensor(env);
+          tensors.add(tensor);
+          feeds.put(inputs[i].inputName(), tensor);
+        }
+        long start = System.nanoTime();
+        try (OrtSession.Result result =
+            Deadlines.run(lease.session(), feeds, outputNames, model.batchTimeoutMs())) {
+          long nanos = System.nanoTime() - start;
+          int[] lengths = null;
+          String paddedDim = "";
+          for (int i = 0; i < inputs.length && lengths == null; i++) {
+            if (inputs[i].padded()) {
+              lengths = batches[i].variableLengths();
+              paddedDim = inputs[i].variableDimName();
+            }
+          }
+          for (int j = 0; j < outputs.length; j++) {
+            boolean trim = lengths != null && outputs[j].firstRowDimNamed(paddedDim);
+            splitters[j].split(
+                result.get(outputs[j].outputName()).orElseThrow(),
+                tensorRows,
+                into[j],
+                trim ? lengths : null);
+          }
+          if (metrics != null) {
+            metrics.addBatch(tensorRows, nanos);
+          }
+        }
+      } finally {
+        tensors.forEach(OnnxTensor::close);
+      }
+    }
+
+    /**
+     * After a batch failed in ONNX Runtime (permissive mode): scores its rows one at a time, so
+     * that only the rows that fail alone get the error.
+     */
+    private void isolateFailures() {
+      int[] all = new int[count];
+      for (int p = 0; p < count; p++) {
+        all[p] = p;
+      }
+      isolateFailures(all, nextRowIndex - count);
+    }
+
+    /** As {@link #isolateFailures()}, for the rows at {@code positions} of the batch. */
+    private void isolateFailures(int[] positions, long batchStart) {
+      Object[][] single = new Object[outputs.length][1];
+      for (int p : positions) {
+        if (tensorIndex[p] < 0) {
+          continue;
+        }
+        for (InputBinding.Batch batch : batches) {
+          batch.reset();
+        }
+        tensorRows = 0;
+        long saved = nextRowIndex;
+        nextRowIndex = batchStart + p;
+        addRow(source.kept(p), p);
+        nextRowIndex = saved;
+        try {
+          runTensors(single);
+          for (int j = 0; j < outputs.length; j++) {
+            // The splitter reuses its arena for the next row: keep a copy.
+            Object value = single[j][0];
+            values[j][p] =
+                value instanceof UnsafeArrayData ? ((UnsafeArrayData) value).copy() : value;
+          }
+          tensorIndex[p] = p;
+        } catch (Deadlines.TimedOut e) {
+          tensorIndex[p] = -1;
+          errors[p] =
+              UTF8String.fromString(
+                  OnnxErrors.timedOut(model.description(), 1, model.batchTimeoutMs(), e.getCause())
+                      .getMessage());
+        } catch (OrtException | OnnxException e) {
+          tensorIndex[p] = -1;
+          errors[p] =
+              UTF8String.fromString(
+                  OnnxErrors.runFailed(model.description(), 1, partition, batchStart + p, e)
+                          .getMessage()
+                      + keyOf(source.kept(p)));
+        }
+      }
+    }
+
+    /** The row's key for messages ({@code " (id=42)"}), when a key column is set. */
+    private String keyOf(InternalRow row) {
+      return inputs.length == 0 ? "" : inputs[0].describeKey(row);
+    }
+
+    private void finish() {
+      done = true;
+      if (lease != null) {
+        lease.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,239 @@
+package ai.onnxspark.internal.plan;
+
+import ai.onnxspark.OnnxOptions;
+import ai.onnxspark.internal.OnnxErrors;
+import ai.onnxspark.internal.model.ModelBytes;
+import ai.onnxspark.internal.tensor.InputBinding;
+import ai.onnxspark.internal.tensor.OutputBinding;
+import ai.onnxspark.model.ModelInfo;
+import ai.onnxspark.model.TensorSpec;
+import ai.onnxspark.spark.ScoringMetrics;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Turns a {@link ScoringSpec} into what executors run, the same way for every API: resolves the
+ * options (per call, then {@code spark.onnx.*}, then defaults), binds the columns that feed each
+ * input (plain, assembled, image, padded, bucketed, with a key column) and the outputs (plain and
+ * post-processed, checked against existing and duplicate columns), and makes the serializable
+ * {@link PartitionScorer} or, for the column function, the {@link PredictFunction}.
+ *
+ * <p>Driver-side and stateless.
+ */
+public final class ScoringPlanner {
+  private ScoringPlanner() {}
+
+  /** The session's {@code spark.onnx.*} configuration entries. */
+  public static Map<String, String> onnxConf(SparkSession spark) {
+    Map<String, String> conf = new TreeMap<>();
+    SparkConfs.all(spark)
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith("spark.onnx.")) {
+                conf.put(k, v);
+              }
+            });
+    return conf;
+  }
+
+  /** The model with {@code spec}'s options resolved in {@code spark}, not broadcast yet. */
+  public static ModelHandle handle(
+      SparkSession spark, ModelBytes bytes, ModelInfo info, ScoringSpec spec) {
+    return ModelHandle.of(bytes, info, ResolvedOptions.resolve(spec, onnxConf(spark), info));
+  }
+
+  /**
+   * The scorer {@code transform} maps over partitions of rows of {@code schema}: the rows, then one
+   * column per output (and derived column), then the error column in permissive mode. Checks every
+   * column before any job runs and broadcasts the model.
+   */
+  public static PartitionScorer forTransform(
+      SparkSession spark,
+      ModelBytes bytes,
+      ModelInfo info,
+      ScoringSpec spec,
+      StructType schema,
+      ScoringMetrics metrics) {
+    ModelHandle handle = handle(spark, bytes, info, spec).broadcastIn(spark.sparkContext());
+    Set<String> defaulted = new HashSet<>();
+    for (TensorSpec input : info.inputs()) {
+      if (spec.defaulted(input.name())) {
+        defaulted.add(input.name());
+      }
+    }
+    String key = spec.keyColumn();
+    int keyOrdinal = -1;
+    if (key != null) {
+      keyOrdinal = Arrays.asList(schema.fieldNames()).indexOf(key);
+      if (keyOrdinal < 0) {
+        throw OnnxErrors.badOption(
+            OnnxOptions.KEY_COLUMN,
+            key,
+            "a column of the DataFrame " + List.of(schema.fieldNames()));
+      }
+    }
+    List<InputBinding> inputs =
+        bindInputs(info, spec, schema, spec.feeding(info), defaulted, keyOrdinal);
+    List<OutputBinding> outputs =
+        bindOutputs(info, spec, new HashSet<>(Arrays.asList(schema.fieldNames())));
+    String errorColumn = handle.resolved().errorColumn();
+    List<StructField> fields = new ArrayList<>(Arrays.asList(schema.fields()));
+    outputs.forEach(o -> fields.add(o.field(errorColumn != null)));
+    if (errorColumn != null) {
+      if (Arrays.asList(schema.fieldNames()).contains(errorColumn)
+          || outputs.stream().anyMatch(o -> o.column().equals(errorColumn))) {
+        throw OnnxErrors.outputColumnExists("(error column)", errorColumn);
+      }
+      fields.add(DataTypes.createStructField(errorColumn, DataTypes.StringType, true));
+    }
+    return handle.scorer(
+        inputs,
+        outputs,
+        new StructType(fields.toArray(new StructField[0])),
+        metrics != null ? metrics : ScoringMetrics.register(spark.sparkContext()),
+        errorColumn != null);
+  }
+
+  /**
+   * The column function {@code onnx_predict} of this spec with {@code arguments} argument columns
+   * (after which comes the key column when the spec names one). Not broadcast until the query runs.
+   */
+  public static PredictFunction forColumn(
+      SparkSession spark,
+      String name,
+      ModelBytes bytes,
+      ModelInfo info,
+      ScoringSpec spec,
+      int arguments) {
+    ModelHandle handle = handle(spark, bytes, info, spec);
+    int[] split = PredictFunction.columnsPerInput(info, name, arguments);
+    List<OutputBinding> outputs = bindOutputs(info, spec, Set.of());
+    return new PredictFunction(name, handle, spec, outputs, split);
+  }
+
+  /**
+   * Binds every model input to its columns in {@code schema}.
+   *
+   * @param feeding per input, the names of the columns feeding it
+   * @param defaulted inputs whose columns were not named by the user (for messages)
+   * @param keyOrdinal the key column's ordinal in {@code schema}, or -1 for none
+   */
+  static List<InputBinding> bindInputs(
+      ModelInfo info,
+      ScoringSpec spec,
+      StructType schema,
+      Map<String, List<String>> feeding,
+      Set<String> defaulted,
+      int keyOrdinal) {
+    Map<String, Double> paddings = spec.paddings();
+    int bucketBatches = spec.bucketBatches();
+    if (bucketBatches > 1 && paddings.isEmpty()) {
+      throw OnnxErrors.badOption(
+          OnnxOptions.BUCKET_BATCHES,
+          bucketBatches,
+          "padded inputs to group by length: bucketing by length needs padding (withPadding) first");
+    }
+    Map<String, ScoringSpec.ImageFeed> images = spec.images();
+    List<InputBinding> bindings = new ArrayList<>();
+    Map<String, String> feedingColumn = new HashMap<>();
+    for (TensorSpec input : info.inputs()) {
+      List<String> columns = feeding.get(input.name());
+      for (String column : columns) {
+        String other = feedingColumn.putIfAbsent(column, input.name());
+        if (other != null && !other.equals(input.name())) {
+          throw OnnxErrors.columnFeedsTwoInputs(column, other, input.name());
+        }
+      }
+      ScoringSpec.ImageFeed image = images.get(input.name());
+      InputBinding binding;
+      if (image != null) {
+        binding = InputBinding.bindImage(input, columns.get(0), schema, image.mean(), image.std());
+      } else {
+        binding =
+            InputBinding.bind(
+                input, columns, schema, defaulted.contains(input.name()), spec.narrowing());
+        Double pad = paddings.get(input.name());
+        if (pad != null) {
+          binding = binding.withPadding(pad);
+          if (bucketBatches > 1) {
+            binding = binding.withBucketing(bucketBatches);
+          }
+        }
+      }
+      if (keyOrdinal >= 0) {
+        StructField key = schema.fields()[keyOrdinal];
+        binding = binding.withKey(key.name(), keyOrdinal, key.dataType());
+      }
+      bindings.add(binding);
+    }
+    return bindings;
+  }
+
+  /**
+   * Binds the outputs the spec asks for (every output when it names none) and the derived columns,
+   * refusing columns in {@code existing} and duplicates.
+   */
+  static List<OutputBinding> bindOutputs(ModelInfo info, ScoringSpec spec, Set<String> existing) {
+    Map<String, String> wanted = new LinkedHashMap<>(spec.outputColumns());
+    if (wanted.isEmpty()) {
+      info.outputNames().forEach(name -> wanted.put(name, name));
+    }
+    Set<String> taken = new HashSet<>();
+    List<OutputBinding> bindings = new ArrayList<>();
+    for (Map.Entry<String, String> e : wanted.entrySet()) {
+      checkColumn(e.getKey(), e.getValue(), existing, taken);
+      bindings.add(
+          OutputBinding.bind(
+              info.output(e.getKey()).orElseThrow(), e.getValue(), spec.flattenOutputs()));
+    }
+    for (ScoringSpec.Derived d : spec.derived(info)) {
+      checkColumn(d.output() + " (" + d.post() + ")", d.column(), existing, taken);
+      bindings.add(OutputBinding.bind(info.output(d.output()).orElseThrow(), d.column(), d.post()));
+    }
+    return bindings;
+  }
+
+  private static void checkColumn(
+      String output, String column, Set<String> existing, Set<String> taken) {
+    if (existing.contains(column)) {
+      throw OnnxErrors.outputColumnExists(output, column);
+    }
+    if (!taken.add(column)) {
+      throw OnnxErrors.duplicateOutputColumn(column);
+    }
+  }
+
+  /** {@link #forColumn} for the parts of a model. */
+  public static PredictFunction forColumn(
+      SparkSession spark, String name, ModelParts model, int arguments) {
+    return forColumn(spark, name, model.bytes(), model.info(), model.spec(), arguments);
+  }
+
+  /**
+   * The columns that feed the model when {@code onnx_predict} is given none, in argument order: per
+   * input, the image column, the columns of {@code input.<input>}, else the column named like the
+   * input. Empty when an input takes several columns in a model of several inputs, which only works
+   * with explicit arguments. The key column, when set, comes after the arguments.
+   */
+  public static List<String> defaultArguments(ModelParts model) {
+    List<String> columns = new ArrayList<>();
+    for (List<String> feeding : model.spec().feeding(model.info()).values()) {
+      if (feeding.size() != 1 && model.info().inputs().size() > 1) {
+        return List.of();
+      }
+      columns.addAll(feeding);
+    }
+    return columns;
+  }
+}

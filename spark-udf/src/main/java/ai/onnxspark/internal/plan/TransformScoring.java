@@ -1,0 +1,105 @@
+package ai.onnxspark.internal.plan;
+
+import ai.onnxspark.internal.OnnxErrors;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.spark.rdd.RDD;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Runs a {@link PartitionScorer} over a DataFrame for {@code OnnxModel.transform}: over the
+ * columnar batches of a Parquet or ORC scan when the plan is one, else over its internal rows, in
+ * the scoring stage's own GPU resource profile when asked, and packs the outputs into one struct
+ * column when the spec says so. The one place {@code transform} touches Spark's classic API.
+ */
+public final class TransformScoring {
+  private TransformScoring() {}
+
+  /** {@code df} scored by {@code scorer}, its outputs packed into {@code structColumn} if set. */
+  public static Dataset<Row> transform(
+      Dataset<Row> df, PartitionScorer scorer, String structColumn) {
+    org.apache.spark.sql.classic.Dataset<Row> classic = classic(df);
+    SparkPlan columnar = ColumnarScans.source(classic.queryExecution().executedPlan());
+    RDD<InternalRow> scored;
+    if (columnar != null) {
+      // A columnar scan (Parquet, ORC): read rows in place, skipping the conversion to rows.
+      scored =
+          columnar.executeColumnar().toJavaRDD().mapPartitions(scorer::scoreColumnar, true).rdd();
+    } else {
+      scored =
+          classic.queryExecution().toRdd().toJavaRDD().mapPartitions(scorer::score, true).rdd();
+    }
+    if (scorer.model().gpusPerTask() != null) {
+      scored = scored.withResources(scorer.model().gpuStage(classic.sparkSession().sparkContext()));
+    }
+    Dataset<Row> result =
+        classic.sparkSession().internalCreateDataFrame(scored, scorer.outputSchema(), false);
+    return structColumn == null
+        ? result
+        : packStruct(result, df.schema(), structColumn, scorer.model().resolved().errorColumn());
+  }
+
+  /**
+   * The schema {@link #transform} gives: {@code scored} (the scorer's) with the outputs in one
+   * struct column when {@code structColumn} is set.
+   */
+  public static StructType schema(
+      StructType input, StructType scored, String structColumn, String errorColumn) {
+    if (structColumn == null) {
+      return scored;
+    }
+    Set<String> kept = new HashSet<>(Arrays.asList(input.fieldNames()));
+    StructType struct = new StructType();
+    for (StructField f : scored.fields()) {
+      if (!kept.contains(f.name()) && !f.name().equals(errorColumn)) {
+        struct = struct.add(f);
+      }
+    }
+    StructType out = input.add(structColumn, struct, false);
+    return errorColumn == null ? out : out.add(errorColumn, DataTypes.StringType, true);
+  }
+
+  private static Dataset<Row> packStruct(
+      Dataset<Row> scored, StructType input, String name, String error) {
+    if (Arrays.asList(input.fieldNames()).contains(name)) {
+      throw OnnxErrors.outputColumnExists("(struct of the outputs)", name);
+    }
+    Set<String> kept = new HashSet<>(Arrays.asList(input.fieldNames()));
+    List<Column> columns = new ArrayList<>();
+    List<Column> fields = new ArrayList<>();
+    for (String field : scored.schema().fieldNames()) {
+      if (!kept.contains(field) && !field.equals(error)) {
+        fields.add(scored.col("`" + field + "`"));
+      }
+    }
+    for (String field : input.fieldNames()) {
+      columns.add(scored.col("`" + field + "`"));
+    }
+    columns.add(functions.struct(fields.toArray(new Column[0])).as(name));
+    if (error != null) {
+      columns.add(scored.col("`" + error + "`"));
+    }
+    return scored.select(columns.toArray(new Column[0]));
+  }
+
+  private static org.apache.spark.sql.classic.Dataset<Row> classic(Dataset<Row> df) {
+    if (df instanceof org.apache.spark.sql.classic.Dataset) {
+      return (org.apache.spark.sql.classic.Dataset<Row>) df;
+    }
+    throw OnnxErrors.badArguments(
+        "OnnxModel.transform",
+        "needs a classic (non-Connect) Spark session; with Spark Connect, use the onnx_predict SQL"
+            + " function on the server");
+  }
+}

@@ -1,0 +1,93 @@
+package ai.onnxspark.internal.tensor;
+
+import ai.onnxspark.internal.OnnxErrors;
+import ai.onnxspark.model.TensorSpec;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import javax.imageio.ImageIO;
+
+/** Decoding and resizing the images that feed image models. */
+final class Images {
+  static {
+    if (System.getProperty("java.awt.headless") == null) {
+      System.setProperty("java.awt.headless", "true");
+    }
+  }
+
+  private Images() {}
+
+  /** An encoded image (JPEG, PNG, BMP, GIF: what ImageIO reads). */
+  static BufferedImage decode(byte[] bytes, TensorSpec spec, String column, String where) {
+    BufferedImage image;
+    try {
+      image = bytes == null ? null : ImageIO.read(new ByteArrayInputStream(bytes));
+    } catch (IOException e) {
+      image = null;
+    }
+    if (image == null) {
+      throw OnnxErrors.columnType(
+          spec.name(),
+          spec.typeString(),
+          column,
+          (bytes == null ? 0 : bytes.length) + " bytes",
+          "at " + where + ", not an image Java can decode (JPEG, PNG, BMP, GIF)",
+          "filter out unreadable files, or decode them into Spark's image format first");
+    }
+    return image;
+  }
+
+  /**
+   * An image from Spark's image data source: {@code height} rows of {@code width} pixels, each
+   * {@code channels} bytes in BGR(A) order, or one gray byte.
+   */
+  static BufferedImage fromPixels(
+      int height,
+      int width,
+      int channels,
+      byte[] data,
+      TensorSpec spec,
+      String column,
+      String where) {
+    if (height <= 0
+        || width <= 0
+        || (channels != 1 && channels != 3 && channels != 4)
+        || data == null
+        || data.length < (long) height * width * channels) {
+      throw OnnxErrors.columnType(
+          spec.name(),
+          spec.typeString(),
+          column,
+          "an image of " + height + "x" + width + "x" + channels,
+          "at " + where + ", with " + (data == null ? 0 : data.length) + " data bytes",
+          "read images with spark.read().format(\"image\"), which stores 1, 3 or 4 channels");
+    }
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        int at = (y * width + x) * channels;
+        int b = data[at] & 0xff;
+        int g = channels == 1 ? b : data[at + 1] & 0xff;
+        int r = channels == 1 ? b : data[at + 2] & 0xff;
+        image.setRGB(x, y, (r << 16) | (g << 8) | b);
+      }
+    }
+    return image;
+  }
+
+  /** The image as {@code width x height} RGB pixels ({@code 0xRRGGBB}), resized bilinearly. */
+  static int[] resizedRgb(BufferedImage image, int width, int height) {
+    BufferedImage target = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = target.createGraphics();
+    try {
+      g.setRenderingHint(
+          RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      g.drawImage(image, 0, 0, width, height, null);
+    } finally {
+      g.dispose();
+    }
+    return target.getRGB(0, 0, width, height, null, 0, width);
+  }
+}

@@ -1,0 +1,623 @@
+package ai.onnxspark.internal.tensor;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxspark.internal.OnnxErrors;
+import ai.onnxspark.model.ElementType;
+import ai.onnxspark.model.TensorSpec;
+import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.catalyst.util.GenericArrayData;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.unsafe.Platform;
+import org.apache.spark.unsafe.types.UTF8String;
+
+/**
+ * How one model output becomes a column: the column's name and Spark type, and how an output tensor
+ * of a batch is split into one value per row. A per-row tensor of one element becomes a scalar
+ * column; a per-row vector an array column; a per-row tensor of rank 2 or more nested arrays
+ * ({@code [batch, seq, dim]} gives {@code array<array<float>>}), or, when asked, one flat array in
+ * row-major order.
+ *
+ * <p>Element types and their Spark types: float, float16 and bfloat16 to float; double; int8 to
+ * tinyint; uint8 and int16 to smallint; uint16 and int32 to int; uint32 and int64 to bigint; bool
+ * to boolean; string to string. Immutable and serializable.
+ */
+public final class OutputBinding implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final TensorSpec spec;
+  private final String column;
+  private final boolean scalar;
+
+  /** How many array levels a row's value has: 0 for a scalar, 1 for a flat array. */
+  private final int depth;
+
+  private final PostProcess post;
+
+  private OutputBinding(
+      TensorSpec spec, String column, boolean scalar, int depth, PostProcess post) {
+    this.spec = spec;
+    this.column = column;
+    this.scalar = scalar;
+    this.depth = depth;
+    this.post = post;
+  }
+
+  /**
+   * The binding of model output {@code spec}, a per-row vector of float or double scores, to a
+   * column holding {@code post} of it.
+   *
+   * @throws ai.onnxspark.OnnxException when the output is not such a vector, or k is out of range
+   */
+  public static OutputBinding bind(TensorSpec spec, String column, PostProcess post) {
+    OutputBinding plain = bind(spec, column, true);
+    ElementType type = spec.elementType();
+    boolean scores =
+        type == ElementType.FLOAT || type == ElementType.DOUBLE || type == ElementType.FLOAT16;
+    if (!scores || plain.scalar || !spec.shapeKnown() || spec.rank() != 2) {
+      throw OnnxErrors.unsupportedOutput(
+          spec.name(),
+          spec.typeString(),
+          post
+              + " needs a per-row vector of float or double scores ([batch, classes]); "
+              + "name another output");
+    }
+    long classes = spec.dims()[1];
+    if ((post.kind() == PostProcess.Kind.TOP_K_INDICES
+            || post.kind() == PostProcess.Kind.TOP_K_SCORES)
+        && (post.k() < 1 || classes > 0 && post.k() > classes)) {
+      throw OnnxErrors.badOption(
+          "top-k of " + spec.name(),
+          post.k(),
+          "a k between 1 and " + (classes > 0 ? classes : "the number of classes"));
+    }
+    if (post.kind() == PostProcess.Kind.LABEL && classes > 0 && post.labels().size() != classes) {
+      throw OnnxErrors.badOption(
+          "labels of " + spec.name(),
+          post.labels().size() + " labels",
+          classes + " labels, one per class of " + spec.typeString());
+    }
+    return new OutputBinding(spec, column, false, 1, post);
+  }
+
+  /** As {@link #bind(TensorSpec, String, boolean)}, with nested arrays for rank 2 or more. */
+  public static OutputBinding bind(TensorSpec spec, String column) {
+    return bind(spec, column, false);
+  }
+
+  /**
+   * The binding of model output {@code spec} to a new column named {@code column}.
+   *
+   * @throws ai.onnxspark.OnnxException when the output's kind or element type has no column form
+   */
+  public static OutputBinding bind(TensorSpec spec, String column, boolean flatten) {
+    if (spec.sequenceOfMaps()) {
+      if (mapKeyType(spec) == null || elementType(spec.mapValueType()) == null) {
+        throw OnnxErrors.unsupportedOutput(
+            spec.name(),
+            spec.typeString(),
+            "maps with int64 or string keys and numeric values are supported");
+      }
+      return new OutputBinding(spec, column, true, 0, PostProcess.NONE);
+    }
+    if (spec.kind() != TensorSpec.Kind.TENSOR) {
+      throw OnnxErrors.unsupportedOutput(
+          spec.name(), spec.typeString(), "only tensor outputs are supported yet");
+    }
+    if (elementType(spec.elementType()) == null) {
+      throw OnnxErrors.unsupportedOutput(
+          spec.name(),
+          spec.typeString(),
+          "element type "
+              + spec.elementType()
+              + " is not supported (float, float16, bfloat16, double, int8, uint8, int16, uint16,"
+              + " int32, uint32, int64, bool, string)");
+    }
+    boolean scalar = false;
+    if (spec.shapeKnown() && spec.rank() >= 1) {
+      scalar = true;
+      long[] dims = spec.dims();
+      for (int i = 1; i < dims.length; i++) {
+        scalar &= dims[i] == 1;
+      }
+    }
+    int depth = scalar ? 0 : 1;
+    if (!scalar && !flatten && spec.shapeKnown() && spec.rank() > 2) {
+      depth = spec.rank() - 1;
+    }
+    return new OutputBinding(spec, column, scalar, depth, PostProcess.NONE);
+  }
+
+  private static DataType elementType(ElementType type) {
+    switch (type) {
+      case FLOAT:
+        return DataTypes.FloatType;
+      case DOUBLE:
+        return DataTypes.DoubleType;
+      case INT32:
+        return DataTypes.IntegerType;
+      case INT64:
+        return DataTypes.LongType;
+      case BOOL:
+        return DataTypes.BooleanType;
+      case FLOAT16:
+      case BFLOAT16:
+        return DataTypes.FloatType;
+      case INT8:
+        return DataTypes.ByteType;
+      case UINT8:
+      case INT16:
+        return DataTypes.ShortType;
+      case UINT16:
+        return DataTypes.IntegerType;
+      case UINT32:
+        return DataTypes.LongType;
+      case STRING:
+        return DataTypes.StringType;
+      default:
+        return null;
+    }
+  }
+
+  private static DataType mapKeyType(TensorSpec spec) {
+    switch (spec.mapKeyType()) {
+      case INT64:
+        return DataTypes.LongType;
+      case STRING:
+        return DataTypes.StringType;
+      default:
+        return null;
+    }
+  }
+
+  /** Bytes per element of the Spark type the column holds (0 for strings). */
+  private static int sparkWidth(ElementType type) {
+    DataType t = elementType(type);
+    if (t.equals(DataTypes.StringType)) {
+      return 0;
+    }
+    return t.defaultSize();
+  }
+
+  /**
+   * Whether the output's first dimension after the batch is named {@code name} (non-empty), so that
+   * padding along an input's dimension of that name is removed from it.
+   */
+  public boolean firstRowDimNamed(String name) {
+    return !name.isEmpty()
+        && spec.kind() == TensorSpec.Kind.TENSOR
+        && spec.shapeKnown()
+        && spec.rank() >= 2
+        && name.equals(spec.dimNames()[1])
+        && !scalar
+        && post.kind() == PostProcess.Kind.NONE;
+  }
+
+  /** The model output's name. */
+  public String outputName() {
+    return spec.name();
+  }
+
+  /** The model output as the model declares it. */
+  public TensorSpec spec() {
+    return spec;
+  }
+
+  /** The column's name. */
+  public String column() {
+    return column;
+  }
+
+  /** Whether each row gets a single value rather than an array. */
+  public boolean scalar() {
+    return scalar;
+  }
+
+  /** The column's field: the element type, or an array of it; never null. */
+  public StructField field() {
+    return field(false);
+  }
+
+  /** The column's field, nullable where rows that fail get null (permissive mode). */
+  public StructField field(boolean nullable) {
+    if (spec.sequenceOfMaps()) {
+      return DataTypes.createStructField(
+          column,
+          DataTypes.createMapType(mapKeyType(spec), elementType(spec.mapValueType()), false),
+          nullable);
+    }
+    if (post.kind() != PostProcess.Kind.NONE) {
+      return DataTypes.createStructField(
+          column, post.columnType(elementType(spec.elementType())), nullable);
+    }
+    DataType type = elementType(spec.elementType());
+    for (int level = 0; level < depth; level++) {
+      type = DataTypes.createArrayType(type, false);
+    }
+    return DataTypes.createStructField(column, type, nullable);
+  }
+
+  /** A reusable splitter for one task, for batches of up to {@code batchSize} rows. */
+  public Splitter newSplitter(int batchSize) {
+    return new Splitter(batchSize);
+  }
+
+  /**
+   * Splits a batch's output into one Spark value per row: boxed scalars, or {@link UnsafeArrayData}
+   * views into one arena per batch (no allocation per row). The values are valid until the next
+   * call. Not thread-safe.
+   */
+  public final class Splitter {
+    private final UnsafeArrayData[] slots;
+    private long[] arena = new long[0];
+
+    Splitter(int batchSize) {
+      slots = new UnsafeArrayData[batchSize];
+    }
+
+    /**
+     * Writes the per-row values of {@code value} to {@code into[0..rows)}.
+     *
+     * @throws ai.onnxspark.OnnxException when the output is not a tensor with one entry per row
+     */
+    public void split(OnnxValue value, int rows, Object[] into) {
+      split(value, rows, into, null);
+    }
+
+    /**
+     * As {@link #split(OnnxValue, int, Object[])}, keeping of each row only the first {@code
+     * lengths[row]} entries along its first dimension (removing padding), when {@code lengths} is
+     * not null.
+     */
+    public void split(OnnxValue value, int rows, Object[] into, int[] lengths) {
+      if (spec.sequenceOfMaps() && value instanceof ai.onnxruntime.OnnxSequence) {
+        splitMaps((ai.onnxruntime.OnnxSequence) value, rows, into);
+        return;
+      }
+      if (!(value instanceof OnnxTensor)) {
+        throw OnnxErrors.outputShape(
+            spec.name(), spec.typeString(), rows, value.getInfo().toString(), "it is not a tensor");
+      }
+      OnnxTensor tensor = (OnnxTensor) value;
+      long[] shape = tensor.getInfo().getShape();
+      if (shape.length == 0 || shape[0] != rows) {
+        throw OnnxErrors.outputShape(
+            spec.name(),
+            spec.typeString(),
+            rows,
+            Arrays.toString(shape),
+            "its first dimension must be the batch's row count");
+      }
+      long perRowLong = 1;
+      for (int i = 1; i < shape.length; i++) {
+        perRowLong *= shape[i];
+      }
+      int perRow = (int) perRowLong;
+      if (scalar && perRow != 1) {
+        throw OnnxErrors.outputShape(
+            spec.name(),
+            spec.typeString(),
+            rows,
+            Arrays.toString(shape),
+            "each row must get one value");
+      }
+      if (spec.elementType() == ElementType.STRING) {
+        splitStrings(tensor, rows, perRow, shape, into);
+        return;
+      }
+      byte[] values = sparkBytes(tensor.getByteBuffer(), rows * perRow);
+      if (post.kind() != PostProcess.Kind.NONE) {
+        postProcess(ByteBuffer.wrap(values).order(ByteOrder.nativeOrder()), rows, perRow, into);
+        return;
+      }
+      if (scalar) {
+        splitScalars(ByteBuffer.wrap(values).order(ByteOrder.nativeOrder()), rows, into);
+      } else if (lengths != null) {
+        long inner = perRow / Math.max(1, shape[1]);
+        for (int r = 0; r < rows; r++) {
+          long[] rowShape = shape.clone();
+          rowShape[1] = Math.min(lengths[r], shape[1]);
+          into[r] =
+              depth > 1
+                  ? nested(values, (long) r * perRow, rowShape, 1)
+                  : leaf(values, (long) r * perRow, (int) (rowShape[1] * inner));
+        }
+      } else if (depth > 1) {
+        for (int r = 0; r < rows; r++) {
+          into[r] = nested(values, (long) r * perRow, shape, 1);
+        }
+      } else {
+        splitArrays(values, rows, perRow, into);
+      }
+    }
+
+    /** One map per row, from a sequence of maps (ZipMap): keys and values as Spark data. */
+    private void splitMaps(ai.onnxruntime.OnnxSequence sequence, int rows, Object[] into) {
+      List<? extends OnnxValue> maps;
+      try {
+        maps = sequence.getValue();
+      } catch (ai.onnxruntime.OrtException e) {
+        throw new IllegalStateException("Cannot read the maps of output " + spec.name(), e);
+      }
+      if (maps.size() != rows) {
+        throw OnnxErrors.outputShape(
+            spec.name(),
+            spec.typeString(),
+            rows,
+            maps.size() + " maps",
+            "it must hold one map per row");
+      }
+      for (int r = 0; r < rows; r++) {
+        java.util.Map<?, ?> map;
+        try {
+          map = ((ai.onnxruntime.OnnxMap) maps.get(r)).getValue();
+        } catch (ai.onnxruntime.OrtException e) {
+          throw new IllegalStateException("Cannot read a map of output " + spec.name(), e);
+        }
+        Object[] keys = new Object[map.size()];
+        Object[] values = new Object[map.size()];
+        int i = 0;
+        for (java.util.Map.Entry<?, ?> e : new java.util.TreeMap<>(map).entrySet()) {
+          keys[i] =
+              e.getKey() instanceof String
+                  ? UTF8String.fromString((String) e.getKey())
+                  : ((Number) e.getKey()).longValue();
+          values[i] = e.getValue();
+          i++;
+        }
+        into[r] =
+            new org.apache.spark.sql.catalyst.util.ArrayBasedMapData(
+                new GenericArrayData(keys), new GenericArrayData(values));
+      }
+    }
+
+    private void postProcess(ByteBuffer values, int rows, int perRow, Object[] into) {
+      boolean isDouble = elementType(spec.elementType()).equals(DataTypes.DoubleType);
+      double[] row = new double[perRow];
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < perRow; c++) {
+          int i = r * perRow + c;
+          row[c] = isDouble ? values.getDouble(i * 8) : values.getFloat(i * 4);
+        }
+        into[r] = postProcessRow(row, isDouble);
+      }
+    }
+
+    private Object postProcessRow(double[] row, boolean isDouble) {
+      switch (post.kind()) {
+        case SOFTMAX:
+          double max = Double.NEGATIVE_INFINITY;
+          for (double v : row) {
+            max = Math.max(max, v);
+          }
+          double sum = 0;
+          double[] p = new double[row.length];
+          for (int c = 0; c < row.length; c++) {
+            p[c] = Math.exp(row[c] - max);
+            sum += p[c];
+          }
+          for (int c = 0; c < row.length; c++) {
+            p[c] /= sum;
+          }
+          return scores(p, isDouble);
+        case ARGMAX:
+          return argmax(row);
+        case LABEL:
+          int best = argmax(row);
+          return best < post.labels().size()
+              ? UTF8String.fromString(post.labels().get(best))
+              : null;
+        default:
+          Integer[] order = new Integer[row.length];
+          for (int c = 0; c < row.length; c++) {
+            order[c] = c;
+          }
+          // Largest first; equal scores keep the lower index first.
+          Arrays.sort(order, (a, b) -> Double.compare(row[b], row[a]));
+          int k = Math.min(post.k(), row.length);
+          if (post.kind() == PostProcess.Kind.TOP_K_INDICES) {
+            int[] top = new int[k];
+            for (int i = 0; i < k; i++) {
+              top[i] = order[i];
+            }
+            return UnsafeArrayData.fromPrimitiveArray(top);
+          }
+          double[] top = new double[k];
+          for (int i = 0; i < k; i++) {
+            top[i] = row[order[i]];
+          }
+          return scores(top, isDouble);
+      }
+    }
+
+    private Object scores(double[] values, boolean isDouble) {
+      if (isDouble) {
+        return UnsafeArrayData.fromPrimitiveArray(values);
+      }
+      float[] f = new float[values.length];
+      for (int i = 0; i < f.length; i++) {
+        f[i] = (float) values[i];
+      }
+      return UnsafeArrayData.fromPrimitiveArray(f);
+    }
+
+    private int argmax(double[] row) {
+      int best = 0;
+      for (int c = 1; c < row.length; c++) {
+        if (row[c] > row[best] || Double.isNaN(row[best]) && !Double.isNaN(row[c])) {
+          best = c;
+        }
+      }
+      return best;
+    }
+
+    /**
+     * The tensor's values in the layout of the column's Spark type: as they are, or widened
+     * (unsigned to the next signed type, float16 and bfloat16 to float).
+     */
+    private byte[] sparkBytes(ByteBuffer tensor, int count) {
+      ElementType type = spec.elementType();
+      int width = sparkWidth(type);
+      if (width == type.byteSize() && type != ElementType.FLOAT16 && type != ElementType.BFLOAT16) {
+        return tensor.array();
+      }
+      tensor.order(ByteOrder.nativeOrder());
+      ByteBuffer out = ByteBuffer.allocate(count * width).order(ByteOrder.nativeOrder());
+      for (int i = 0; i < count; i++) {
+        switch (type) {
+          case UINT8:
+            out.putShort((short) (tensor.get(i) & 0xff));
+            break;
+          case UINT16:
+            out.putInt(tensor.getShort(i * 2) & 0xffff);
+            break;
+          case UINT32:
+            out.putLong(tensor.getInt(i * 4) & 0xffffffffL);
+            break;
+          case FLOAT16:
+            out.putFloat(Float16.toFloat(tensor.getShort(i * 2)));
+            break;
+          default:
+            out.putFloat(Float16.fromBfloat16(tensor.getShort(i * 2)));
+        }
+      }
+      return out.array();
+    }
+
+    /** One row's nested arrays: {@code shape[level..]} over values from {@code start}. */
+    private ArrayData nested(byte[] values, long start, long[] shape, int level) {
+      int n = (int) shape[level];
+      if (level == shape.length - 1) {
+        return leaf(values, start, n);
+      }
+      long stride = 1;
+      for (int i = level + 1; i < shape.length; i++) {
+        stride *= shape[i];
+      }
+      Object[] children = new Object[n];
+      for (int i = 0; i < n; i++) {
+        children[i] = nested(values, start + i * stride, shape, level + 1);
+      }
+      return new GenericArrayData(children);
+    }
+
+    /** An array of {@code n} values from {@code start}, in memory of its own. */
+    private UnsafeArrayData leaf(byte[] values, long start, int n) {
+      int width = sparkWidth(spec.elementType());
+      long header = UnsafeArrayData.calculateHeaderPortionInBytes(n);
+      long valueBytes = (long) n * width;
+      long size = header + ((valueBytes + 7) / 8) * 8;
+      long[] memory = new long[(int) (size / 8)];
+      Platform.putLong(memory, Platform.LONG_ARRAY_OFFSET, n);
+      Platform.copyMemory(
+          values,
+          Platform.BYTE_ARRAY_OFFSET + start * width,
+          memory,
+          Platform.LONG_ARRAY_OFFSET + header,
+          valueBytes);
+      UnsafeArrayData array = new UnsafeArrayData();
+      array.pointTo(memory, Platform.LONG_ARRAY_OFFSET, (int) size);
+      return array;
+    }
+
+    private void splitStrings(
+        OnnxTensor tensor, int rows, int perRow, long[] shape, Object[] into) {
+      List<UTF8String> flat = new ArrayList<>(rows * perRow);
+      try {
+        flatten(tensor.getValue(), flat);
+      } catch (ai.onnxruntime.OrtException e) {
+        throw new IllegalStateException("Cannot read string output " + spec.name(), e);
+      }
+      for (int r = 0; r < rows; r++) {
+        long start = (long) r * perRow;
+        if (scalar) {
+          into[r] = flat.get(r);
+        } else if (depth > 1) {
+          into[r] = strings(flat, start, shape, 1);
+        } else {
+          into[r] = new GenericArrayData(flat.subList((int) start, (int) start + perRow).toArray());
+        }
+      }
+    }
+
+    private ArrayData strings(List<UTF8String> flat, long start, long[] shape, int level) {
+      int n = (int) shape[level];
+      long stride = 1;
+      for (int i = level + 1; i < shape.length; i++) {
+        stride *= shape[i];
+      }
+      Object[] children = new Object[n];
+      for (int i = 0; i < n; i++) {
+        children[i] =
+            level == shape.length - 1
+                ? flat.get((int) (start + i))
+                : strings(flat, start + i * stride, shape, level + 1);
+      }
+      return new GenericArrayData(children);
+    }
+
+    private void flatten(Object value, List<UTF8String> into) {
+      if (value instanceof String) {
+        into.add(UTF8String.fromString((String) value));
+      } else if (value instanceof Object[]) {
+        for (Object o : (Object[]) value) {
+          flatten(o, into);
+        }
+      }
+    }
+
+    private void splitScalars(ByteBuffer bytes, int rows, Object[] into) {
+      DataType type = elementType(spec.elementType());
+      for (int r = 0; r < rows; r++) {
+        if (type.equals(DataTypes.FloatType)) {
+          into[r] = bytes.getFloat(r * 4);
+        } else if (type.equals(DataTypes.DoubleType)) {
+          into[r] = bytes.getDouble(r * 8);
+        } else if (type.equals(DataTypes.IntegerType)) {
+          into[r] = bytes.getInt(r * 4);
+        } else if (type.equals(DataTypes.LongType)) {
+          into[r] = bytes.getLong(r * 8);
+        } else if (type.equals(DataTypes.ShortType)) {
+          into[r] = bytes.getShort(r * 2);
+        } else if (type.equals(DataTypes.ByteType)) {
+          into[r] = bytes.get(r);
+        } else {
+          into[r] = bytes.get(r) != 0;
+        }
+      }
+    }
+
+    private void splitArrays(byte[] values, int rows, int perRow, Object[] into) {
+      int width = sparkWidth(spec.elementType());
+      long header = UnsafeArrayData.calculateHeaderPortionInBytes(perRow);
+      long valueBytes = (long) perRow * width;
+      long rowBytes = header + ((valueBytes + 7) / 8) * 8;
+      long words = rows * rowBytes / 8;
+      if (arena.length < words) {
+        arena = new long[(int) Math.max(words, arena.length * 2L)];
+      }
+      for (int r = 0; r < rows; r++) {
+        long base = Platform.LONG_ARRAY_OFFSET + r * rowBytes;
+        Platform.setMemory(arena, base, rowBytes, (byte) 0);
+        Platform.putLong(arena, base, perRow);
+        Platform.copyMemory(
+            values, Platform.BYTE_ARRAY_OFFSET + r * valueBytes, arena, base + header, valueBytes);
+        UnsafeArrayData slot = slots[r];
+        if (slot == null) {
+          slot = slots[r] = new UnsafeArrayData();
+        }
+        slot.pointTo(arena, base, (int) rowBytes);
+        into[r] = slot;
+      }
+    }
+  }
+}

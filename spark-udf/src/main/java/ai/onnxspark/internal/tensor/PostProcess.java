@@ -1,0 +1,98 @@
+package ai.onnxspark.internal.tensor;
+
+import java.io.Serializable;
+import java.util.List;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+
+/**
+ * What to compute from a model output's per-row vector of scores before it becomes a column:
+ * softmax probabilities, the index of the largest score, its label, or the top k indices or scores.
+ * Immutable and serializable.
+ */
+public final class PostProcess implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** The kinds of post-processing. */
+  public enum Kind {
+    /** The output as it is. */
+    NONE,
+    /** {@code exp(s_i) / sum_j exp(s_j)}, computed stably: an array like the output. */
+    SOFTMAX,
+    /** The index of the largest score (the first on ties): int. */
+    ARGMAX,
+    /** The label of the largest score: string. */
+    LABEL,
+    /** The indices of the k largest scores, largest first: array of int. */
+    TOP_K_INDICES,
+    /** The k largest scores, largest first: array like the output. */
+    TOP_K_SCORES
+  }
+
+  /** No post-processing. */
+  public static final PostProcess NONE = new PostProcess(Kind.NONE, 0, List.of());
+
+  private final Kind kind;
+  private final int k;
+  private final List<String> labels;
+
+  private PostProcess(Kind kind, int k, List<String> labels) {
+    this.kind = kind;
+    this.k = k;
+    this.labels = List.copyOf(labels);
+  }
+
+  public static PostProcess softmax() {
+    return new PostProcess(Kind.SOFTMAX, 0, List.of());
+  }
+
+  public static PostProcess argmax() {
+    return new PostProcess(Kind.ARGMAX, 0, List.of());
+  }
+
+  /** The label of the largest score, from {@code labels} by index. */
+  public static PostProcess label(List<String> labels) {
+    return new PostProcess(Kind.LABEL, 0, labels);
+  }
+
+  public static PostProcess topKIndices(int k) {
+    return new PostProcess(Kind.TOP_K_INDICES, k, List.of());
+  }
+
+  public static PostProcess topKScores(int k) {
+    return new PostProcess(Kind.TOP_K_SCORES, k, List.of());
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  public int k() {
+    return k;
+  }
+
+  public List<String> labels() {
+    return labels;
+  }
+
+  /** The column's type for scores of Spark type {@code scores}. */
+  DataType columnType(DataType scores) {
+    switch (kind) {
+      case ARGMAX:
+        return DataTypes.IntegerType;
+      case LABEL:
+        return DataTypes.StringType;
+      case TOP_K_INDICES:
+        return DataTypes.createArrayType(DataTypes.IntegerType, false);
+      default:
+        return DataTypes.createArrayType(scores, false);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return kind == Kind.TOP_K_INDICES || kind == Kind.TOP_K_SCORES
+        ? kind.name().toLowerCase() + "(" + k + ")"
+        : kind.name().toLowerCase();
+  }
+}

@@ -1,0 +1,6 @@
+/**
+ * Moving data between Spark rows and ONNX Runtime tensors: filling native-order direct buffers from
+ * a batch of rows ({@link ai.onnxspark.internal.tensor.InputBinding}) and splitting output tensors
+ * back into per-row values ({@link ai.onnxspark.internal.tensor.OutputBinding}).
+ */
+package ai.onnxspark.internal.tensor;

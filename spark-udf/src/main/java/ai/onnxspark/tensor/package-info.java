@@ -1,6 +1,0 @@
-/**
- * Moving data between Spark rows and ONNX Runtime tensors: filling native-order direct buffers from
- * a batch of rows ({@link ai.onnxspark.tensor.InputBinding}) and splitting output tensors back into
- * per-row values ({@link ai.onnxspark.tensor.OutputBinding}).
- */
-package ai.onnxspark.tensor;
