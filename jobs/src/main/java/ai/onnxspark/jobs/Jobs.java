@@ -29,7 +29,18 @@ final class Jobs {
    * SQL extension and catalog (an existing session is taken as it is).
    */
   static SparkSession session(String appName, String master, boolean delta) {
+    return session(appName, master, delta, java.util.Map.of());
+  }
+
+  /**
+   * As {@link #session(String, String, boolean)}, with {@code conf} given to a new session's
+   * builder, so that {@code spark.hadoop.*} entries reach its Hadoop configuration (and with it the
+   * file system the model is read from).
+   */
+  static SparkSession session(
+      String appName, String master, boolean delta, java.util.Map<String, String> conf) {
     SparkSession.Builder builder = SparkSession.builder().appName(appName);
+    conf.forEach(builder::config);
     if (delta) {
       builder
           .config(

@@ -1,5 +1,7 @@
 package ai.onnxspark.jobs;
 
+import ai.onnxspark.OnnxOption;
+import ai.onnxspark.OnnxOptions;
 import ai.onnxspark.spark.OnnxModel;
 import ai.onnxspark.spark.ScoringMetrics;
 import java.util.ArrayList;
@@ -43,6 +45,8 @@ public final class ScoreJob {
           "  --device DEV           cpu, cuda, tensorrt or auto (default auto: the task's GPU, else CPU)",
           "  --device-fallback F    none (default: an unusable GPU fails) or cpu",
           "  --permissive           bad rows get null scores and their error in column onnx_error",
+          "  --option KEY=VALUE     any per-call option of the library; repeatable. Keys: "
+              + String.join(", ", OnnxOptions.keysFor(OnnxOption.Api.JOB)),
           "  --quantize int8|fp16   score an int8-quantized (MatMul/Gemm weights) or float16 copy",
           "                         of the model, made on the driver; the model file is untouched",
           "  --optimize LEVEL       optimize the graph once on the driver (basic, extended, all),",
@@ -100,7 +104,8 @@ public final class ScoreJob {
                 "app-id",
                 "partition-by",
                 "quantize",
-                "optimize"),
+                "optimize",
+                "option"),
             List.of("permissive"));
     String inputFormat =
         oneOf(args, "input-format", "parquet", List.of("parquet", "delta", "table"));
@@ -118,44 +123,55 @@ public final class ScoreJob {
     }
     String mode =
         oneOf(args, "mode", "errorifexists", List.of("errorifexists", "overwrite", "append"));
-    OnnxModel model = OnnxModel.fromPath(args.required("model"));
-    if (args.has("quantize")) {
-      String to = oneOf(args, "quantize", "int8", List.of("int8", "fp16"));
-      model = to.equals("int8") ? model.quantizeInt8() : model.toFloat16();
-    }
-    if (args.has("optimize")) {
-      model = model.optimized(args.get("optimize", "basic"));
-    }
-    for (String feed : args.all("feed")) {
-      String[] kv = pair(feed, "--feed", "INPUT=COL[,COL]");
-      model = model.withInput(kv[0], kv[1].split(","));
-    }
-    for (String fetch : args.all("fetch")) {
-      String[] kv = pair(fetch, "--fetch", "COL=OUTPUT");
-      model = model.withOutput(kv[1], kv[0]);
-    }
-    if (args.has("batch-size")) {
-      model = model.withBatchSize(args.getInt("batch-size", 0));
-    }
-    if (args.has("device")) {
-      model = model.withDevice(args.get("device", null));
-    }
-    if (args.has("device-fallback")) {
-      model = model.withDeviceFallback(args.get("device-fallback", null));
-    }
-    if (args.has("permissive")) {
-      model = model.withPermissive();
-    }
     String output = args.required("output");
 
     // A session the job did not start (a test's, a notebook's) is left running.
     boolean ownSession = SparkSession.getDefaultSession().isEmpty();
     boolean delta = inputFormat.equals("delta") || outputFormat.equals("delta");
-    SparkSession spark = Jobs.session("onnx-score", args.get("master", null), delta);
+    java.util.Map<String, String> confs = new java.util.LinkedHashMap<>();
+    for (String conf : args.all("conf")) {
+      String[] kv = pair(conf, "--conf", "KEY=VALUE");
+      confs.put(kv[0], kv[1]);
+    }
+    SparkSession spark = Jobs.session("onnx-score", args.get("master", null), delta, confs);
     try {
       for (String conf : args.all("conf")) {
         String[] kv = pair(conf, "--conf", "KEY=VALUE");
         spark.conf().set(kv[0], kv[1]);
+      }
+      // Read once the session exists, so that --conf spark.hadoop.* reaches the model's file
+      // system.
+      OnnxModel model = OnnxModel.fromPath(args.required("model"));
+      if (args.has("quantize")) {
+        String to = oneOf(args, "quantize", "int8", List.of("int8", "fp16"));
+        model = to.equals("int8") ? model.quantizeInt8() : model.toFloat16();
+      }
+      if (args.has("optimize")) {
+        model = model.optimized(args.get("optimize", "basic"));
+      }
+      for (String feed : args.all("feed")) {
+        String[] kv = pair(feed, "--feed", "INPUT=COL[,COL]");
+        model = model.withInput(kv[0], kv[1].split(","));
+      }
+      for (String fetch : args.all("fetch")) {
+        String[] kv = pair(fetch, "--fetch", "COL=OUTPUT");
+        model = model.withOutput(kv[1], kv[0]);
+      }
+      if (args.has("batch-size")) {
+        model = model.withBatchSize(args.getInt("batch-size", 0));
+      }
+      if (args.has("device")) {
+        model = model.withDevice(args.get("device", null));
+      }
+      if (args.has("device-fallback")) {
+        model = model.withDeviceFallback(args.get("device-fallback", null));
+      }
+      if (args.has("permissive")) {
+        model = model.withPermissive();
+      }
+      for (String option : args.all("option")) {
+        String[] kv = pair(option, "--option", "KEY=VALUE");
+        model = model.withOption(kv[0], kv[1]);
       }
       Dataset<Row> input;
       if (inputFormat.equals("table")) {
