@@ -52,6 +52,8 @@ public final class QuantizeJob {
           "  --level LEVEL         optimized: basic (default, any device), extended or all",
           "  --per-tensor          int8: one scale per weight matrix (default: per output channel)",
           "  --asymmetric          int8: weights with zero points (default: symmetric)",
+          "  --full-range          int8: 8-bit weights (default 7-bit), only for CPUs with VNNI",
+          "                        or ARM: without VNNI (AVX2) full-range weights saturate",
           "  --min-weights N       int8: leave matrices under N weights in float (default 256)",
           "  --exclude NODES       int8: node names to leave in float, comma-separated",
           "  --ends-in-float       int8: leave the first and last MatMul/Gemm in float",
@@ -94,7 +96,7 @@ public final class QuantizeJob {
                 "threads",
                 "seq",
                 "fill"),
-            List.of("per-tensor", "asymmetric", "report", "ends-in-float"));
+            List.of("per-tensor", "asymmetric", "full-range", "report", "ends-in-float"));
     String to = args.get("to", "int8");
     if (!List.of("int8", "fp16", "optimized").contains(to)) {
       throw new Args.UsageException("--to takes int8, fp16 or optimized, not '" + to + "'");
@@ -111,6 +113,9 @@ public final class QuantizeJob {
       }
       if (args.has("asymmetric")) {
         q = q.withAsymmetric();
+      }
+      if (args.has("full-range")) {
+        q = q.withFullRange();
       }
       q = q.withMinWeightElements(args.getInt("min-weights", 256));
       if (args.has("ends-in-float")) {

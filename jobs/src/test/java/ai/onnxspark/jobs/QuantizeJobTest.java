@@ -47,6 +47,27 @@ class QuantizeJobTest {
   }
 
   @Test
+  void fullRangeIsAFlag(@TempDir Path dir) throws Exception {
+    Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(64, 128, 10, 3));
+    Path reduced = dir.resolve("mlp.int8.onnx");
+    Path full = dir.resolve("mlp.int8-full.onnx");
+
+    String printed =
+        stdout(() -> QuantizeJob.run("--model", model.toString(), "--output", reduced.toString()));
+    assertThat(printed).contains("exit=0", "reduced-range 7-bit weights");
+    printed =
+        stdout(
+            () ->
+                QuantizeJob.run(
+                    "--model", model.toString(), "--output", full.toString(), "--full-range"));
+    assertThat(printed).contains("exit=0", "full-range 8-bit weights");
+    assertThat(ModelInfo.parse(Files.readAllBytes(full), "int8").metadata())
+        .hasEntrySatisfying(
+            Int8Quantization.METADATA_KEY, v -> assertThat(v).contains("full-range 8-bit"));
+    assertThat(QuantizeJob.USAGE).contains("--full-range");
+  }
+
+  @Test
   void float16AndOptimizedCopiesAndBadFlags(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(64, 128, 10, 3));
     Path half = dir.resolve("mlp.fp16.onnx");

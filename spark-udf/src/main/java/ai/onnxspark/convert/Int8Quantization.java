@@ -34,6 +34,9 @@ import java.util.Set;
  * else (attention's activation-by-activation MatMuls, convolutions, small matrices) stays float.
  * Names of inputs and outputs, and their types, do not change. Needs opset 11 or later.
  *
+ * <p>Weights use a reduced 7-bit range by default ({@code [-63, 63]} symmetric, {@code [-64, 63]}
+ * asymmetric), so that the model is accurate on every x86 CPU: see {@link #withFullRange}.
+ *
  * <p>Immutable: {@code withX} returns a changed copy. Thread-safe.
  */
 public final class Int8Quantization {
@@ -42,14 +45,20 @@ public final class Int8Quantization {
 
   private final boolean perChannel;
   private final boolean symmetric;
+  private final boolean fullRange;
   private final long minWeightElements;
   private final Set<String> excludedNodes;
   private boolean endsInFloat;
 
   private Int8Quantization(
-      boolean perChannel, boolean symmetric, long minWeightElements, Set<String> excludedNodes) {
+      boolean perChannel,
+      boolean symmetric,
+      boolean fullRange,
+      long minWeightElements,
+      Set<String> excludedNodes) {
     this.perChannel = perChannel;
     this.symmetric = symmetric;
+    this.fullRange = fullRange;
     this.minWeightElements = minWeightElements;
     this.excludedNodes = Set.copyOf(excludedNodes);
   }
@@ -61,39 +70,65 @@ public final class Int8Quantization {
    */
   public Int8Quantization withEndsInFloat() {
     Int8Quantization copy =
-        new Int8Quantization(perChannel, symmetric, minWeightElements, excludedNodes);
+        new Int8Quantization(perChannel, symmetric, fullRange, minWeightElements, excludedNodes);
     copy.endsInFloat = true;
     return copy;
   }
 
-  /** Per output channel, symmetric weights, matrices of 256 or more weights. */
+  /**
+   * Per output channel, symmetric 7-bit weights (reduced range, see {@link #withFullRange}),
+   * matrices of 256 or more weights.
+   */
   public static Int8Quantization defaults() {
-    return new Int8Quantization(true, true, 256, Set.of());
+    return new Int8Quantization(true, true, false, 256, Set.of());
   }
 
   /** One scale for a whole weight matrix instead of one per output column. */
   public Int8Quantization withPerTensor() {
-    return carry(new Int8Quantization(false, symmetric, minWeightElements, excludedNodes));
+    return carry(
+        new Int8Quantization(false, symmetric, fullRange, minWeightElements, excludedNodes));
   }
 
   /**
-   * Asymmetric weights: a zero point per scale, using all 256 int8 levels for weights not centred
-   * on zero.
+   * Asymmetric weights: a zero point per scale, using all the levels of the weight range (128 by
+   * default, all 256 with {@link #withFullRange}) for weights not centred on zero.
    */
   public Int8Quantization withAsymmetric() {
-    return carry(new Int8Quantization(perChannel, false, minWeightElements, excludedNodes));
+    return carry(
+        new Int8Quantization(perChannel, false, fullRange, minWeightElements, excludedNodes));
+  }
+
+  /**
+   * Weights use the full int8 range ({@code [-127, 127]} symmetric, {@code [-128, 127]} asymmetric)
+   * instead of the default 7 bits ({@code [-63, 63]}, {@code [-64, 63]}).
+   *
+   * <p>Only for models scored on CPUs whose int8 kernels do not saturate: x86 with VNNI
+   * (AVX512-VNNI or AVX-VNNI) and ARM. x86 CPUs without VNNI (AVX2 only, or AVX-512 without VNNI:
+   * many cloud CPUs) multiply the uint8 activations by the int8 weights with {@code vpmaddubsw},
+   * which adds pairs of products in int16 with saturation: {@code 2 × 255 × 127} overflows it, and
+   * full-range weights give large errors there (several times the tolerated difference in {@code
+   * Int8QuantizationTest}), while 7-bit weights cannot overflow. ONNX Runtime's own quantizer calls
+   * the default {@code reduce_range}. The trade-off: full range halves the weights' rounding error
+   * (twice the levels), which shows on deep stacks of quantized layers, at the same size and speed;
+   * but the same model scored on a CPU without VNNI (an executor of another instance type) loses
+   * that accuracy and more.
+   */
+  public Int8Quantization withFullRange() {
+    return carry(
+        new Int8Quantization(perChannel, symmetric, true, minWeightElements, excludedNodes));
   }
 
   /** Leaves weight matrices with fewer than {@code n} elements in float. */
   public Int8Quantization withMinWeightElements(long n) {
-    return carry(new Int8Quantization(perChannel, symmetric, n, excludedNodes));
+    return carry(new Int8Quantization(perChannel, symmetric, fullRange, n, excludedNodes));
   }
 
   /** Leaves the nodes named {@code names} in float (for layers that lose too much accuracy). */
   public Int8Quantization withExcludedNodes(String... names) {
     Set<String> excluded = new HashSet<>(excludedNodes);
     excluded.addAll(List.of(names));
-    return carry(new Int8Quantization(perChannel, symmetric, minWeightElements, excluded));
+    return carry(
+        new Int8Quantization(perChannel, symmetric, fullRange, minWeightElements, excluded));
   }
 
   private Int8Quantization carry(Int8Quantization copy) {
@@ -110,6 +145,7 @@ public final class Int8Quantization {
         + (perChannel ? "per-channel" : "per-tensor")
         + ", "
         + (symmetric ? "symmetric" : "asymmetric")
+        + (fullRange ? ", full-range 8-bit" : ", reduced-range 7-bit")
         + " weights"
         + (endsInFloat ? ", first and last layers in float" : "");
   }
@@ -383,6 +419,10 @@ public final class Int8Quantization {
         kn[r * n + c] = transpose ? w[c * cols + r] : w[r * cols + c];
       }
     }
+    // 7 bits unless full range: without VNNI, x86 kernels add pairs of uint8 x int8 products in
+    // int16 with saturation, which 2 x 255 x 64 = 32640 stays within and 2 x 255 x 127 does not.
+    int qmax = fullRange ? 127 : 63;
+    int qmin = symmetric ? -qmax : -qmax - 1;
     int groups = perChannel ? n : 1;
     float[] scales = new float[groups];
     byte[] zeroPoints = new byte[groups];
@@ -400,20 +440,20 @@ public final class Int8Quantization {
       }
       if (symmetric) {
         float range = Math.max(Math.abs(min), Math.abs(max));
-        scales[g] = range == 0 ? 1f : range / 127f;
+        scales[g] = range == 0 ? 1f : range / qmax;
         zeroPoints[g] = 0;
       } else {
         float span = max - min;
-        scales[g] = span == 0 ? 1f : span / 255f;
-        zeroPoints[g] = (byte) clamp(Math.round(-128 - min / scales[g]), -128, 127);
+        scales[g] = span == 0 ? 1f : span / (qmax - qmin);
+        zeroPoints[g] = (byte) clamp(Math.round(qmin - min / scales[g]), qmin, qmax);
       }
     }
     byte[] q = new byte[k * n];
     for (int r = 0; r < k; r++) {
       for (int c = 0; c < n; c++) {
         int g = perChannel ? c : 0;
-        int lo = symmetric ? -127 : -128;
-        q[r * n + c] = (byte) clamp(Math.round(kn[r * n + c] / scales[g]) + zeroPoints[g], lo, 127);
+        q[r * n + c] =
+            (byte) clamp(Math.round(kn[r * n + c] / scales[g]) + zeroPoints[g], qmin, qmax);
       }
     }
     long[] groupDims = perChannel ? new long[] {n} : new long[] {};

@@ -124,7 +124,60 @@ class Int8QuantizationTest {
     float[][] x = gaussian(200, 32, 10);
     float[][] want = (float[][]) OrtReference.run(fp32, Map.of("x", x), h);
     float[][] got = (float[][]) OrtReference.run(result.model(), Map.of("x", x), h);
-    assertClose(want, got, 0.03, 0.9);
+    // 7-bit weights (the default) round twice as coarsely as 8-bit ones: over 30 seeds this model
+    // averages 1.8% of the largest output; this seed's 3.6% is the worst seen.
+    assertClose(want, got, 0.04, 0.9);
+  }
+
+  @Test
+  void weightsUseSevenBitsByDefaultAndAllEightWithFullRange() throws Exception {
+    byte[] fp32 = TestModels.mlp(64, 128, 10, 4);
+    // Without VNNI, x86 kernels saturate pairs of uint8 x int8 products in int16 unless the
+    // weights stay within 7 bits; full range is for VNNI and ARM CPUs.
+    Int8Quantization reduced = Int8Quantization.defaults();
+    Int8Quantization full = Int8Quantization.defaults().withFullRange();
+    assertThat(weightRange(reduced.apply(fp32, "mlp").model())).containsExactly(-63, 63);
+    assertThat(weightRange(full.apply(fp32, "mlp").model())).containsExactly(-127, 127);
+    assertThat(weightRange(reduced.withAsymmetric().apply(fp32, "mlp").model()))
+        .containsExactly(-64, 63);
+    // Carried through the other settings, whichever comes first.
+    assertThat(weightRange(full.withPerTensor().withAsymmetric().apply(fp32, "mlp").model()))
+        .containsExactly(-128, 127);
+    assertThat(
+            weightRange(
+                Int8Quantization.defaults()
+                    .withEndsInFloat()
+                    .withMinWeightElements(1)
+                    .withFullRange()
+                    .apply(fp32, "mlp")
+                    .model()))
+        .containsExactly(-127, 127);
+    assertThat(reduced.describe()).contains("reduced-range 7-bit weights");
+    assertThat(full.describe()).contains("full-range 8-bit weights");
+    assertThat(full.withEndsInFloat().describe())
+        .isEqualTo(Int8Quantization.defaults().withEndsInFloat().withFullRange().describe())
+        .endsWith("full-range 8-bit weights, first and last layers in float");
+    assertThat(
+            ModelInfo.parse(full.apply(fp32, "mlp").model(), "int8")
+                .metadata()
+                .get(Int8Quantization.METADATA_KEY))
+        .contains("full-range 8-bit weights");
+  }
+
+  /** The smallest and largest value of the model's int8 weights (not their zero points). */
+  static int[] weightRange(byte[] model) throws Exception {
+    int min = 0;
+    int max = 0;
+    for (TensorProto t : ModelProto.parseFrom(model).getGraph().getInitializerList()) {
+      if (t.getDataType() == TensorProto.DataType.INT8_VALUE
+          && !t.getName().endsWith("_zero_point")) {
+        for (byte b : t.getRawData().toByteArray()) {
+          min = Math.min(min, b);
+          max = Math.max(max, b);
+        }
+      }
+    }
+    return new int[] {min, max};
   }
 
   @Test

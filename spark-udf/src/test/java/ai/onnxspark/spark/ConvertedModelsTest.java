@@ -67,6 +67,11 @@ class ConvertedModelsTest extends SparkTestBase {
     Random random = new Random(8);
     byte[] w = new byte[16 * 8];
     random.nextBytes(w);
+    // 7-bit weights, as quantizers make them for x86 CPUs without VNNI, where ONNX Runtime adds
+    // pairs of uint8 x int8 products in 16 bits with saturation and full 8-bit weights overflow.
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (byte) (w[i] >> 1);
+    }
     byte[] qdq =
         new ModelBuilder("qdq")
             .input("x", ElementType.FLOAT, "batch", 16)
