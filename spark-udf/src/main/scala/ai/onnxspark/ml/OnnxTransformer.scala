@@ -37,12 +37,11 @@ trait OnnxTransformerParams extends Params {
     "inputCols",
     "columns feeding the model: one per model input, in the model's input order, or several" +
       " numeric columns assembled into the only input of a one-input model (default: the columns" +
-      " named like the inputs)")
+      " named like the inputs)"
+  )
 
-  final val outputNames: StringArrayParam = new StringArrayParam(
-    this,
-    "outputNames",
-    "model outputs to compute (default: every output)")
+  final val outputNames: StringArrayParam =
+    new StringArrayParam(this, "outputNames", "model outputs to compute (default: every output)")
 
   final val outputCols: StringArrayParam = new StringArrayParam(
     this,
@@ -82,11 +81,12 @@ trait OnnxTransformerParams extends Params {
     this,
     "options",
     "per-call options by key, as a JSON object of strings, applied after the other parameters: " +
-      OnnxOptions.keysFor(OnnxOption.Api.ML).asScala.mkString(", "))
+      OnnxOptions.keysFor(OnnxOption.Api.ML).asScala.mkString(", ")
+  )
 
   /**
-   * The options the model itself carries (`OnnxModel.options()`, a JSON object of strings), set
-   * by `setModel` and saved with the stage, so that a loaded stage scores exactly as the saved one.
+   * The options the model itself carries (`OnnxModel.options()`, a JSON object of strings), set by
+   * `setModel` and saved with the stage, so that a loaded stage scores exactly as the saved one.
    */
   final val modelOptions: Param[String] = new Param[String](
     this,
@@ -165,7 +165,8 @@ class OnnxTransformer(override val uid: String)
   def getPermissive: Boolean = $(permissive)
   def getErrorCol: String = $(errorCol)
   def getBatchTimeoutMs: Long = $(batchTimeoutMs)
-  def getOptions: java.util.Map[String, String] = OptionValues.parseJsonObject("options", $(options))
+  def getOptions: java.util.Map[String, String] =
+    OptionValues.parseJsonObject("options", $(options))
 
   override def transform(dataset: Dataset[_]): DataFrame = configured().transform(dataset.toDF())
 
@@ -204,7 +205,8 @@ class OnnxTransformer(override val uid: String)
         throw OnnxErrors.badArguments(
           s"OnnxTransformer $uid",
           s"inputCols has ${columns.length} column(s) ${columns.mkString("[", ", ", "]")} but the" +
-            s" model has ${inputs.size()} inputs $inputs; give one column per input in this order")
+            s" model has ${inputs.size()} inputs $inputs; give one column per input in this order"
+        )
       }
     }
     val outputs =
@@ -217,7 +219,8 @@ class OnnxTransformer(override val uid: String)
           s"OnnxTransformer $uid",
           s"outputCols has ${columns.size} column(s) ${columns.mkString("[", ", ", "]")} for" +
             s" ${outputs.size} model outputs ${outputs.mkString("[", ", ", "]")}; give one column" +
-            " per output")
+            " per output"
+        )
       }
       outputs.zip(columns).foreach { case (output, column) =>
         set.put(OnnxOptions.OUTPUT_PREFIX + output, column)
@@ -266,7 +269,8 @@ object OnnxTransformer extends MLReadable[OnnxTransformer] {
         classOf[OnnxTransformer].getName,
         (uid: String) => new OnnxTransformer(uid))
       // modelPath keeps saying where the model first came from.
-      val saved = OptionValues.parseJsonObject("modelOptions", stage.getOrDefault(stage.modelOptions))
+      val saved =
+        OptionValues.parseJsonObject("modelOptions", stage.getOrDefault(stage.modelOptions))
       stage.model = OnnxModel
         .fromUri(new Path(path, ModelFile).toString, sparkSession.sparkContext.hadoopConfiguration)
         .withOptions(saved)

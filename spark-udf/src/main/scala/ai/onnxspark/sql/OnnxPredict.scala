@@ -9,7 +9,12 @@ import ai.onnxspark.internal.plan.{PartitionScorer, PredictFunction}
 import org.apache.spark.internal.Logging
 import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.catalyst.analysis.TypeCheckResult
-import org.apache.spark.sql.catalyst.expressions.{Attribute, Expression, GenericInternalRow, Unevaluable}
+import org.apache.spark.sql.catalyst.expressions.{
+  Attribute,
+  Expression,
+  GenericInternalRow,
+  Unevaluable
+}
 import org.apache.spark.sql.catalyst.expressions.codegen.CodegenFallback
 import org.apache.spark.sql.types.DataType
 
@@ -27,8 +32,8 @@ trait OnnxPrediction extends Expression {
  *
  * Not evaluable by itself: the optimizer rule [[ExtractOnnxPredict]] moves every call in a
  * projection or filter into an [[OnnxPredictBatch]] operator, which scores rows in batches, and
- * turns any call elsewhere (a join condition, an aggregate) into [[OnnxPredictRowByRow]], saying
- * so once in the log. Being unevaluable also keeps Spark from evaluating it while optimizing (for
+ * turns any call elsewhere (a join condition, an aggregate) into [[OnnxPredictRowByRow]], saying so
+ * once in the log. Being unevaluable also keeps Spark from evaluating it while optimizing (for
  * example over local data) instead of in the batching operator.
  *
  * Deterministic, like Spark's Python UDFs, so filters on other columns still reach the scan and

@@ -10,7 +10,14 @@ import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.catalyst.expressions._
-import org.apache.spark.sql.catalyst.plans.logical.{Aggregate, Filter, LogicalPlan, Project, Sort, UnaryNode}
+import org.apache.spark.sql.catalyst.plans.logical.{
+  Aggregate,
+  Filter,
+  LogicalPlan,
+  Project,
+  Sort,
+  UnaryNode
+}
 import org.apache.spark.sql.catalyst.rules.Rule
 import org.apache.spark.sql.execution.{SparkPlan, SparkStrategy, UnaryExecNode}
 import org.apache.spark.sql.execution.metric.{SQLMetric, SQLMetrics}
@@ -57,11 +64,15 @@ object ExtractOnnxPredict extends Rule[LogicalPlan] {
         val (batch, rewrite) = extract(a.groupingExpressions ++ a.aggregateExpressions, a.child)
         a.copy(
           groupingExpressions = a.groupingExpressions.map(rewrite),
-          aggregateExpressions = a.aggregateExpressions.map(rewrite(_).asInstanceOf[NamedExpression]),
-          child = batch)
+          aggregateExpressions =
+            a.aggregateExpressions.map(rewrite(_).asInstanceOf[NamedExpression]),
+          child = batch
+        )
       case s: Sort if s.order.exists(hasPrediction) =>
         val (batch, rewrite) = extract(s.order, s.child)
-        Project(s.child.output, s.copy(order = s.order.map(rewrite(_).asInstanceOf[SortOrder]), child = batch))
+        Project(
+          s.child.output,
+          s.copy(order = s.order.map(rewrite(_).asInstanceOf[SortOrder]), child = batch))
     }
     batched.transformUp {
       case batch: OnnxPredictBatch => batch
@@ -69,9 +80,7 @@ object ExtractOnnxPredict extends Rule[LogicalPlan] {
         other.transformExpressions { case p: OnnxPredict =>
           OnnxPredict.logRowByRow(p.function.name)
           // Evaluated on executors: the model is broadcast now, while planning on the driver.
-          OnnxPredictRowByRow(
-            p.function.broadcastIn(SparkSession.active.sparkContext),
-            p.children)
+          OnnxPredictRowByRow(p.function.broadcastIn(SparkSession.active.sparkContext), p.children)
         }
     }
   }
@@ -104,9 +113,9 @@ object OnnxPredictStrategy extends SparkStrategy {
 }
 
 /**
- * Scores each partition of `child` in batches through the executor's cached ONNX Runtime
- * sessions. For every prediction in turn it evaluates the argument expressions into a row, runs the
- * model over batches of such rows, and keeps the result column.
+ * Scores each partition of `child` in batches through the executor's cached ONNX Runtime sessions.
+ * For every prediction in turn it evaluates the argument expressions into a row, runs the model
+ * over batches of such rows, and keeps the result column.
  */
 case class OnnxPredictBatchExec(
     predictions: Seq[OnnxPredict],
@@ -185,7 +194,9 @@ case class OnnxPredictBatchExec(
     val columnar = Option(ColumnarScans.source(child)).filter(_ => stages.head.arguments.isEmpty)
     val input: RDD[InternalRow] = columnar match {
       case Some(scan) =>
-        scan.executeColumnar().mapPartitions(batches => stages.head.scorer.scoreColumnar(batches.asJava).asScala)
+        scan
+          .executeColumnar()
+          .mapPartitions(batches => stages.head.scorer.scoreColumnar(batches.asJava).asScala)
       case None => child.execute()
     }
     val firstScored = columnar.isDefined
@@ -196,7 +207,8 @@ case class OnnxPredictBatchExec(
           val withArguments =
             if (stage.arguments.isEmpty) current
             else {
-              val addArguments = UnsafeProjection.create(stage.layout ++ stage.arguments, stage.layout)
+              val addArguments =
+                UnsafeProjection.create(stage.layout ++ stage.arguments, stage.layout)
               addArguments.initialize(index)
               current.map(addArguments)
             }
@@ -244,7 +256,8 @@ object OnnxSql {
     if (!experimental.extraStrategies.contains(OnnxPredictStrategy)) {
       experimental.extraStrategies = experimental.extraStrategies :+ OnnxPredictStrategy
     }
-    val registry = spark.asInstanceOf[org.apache.spark.sql.classic.SparkSession].sessionState.functionRegistry
+    val registry =
+      spark.asInstanceOf[org.apache.spark.sql.classic.SparkSession].sessionState.functionRegistry
     val id = SparkInternals.builtinFunction(OnnxSparkExtensions.functionId.funcName)
     if (!registry.functionExists(id)) {
       val (_, info, builder) = OnnxSparkExtensions.function

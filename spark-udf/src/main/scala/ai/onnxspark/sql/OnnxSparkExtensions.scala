@@ -13,9 +13,10 @@ import org.apache.spark.sql.types.{MapType, StringType}
 import scala.jdk.CollectionConverters._
 
 /**
- * Installs ONNX scoring in every session: `spark.sql.extensions=ai.onnxspark.sql.OnnxSparkExtensions`.
- * Adds the SQL function `onnx_predict('<model name>', col, ...)`, and the optimizer rule and
- * planner strategy that score its rows in batches.
+ * Installs ONNX scoring in every session:
+ * `spark.sql.extensions=ai.onnxspark.sql.OnnxSparkExtensions`. Adds the SQL function
+ * `onnx_predict('<model name>', col, ...)`, and the optimizer rule and planner strategy that score
+ * its rows in batches.
  */
 class OnnxSparkExtensions extends (SparkSessionExtensions => Unit) {
   override def apply(extensions: SparkSessionExtensions): Unit = {
