@@ -306,6 +306,36 @@ class ScoreJobTest {
   }
 
   @Test
+  void aModelOnAFileSystemConfiguredOnlyThroughConfIsRead(@TempDir Path dir) throws Exception {
+    Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
+    String input = dir.resolve("in").toString();
+    SampleData.write(spark, input, 30, "features", 16, 1, 1);
+    String uri = CountingFileSystem.SCHEME + "://" + model.toAbsolutePath();
+    int opened = CountingFileSystem.OPENED.get();
+
+    int code =
+        ScoreJob.run(
+            "--model",
+            uri,
+            "--input",
+            input,
+            "--output",
+            dir.resolve("out").toString(),
+            "--conf",
+            "spark.hadoop.fs.counting.impl=" + CountingFileSystem.class.getName(),
+            "--conf",
+            "spark.hadoop.fs.counting.impl.disable.cache=true",
+            "--conf",
+            "spark.hadoop.fs.counting.token=secret",
+            "--show",
+            "0");
+
+    assertThat(code).isZero();
+    assertThat(CountingFileSystem.OPENED.get()).isGreaterThan(opened);
+    assertThat(spark.read().parquet(dir.resolve("out").toString()).count()).isEqualTo(30);
+  }
+
+  @Test
   void userErrorsExitWithCodeTwoAndOneClearLine(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     String input = dir.resolve("in").toString();

@@ -14,6 +14,7 @@ import ai.onnxspark.internal.plan.OptionValues;
 import ai.onnxspark.internal.plan.PartitionScorer;
 import ai.onnxspark.internal.plan.ScoringPlanner;
 import ai.onnxspark.internal.plan.ScoringSpec;
+import ai.onnxspark.internal.plan.SparkConfs;
 import ai.onnxspark.internal.plan.TransformScoring;
 import ai.onnxspark.internal.session.SessionOptionsSpec;
 import ai.onnxspark.internal.tensor.OutputBinding;
@@ -70,12 +71,12 @@ public final class OnnxModel {
   /**
    * Reads a model from a local path or a Hadoop FileSystem URI ({@code hdfs://}, {@code s3a://},
    * {@code abfss://}, {@code dbfs:/}), using the active Spark session's Hadoop configuration when
-   * there is one.
+   * there is one (with the session's {@code spark.hadoop.*} settings).
    *
    * @throws ai.onnxspark.OnnxException when the file is missing or not an ONNX model
    */
   public static OnnxModel fromPath(String path) {
-    return of(ModelBytes.read(path, activeHadoopConf()));
+    return of(ModelBytes.read(path, SparkConfs.activeHadoopConf()));
   }
 
   /** The same as {@link #fromPath}, for URIs; reads with {@code hadoopConf}. */
@@ -91,13 +92,6 @@ public final class OnnxModel {
   /** A model from its serialized bytes (copied). */
   public static OnnxModel fromBytes(byte[] modelBytes) {
     return of(ModelBytes.of(modelBytes, "bytes"));
-  }
-
-  private static Configuration activeHadoopConf() {
-    Option<SparkSession> active = SparkSession.getActiveSession();
-    return active.isDefined()
-        ? active.get().sparkContext().hadoopConfiguration()
-        : new Configuration();
   }
 
   /**

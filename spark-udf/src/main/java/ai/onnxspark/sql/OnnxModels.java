@@ -5,6 +5,7 @@ import ai.onnxspark.internal.plan.BroadcastModel;
 import ai.onnxspark.internal.plan.ModelParts;
 import ai.onnxspark.internal.plan.PredictFunction;
 import ai.onnxspark.internal.plan.ScoringPlanner;
+import ai.onnxspark.internal.plan.SparkConfs;
 import ai.onnxspark.spark.OnnxModel;
 import java.util.Map;
 import java.util.TreeSet;
@@ -59,7 +60,8 @@ public final class OnnxModels {
     }
     String key = MODEL_PATH_CONF_PREFIX + name + ".path";
     if (spark.conf().contains(key)) {
-      return models.computeIfAbsent(name, n -> OnnxModel.fromPath(spark.conf().get(key)));
+      return models.computeIfAbsent(
+          name, n -> OnnxModel.fromUri(spark.conf().get(key), SparkConfs.hadoopConf(spark)));
     }
     TreeSet<String> known = new TreeSet<>(models.keySet());
     for (String k : CollectionConverters.asJava(spark.conf().getAll()).keySet()) {

@@ -6,7 +6,7 @@ import scala.jdk.CollectionConverters._
 
 import ai.onnxspark.{OnnxOption, OnnxOptions}
 import ai.onnxspark.internal.OnnxErrors
-import ai.onnxspark.internal.plan.OptionValues
+import ai.onnxspark.internal.plan.{OptionValues, SparkConfs}
 import ai.onnxspark.spark.OnnxModel
 
 import org.apache.hadoop.fs.Path
@@ -255,7 +255,7 @@ object OnnxTransformer extends MLReadable[OnnxTransformer] {
       }
       MlPersistence.saveMetadata(stage, path, sparkSession)
       val file = new Path(path, ModelFile)
-      val out = file.getFileSystem(sparkSession.sparkContext.hadoopConfiguration).create(file)
+      val out = file.getFileSystem(SparkConfs.hadoopConf(sparkSession)).create(file)
       try stage.model.writeTo(out)
       finally out.close()
     }
@@ -272,7 +272,7 @@ object OnnxTransformer extends MLReadable[OnnxTransformer] {
       val saved =
         OptionValues.parseJsonObject("modelOptions", stage.getOrDefault(stage.modelOptions))
       stage.model = OnnxModel
-        .fromUri(new Path(path, ModelFile).toString, sparkSession.sparkContext.hadoopConfiguration)
+        .fromUri(new Path(path, ModelFile).toString, SparkConfs.hadoopConf(sparkSession))
         .withOptions(saved)
       stage
     }

@@ -1,14 +1,41 @@
 package ai.onnxspark.internal.plan;
 
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import scala.jdk.javaapi.CollectionConverters;
 
-/** A session's runtime configuration as a Java map: the one place the library reads it whole. */
-final class SparkConfs {
+/** A session's runtime configuration: the one place the library reads it whole. */
+public final class SparkConfs {
+  private static final String HADOOP_PREFIX = "spark.hadoop.";
+
   private SparkConfs() {}
 
   static Map<String, String> all(SparkSession spark) {
     return CollectionConverters.asJava(spark.conf().getAll());
+  }
+
+  /**
+   * The Hadoop configuration a model file is read with: the application's, plus the session's
+   * {@code spark.hadoop.*} settings (prefix removed), so credentials and file system classes set on
+   * a running session ({@code spark.conf.set}, {@code --conf} of a job sharing the session) reach
+   * the model's file system as they reach the application's at startup.
+   */
+  public static Configuration hadoopConf(SparkSession spark) {
+    Configuration conf = new Configuration(spark.sparkContext().hadoopConfiguration());
+    all(spark)
+        .forEach(
+            (key, value) -> {
+              if (key.startsWith(HADOOP_PREFIX) && value != null) {
+                conf.set(key.substring(HADOOP_PREFIX.length()), value);
+              }
+            });
+    return conf;
+  }
+
+  /** {@link #hadoopConf(SparkSession)} of the active session, or a default one without. */
+  public static Configuration activeHadoopConf() {
+    scala.Option<SparkSession> active = SparkSession.getActiveSession();
+    return active.isDefined() ? hadoopConf(active.get()) : new Configuration();
   }
 }
