@@ -370,12 +370,14 @@ class TransformTest extends SparkTestBase {
 
   @Test
   void vectorColumnsDenseAndSparseFeedFloatInputs() {
-    StructType schema = new StructType().add("v", new TestVectorUDT());
+    StructType schema =
+        new StructType().add("v", org.apache.spark.ml.linalg.SQLDataTypes.VectorType());
     Dataset<Row> df =
         spark.createDataFrame(
             List.of(
-                RowFactory.create(TestVectorUDT.Vector.dense(1, 2, 3)),
-                RowFactory.create(TestVectorUDT.Vector.sparse(3, new int[] {1}, new double[] {4}))),
+                RowFactory.create(org.apache.spark.ml.linalg.Vectors.dense(1, 2, 3)),
+                RowFactory.create(
+                    org.apache.spark.ml.linalg.Vectors.sparse(3, new int[] {1}, new double[] {4}))),
             schema);
     List<Row> rows =
         OnnxModel.fromBytes(TestModels.twoXPlusOne(ElementType.FLOAT, "batch", 3))
