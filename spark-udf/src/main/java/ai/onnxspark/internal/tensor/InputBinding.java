@@ -1,6 +1,5 @@
 package ai.onnxspark.internal.tensor;
 
-import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -8,22 +7,13 @@ import ai.onnxspark.internal.OnnxErrors;
 import ai.onnxspark.model.ElementType;
 import ai.onnxspark.model.TensorSpec;
 import java.io.Serializable;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.expressions.SpecializedGetters;
-import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
-import org.apache.spark.sql.catalyst.util.ArrayData;
-import org.apache.spark.sql.execution.vectorized.WritableColumnVector;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.sql.vectorized.ColumnVector;
-import org.apache.spark.sql.vectorized.ColumnarArray;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
-import org.apache.spark.unsafe.Platform;
 
 /**
  * How one model input is fed from a row: which columns, how they hold the values ({@link
@@ -599,79 +589,124 @@ public final class InputBinding implements Serializable {
     return new Batch(batchSize);
   }
 
-  private String column() {
+  /** The columns as error messages name them: the scalar columns joined by commas, or the one. */
+  String columnLabel() {
     return kind == SourceKind.SCALARS ? String.join(",", columns) : columns[0];
+  }
+
+  /** How many columns are read. */
+  int columnCount() {
+    return columns.length;
+  }
+
+  /** The name of column {@code i} of those read. */
+  String column(int i) {
+    return columns[i];
+  }
+
+  /** The ordinal in the rows of column {@code i} of those read. */
+  int ordinal(int i) {
+    return ordinals[i];
+  }
+
+  /** Scalars: column {@code i}'s numeric type. */
+  NumericType columnType(int i) {
+    return columnTypes[i];
+  }
+
+  /** Arrays, nested arrays and vectors: the numeric type of the values; else null. */
+  NumericType source() {
+    return source;
+  }
+
+  /** Whether array elements may be null. */
+  boolean elementsNullable() {
+    return elementsNullable;
+  }
+
+  /** Arrays: whether their elements have the model's element type, so they copy in bulk. */
+  boolean sameWidth() {
+    return sameWidth;
+  }
+
+  /** Nested arrays: how many array levels the column has; else 0. */
+  int nestedDepth() {
+    return nestedDepth;
+  }
+
+  /**
+   * A copy of the per-row dims (the model's dims after the batch dim), -1 marking a variable one.
+   */
+  long[] rowDims() {
+    return rowDims.clone();
+  }
+
+  /** Image structs: the ordinals of height, width, nChannels and data; null for encoded images. */
+  int[] imageFields() {
+    return imageFields == null ? null : imageFields.clone();
+  }
+
+  /** Images: a copy of the per-channel (RGB) mean. */
+  float[] imageMean() {
+    return imageMean.clone();
+  }
+
+  /** Images: a copy of the per-channel (RGB) standard deviation. */
+  float[] imageStd() {
+    return imageStd.clone();
+  }
+
+  /** Whether a key column names rows in error messages. */
+  boolean keyed() {
+    return keyOrdinal >= 0;
   }
 
   /**
    * One task's tensor buffer for this input: rows are appended with {@link #add}, the tensor is
    * created over the filled part with {@link #toTensor}, and {@link #reset} starts the next batch.
-   * Not thread-safe.
+   *
+   * <p>Coordinates the batch: counts rows, checks their lengths against each other (or records
+   * them, for padding), and names the row being added in errors; the source kind's {@link
+   * RowFeeder} reads each row and the {@link TensorBuffer} holds the values. Not thread-safe.
    */
   public final class Batch {
     private final int capacityRows;
-    private ByteBuffer buffer;
+    private final RowFeeder feeder;
 
-    /** The values of a string input (ONNX Runtime takes strings as Java strings). */
-    private String[] strings;
+    /** The feeder when it can copy columnar chunks in one piece, else null. */
+    private final ArrayFeeder columnar;
 
-    /** Native address of the buffer; values are written through it in native byte order. */
-    private long address;
-
-    /** Bytes per element of the model input. */
-    private final int width = spec.elementType().byteSize();
-
-    /** Values written in the current batch. */
-    private long written;
+    private final TensorBuffer buffer;
+    private final Position position = new Position();
 
     private int markRows;
-    private long markWritten;
 
+    /** Values per row in the current batch (padded: the longest), or -1 before the first row. */
     private long perRow = -1;
+
     private int rows;
 
-    /** Padded batches: each row's number of values, and the padded tensor's buffer. */
+    /** Padded batches: each row's number of values. */
     private final long[] rowValues;
 
-    private ByteBuffer padded;
-    private long paddedAddress;
     private int partition;
     private long rowIndex;
+
+    /** The row being added, for naming it by its key in errors. */
+    private InternalRow current;
 
     Batch(int capacityRows) {
       this.capacityRows = capacityRows;
       this.rowValues = padValue != null ? new long[capacityRows] : null;
+      this.feeder = RowFeeder.of(InputBinding.this);
+      this.columnar =
+          feeder instanceof ArrayFeeder && sameWidth && padValue == null
+              ? (ArrayFeeder) feeder
+              : null;
+      this.buffer = new TensorBuffer(spec, columnLabel(), capacityRows, rowDims, padValue);
       if (!variable) {
-        allocate(fixedPerRow);
+        buffer.reserveRows(fixedPerRow);
       }
-    }
-
-    private void allocate(long valuesPerRow) {
-      if (spec.elementType() == ElementType.STRING) {
-        long count = valuesPerRow * capacityRows;
-        if (count > Integer.MAX_VALUE - 64) {
-          throw OnnxErrors.unsupportedInput(
-              spec.name(),
-              spec.typeString(),
-              "a batch of "
-                  + capacityRows
-                  + " rows holds "
-                  + count
-                  + " strings; lower the batch size");
-        }
-        strings = new String[(int) count];
-        buffer = ByteBuffer.allocate(0);
-        return;
-      }
-      long bytes = valuesPerRow * capacityRows * spec.elementType().byteSize();
-      if (bytes > Integer.MAX_VALUE - 64) {
-        throw OnnxErrors.unsupportedInput(
-            spec.name(),
-            spec.typeString(),
-            "a batch of " + capacityRows + " rows needs " + bytes + " bytes; lower the batch size");
-      }
-      buffer = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
-      address = Platform.getDirectBufferAddress(buffer);
     }
 
     /** Starts a new batch, keeping the buffer. */
@@ -680,19 +715,19 @@ public final class InputBinding implements Serializable {
       if (variable) {
         perRow = -1;
       }
-      written = 0;
+      buffer.reset();
     }
 
     /** Remembers the batch as it is, so that a row that fails half-way can be taken back. */
     public void mark() {
       markRows = rows;
-      markWritten = written;
+      buffer.mark();
     }
 
     /** Takes back what was written since {@link #mark()}. */
     public void rollback() {
       rows = markRows;
-      written = markWritten;
+      buffer.rollback();
       if (rows == 0 && variable) {
         perRow = -1;
       }
@@ -715,25 +750,7 @@ public final class InputBinding implements Serializable {
       this.partition = partition;
       this.rowIndex = rowIndex;
       this.current = row;
-      switch (kind) {
-        case ARRAY:
-          addArray(row);
-          break;
-        case VECTOR:
-          addVector(row);
-          break;
-        case NESTED:
-          addNested(row);
-          break;
-        case BYTES:
-          addBytes(row);
-          break;
-        case IMAGE:
-          addImage(row);
-          break;
-        default:
-          addScalars(row);
-      }
+      feeder.add(row, buffer, position);
       rows++;
     }
 
@@ -746,391 +763,44 @@ public final class InputBinding implements Serializable {
      */
     public void addColumnar(
         ColumnarBatch chunk, int start, int count, int partition, long firstRowIndex) {
-      ColumnVector column = chunk.column(ordinals[0]);
-      if (!sameWidth
-          || padValue != null
-          || !(column instanceof WritableColumnVector)
-          || count == 0) {
-        for (int i = 0; i < count; i++) {
-          add(chunk.getRow(start + i), partition, firstRowIndex + i);
-        }
+      if (columnar == null || count == 0 || !columnar.copiesInBulk(chunk)) {
+        addRows(chunk, start, count, partition, firstRowIndex);
         return;
       }
-      WritableColumnVector vector = (WritableColumnVector) column;
-      WritableColumnVector values = vector.arrayData();
       this.partition = partition;
-      int first = vector.getArrayOffset(start);
-      long expectedOffset = first;
+      if (!columnar.addColumnar(chunk, start, count, firstRowIndex, buffer, position)) {
+        // Not laid out back to back: copy this chunk row by row.
+        rows = 0;
+        buffer.reset();
+        addRows(chunk, start, count, partition, firstRowIndex);
+      }
+    }
+
+    private void addRows(
+        ColumnarBatch chunk, int start, int count, int partition, long firstRowIndex) {
       for (int i = 0; i < count; i++) {
-        int rowId = start + i;
-        this.rowIndex = firstRowIndex + i;
-        this.current = keyOrdinal >= 0 ? chunk.getRow(rowId) : null;
-        if (vector.isNullAt(rowId)) {
-          throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "array");
-        }
-        int n = vector.getArrayLength(rowId);
-        checkLength(n);
-        if (vector.getArrayOffset(rowId) != expectedOffset) {
-          // Not laid out back to back: copy this chunk row by row.
-          rows = 0;
-          written = 0;
-          for (int k = 0; k < count; k++) {
-            add(chunk.getRow(start + k), partition, firstRowIndex + k);
-          }
-          return;
-        }
-        expectedOffset += n;
-        rows++;
+        add(chunk.getRow(start + i), partition, firstRowIndex + i);
       }
-      int total = (int) (expectedOffset - first);
-      if (elementsNullable && values.hasNull()) {
-        for (int k = 0; k < total; k++) {
-          if (values.isNullAt(first + k)) {
-            this.rowIndex = firstRowIndex + k / perRowOrFixed();
-            throw OnnxErrors.nullValue(
-                spec.name(), columns[0], where(), "element at index " + k % perRowOrFixed());
-          }
-        }
-      }
-      Object array;
-      long offset;
-      switch (spec.elementType()) {
-        case FLOAT:
-          array = values.getFloats(first, total);
-          offset = Platform.FLOAT_ARRAY_OFFSET;
-          break;
-        case DOUBLE:
-          array = values.getDoubles(first, total);
-          offset = Platform.DOUBLE_ARRAY_OFFSET;
-          break;
-        case INT32:
-          array = values.getInts(first, total);
-          offset = Platform.INT_ARRAY_OFFSET;
-          break;
-        default:
-          array = values.getLongs(first, total);
-          offset = Platform.LONG_ARRAY_OFFSET;
-      }
-      Platform.copyMemory(array, offset, null, address + written * width, (long) total * width);
-      written += total;
     }
-
-    private long perRowOrFixed() {
-      return variable ? perRow : fixedPerRow;
-    }
-
-    /** The row being added, for naming it by its key in errors. */
-    private InternalRow current;
 
     private String where() {
       return OnnxErrors.rowAt(partition, rowIndex) + describeKey(current);
-    }
-
-    private void addArray(InternalRow row) {
-      int ordinal = ordinals[0];
-      if (row.isNullAt(ordinal)) {
-        throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "array");
-      }
-      ArrayData array = row.getArray(ordinal);
-      int n = array.numElements();
-      checkLength(n);
-      if (elementsNullable && hasNull(array, n)) {
-        for (int i = 0; i < n; i++) {
-          if (array.isNullAt(i)) {
-            throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "element at index " + i);
-          }
-        }
-      }
-      if (sameWidth && array instanceof UnsafeArrayData) {
-        // The array's values are laid out as the tensor wants them: one bulk copy.
-        UnsafeArrayData unsafe = (UnsafeArrayData) array;
-        long header = UnsafeArrayData.calculateHeaderPortionInBytes(n);
-        Platform.copyMemory(
-            unsafe.getBaseObject(),
-            unsafe.getBaseOffset() + header,
-            null,
-            address + written * width,
-            (long) n * width);
-        written += n;
-      } else if (sameWidth && array instanceof ColumnarArray) {
-        copyPrimitive(array, n);
-      } else {
-        for (int i = 0; i < n; i++) {
-          put(array, i, source);
-        }
-      }
-    }
-
-    /** Copies an array of the model's element type through a primitive array (columnar rows). */
-    private void copyPrimitive(ArrayData array, int n) {
-      Object values;
-      long offset;
-      switch (spec.elementType()) {
-        case FLOAT:
-          values = array.toFloatArray();
-          offset = Platform.FLOAT_ARRAY_OFFSET;
-          break;
-        case DOUBLE:
-          values = array.toDoubleArray();
-          offset = Platform.DOUBLE_ARRAY_OFFSET;
-          break;
-        case INT32:
-          values = array.toIntArray();
-          offset = Platform.INT_ARRAY_OFFSET;
-          break;
-        default:
-          values = array.toLongArray();
-          offset = Platform.LONG_ARRAY_OFFSET;
-      }
-      Platform.copyMemory(values, offset, null, address + written * width, (long) n * width);
-      written += n;
-    }
-
-    /** Whether any element is null, reading an unsafe array's null bits a word at a time. */
-    private boolean hasNull(ArrayData array, int n) {
-      if (!(array instanceof UnsafeArrayData)) {
-        return true;
-      }
-      UnsafeArrayData unsafe = (UnsafeArrayData) array;
-      long words = (n + 63) / 64;
-      for (long w = 0; w < words; w++) {
-        if (Platform.getLong(unsafe.getBaseObject(), unsafe.getBaseOffset() + 8 + w * 8) != 0) {
-          return true;
-        }
-      }
-      return false;
-    }
-
-    private void addBytes(InternalRow row) {
-      int ordinal = ordinals[0];
-      if (row.isNullAt(ordinal)) {
-        throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "binary value");
-      }
-      byte[] bytes = row.getBinary(ordinal);
-      if (bytes.length % width != 0) {
-        throw OnnxErrors.columnType(
-            spec.name(),
-            spec.typeString(),
-            columns[0],
-            bytes.length + " bytes",
-            "at " + where() + ", not a whole number of " + width + "-byte values",
-            "write the row's tensor as little-endian " + spec.elementType() + " values");
-      }
-      long n = bytes.length / width;
-      checkLength(n);
-      ByteBuffer values = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-      long at = address + written * width;
-      for (int i = 0; i < n; i++) {
-        switch (width) {
-          case 1:
-            Platform.putByte(null, at + i, values.get(i));
-            break;
-          case 2:
-            Platform.putShort(null, at + 2L * i, values.getShort(2 * i));
-            break;
-          case 4:
-            Platform.putInt(null, at + 4L * i, values.getInt(4 * i));
-            break;
-          default:
-            Platform.putLong(null, at + 8L * i, values.getLong(8 * i));
-        }
-      }
-      written += n;
-    }
-
-    private void addImage(InternalRow row) {
-      int ordinal = ordinals[0];
-      if (row.isNullAt(ordinal)) {
-        throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "image");
-      }
-      java.awt.image.BufferedImage image;
-      if (imageFields != null) {
-        InternalRow struct = row.getStruct(ordinal, imageFields.length + 2);
-        image =
-            Images.fromPixels(
-                struct.getInt(imageFields[0]),
-                struct.getInt(imageFields[1]),
-                struct.getInt(imageFields[2]),
-                struct.getBinary(imageFields[3]),
-                spec,
-                columns[0],
-                where());
-      } else {
-        image = Images.decode(row.getBinary(ordinal), spec, columns[0], where());
-      }
-      int height = (int) rowDims[1];
-      int imageWidth = (int) rowDims[2];
-      int[] rgb = Images.resizedRgb(image, imageWidth, height);
-      int plane = height * imageWidth;
-      long base = address + written * 4;
-      for (int p = 0; p < plane; p++) {
-        int pixel = rgb[p];
-        float r = ((pixel >> 16) & 0xff) / 255f;
-        float g = ((pixel >> 8) & 0xff) / 255f;
-        float b = (pixel & 0xff) / 255f;
-        Platform.putFloat(null, base + 4L * p, (r - imageMean[0]) / imageStd[0]);
-        Platform.putFloat(null, base + 4L * (plane + p), (g - imageMean[1]) / imageStd[1]);
-        Platform.putFloat(null, base + 4L * (2 * plane + p), (b - imageMean[2]) / imageStd[2]);
-      }
-      written += 3L * plane;
-    }
-
-    private void addNested(InternalRow row) {
-      int ordinal = ordinals[0];
-      if (row.isNullAt(ordinal)) {
-        throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "array");
-      }
-      ArrayData outer = row.getArray(ordinal);
-      List<Integer> lengths = new java.util.ArrayList<>();
-      long total = measure(outer, 0, lengths, "");
-      if (nestedDepth == rowDims.length) {
-        for (int level = 0; level < lengths.size(); level++) {
-          if (rowDims[level] >= 0 && lengths.get(level) != rowDims[level]) {
-            throw OnnxErrors.raggedNested(
-                spec.name(),
-                spec.typeString(),
-                columns[0],
-                "its arrays have shape "
-                    + lengths
-                    + ", not the model's per-row shape "
-                    + Arrays.toString(rowDims).replace("-1", "?"),
-                where());
-          }
-        }
-      }
-      checkLength(total);
-      putLeaves(outer, 0, "");
-    }
-
-    /**
-     * The number of leaf values under {@code array}, checking that arrays at each level have the
-     * length the first one at that level had ({@code lengths}), and that none is null.
-     */
-    private long measure(ArrayData array, int level, List<Integer> lengths, String path) {
-      int n = array.numElements();
-      if (lengths.size() <= level) {
-        lengths.add(n);
-      } else if (lengths.get(level) != n) {
-        throw OnnxErrors.raggedNested(
-            spec.name(),
-            spec.typeString(),
-            columns[0],
-            "the array at "
-                + (path.isEmpty() ? "the top" : "index " + path)
-                + " has "
-                + n
-                + " elements where the first at its level has "
-                + lengths.get(level),
-            where());
-      }
-      if (level == nestedDepth - 1) {
-        return n;
-      }
-      long total = 0;
-      for (int i = 0; i < n; i++) {
-        if (array.isNullAt(i)) {
-          throw OnnxErrors.nullValue(
-              spec.name(), columns[0], where(), "array at index " + path + "[" + i + "]");
-        }
-        total += measure(array.getArray(i), level + 1, lengths, path + "[" + i + "]");
-      }
-      return total;
-    }
-
-    private void putLeaves(ArrayData array, int level, String path) {
-      int n = array.numElements();
-      if (level < nestedDepth - 1) {
-        for (int i = 0; i < n; i++) {
-          putLeaves(array.getArray(i), level + 1, path + "[" + i + "]");
-        }
-        return;
-      }
-      for (int i = 0; i < n; i++) {
-        if (array.isNullAt(i)) {
-          throw OnnxErrors.nullValue(
-              spec.name(), columns[0], where(), "element at index " + path + "[" + i + "]");
-        }
-        put(array, i, source);
-      }
-    }
-
-    private void addVector(InternalRow row) {
-      int ordinal = ordinals[0];
-      if (row.isNullAt(ordinal)) {
-        throw OnnxErrors.nullValue(spec.name(), columns[0], where(), "vector");
-      }
-      InternalRow vector = row.getStruct(ordinal, 4);
-      ArrayData values = vector.getArray(3);
-      boolean dense = vector.getByte(0) == 1;
-      int size = dense ? values.numElements() : vector.getInt(1);
-      checkLength(size);
-      boolean toFloat = spec.elementType() == ElementType.FLOAT;
-      if (dense) {
-        for (int i = 0; i < size; i++) {
-          putDouble(values.getDouble(i), toFloat);
-        }
-        return;
-      }
-      ArrayData indices = vector.getArray(2);
-      long start = written;
-      for (int i = 0; i < size; i++) {
-        putDouble(0.0, toFloat);
-      }
-      for (int k = 0; k < indices.numElements(); k++) {
-        int index = indices.getInt(k);
-        if (index < 0 || index >= size) {
-          throw OnnxErrors.columnType(
-              spec.name(),
-              spec.typeString(),
-              columns[0],
-              "a sparse vector of size " + size + " with index " + index,
-              "at " + where(),
-              "the vector is malformed; rebuild it with indices below its size");
-        }
-        long at = address + (start + index) * width;
-        if (toFloat) {
-          Platform.putFloat(null, at, (float) values.getDouble(k));
-        } else {
-          Platform.putDouble(null, at, values.getDouble(k));
-        }
-      }
-    }
-
-    private void putDouble(double value, boolean toFloat) {
-      if (toFloat) {
-        Platform.putFloat(null, address + written * 4, (float) value);
-      } else {
-        Platform.putDouble(null, address + written * 8, value);
-      }
-      written++;
-    }
-
-    private void addScalars(InternalRow row) {
-      if (rows == 0 && perRow < 0) {
-        startBatchWith(columns.length);
-      }
-      for (int i = 0; i < ordinals.length; i++) {
-        if (row.isNullAt(ordinals[i])) {
-          throw OnnxErrors.nullValue(spec.name(), columns[i], where(), "value");
-        }
-        put(row, ordinals[i], columnTypes[i]);
-      }
     }
 
     private void checkLength(long n) {
       if (!variable) {
         if (n != fixedPerRow) {
           throw OnnxErrors.wrongLength(
-              spec.name(), spec.typeString(), column(), fixedPerRow, n, where());
+              spec.name(), spec.typeString(), columnLabel(), fixedPerRow, n, where());
         }
         return;
       }
       if (padValue != null) {
         if (n == 0 || n % fixedPerRow != 0) {
           throw OnnxErrors.wrongLength(
-              spec.name(), spec.typeString(), column(), fixedPerRow, n, where());
+              spec.name(), spec.typeString(), columnLabel(), fixedPerRow, n, where());
         }
-        ensureRoom(written + n);
+        buffer.ensureRoom(buffer.written() + n);
         rowValues[rows] = n;
         perRow = Math.max(rows == 0 ? 0 : perRow, n);
         return;
@@ -1138,34 +808,18 @@ public final class InputBinding implements Serializable {
       if (rows == 0) {
         if (n == 0 || n % fixedPerRow != 0) {
           throw OnnxErrors.wrongLength(
-              spec.name(), spec.typeString(), column(), fixedPerRow, n, where());
+              spec.name(), spec.typeString(), columnLabel(), fixedPerRow, n, where());
         }
         startBatchWith(n);
       } else if (n != perRow) {
-        throw OnnxErrors.raggedBatch(spec.name(), spec.typeString(), column(), perRow, n, where());
+        throw OnnxErrors.raggedBatch(
+            spec.name(), spec.typeString(), columnLabel(), perRow, n, where());
       }
     }
 
-    /** Padded batches: grows the buffer, keeping what was written, to hold {@code values}. */
-    private void ensureRoom(long values) {
-      long bytes = values * width;
-      if (buffer != null && buffer.capacity() >= bytes) {
-        return;
-      }
-      long want = Math.max(bytes, buffer == null ? 0 : 2L * buffer.capacity());
-      if (want > Integer.MAX_VALUE - 64) {
-        throw OnnxErrors.unsupportedInput(
-            spec.name(),
-            spec.typeString(),
-            "a batch needs " + want + " bytes; lower the batch size");
-      }
-      ByteBuffer bigger = ByteBuffer.allocateDirect((int) want).order(ByteOrder.nativeOrder());
-      long biggerAddress = Platform.getDirectBufferAddress(bigger);
-      if (buffer != null) {
-        Platform.copyMemory(null, address, null, biggerAddress, written * width);
-      }
-      buffer = bigger;
-      address = biggerAddress;
+    private void startBatchWith(long valuesPerRow) {
+      buffer.reserveRows(valuesPerRow);
+      perRow = valuesPerRow;
     }
 
     /**
@@ -1183,74 +837,6 @@ public final class InputBinding implements Serializable {
       return lengths;
     }
 
-    private void startBatchWith(long valuesPerRow) {
-      boolean tooSmall =
-          spec.elementType() == ElementType.STRING
-              ? strings == null || strings.length < valuesPerRow * capacityRows
-              : buffer == null
-                  || (long) buffer.capacity()
-                      < valuesPerRow * capacityRows * spec.elementType().byteSize();
-      if (tooSmall) {
-        allocate(valuesPerRow);
-      }
-      perRow = valuesPerRow;
-    }
-
-    private void put(SpecializedGetters from, int i, NumericType type) {
-      long at = address + written * width;
-      switch (spec.elementType()) {
-        case FLOAT:
-          Platform.putFloat(
-              null,
-              at,
-              type == NumericType.FLOAT
-                  ? from.getFloat(i)
-                  : type == NumericType.DOUBLE
-                      ? (float) from.getDouble(i)
-                      : (float) asLong(from, i, type));
-          break;
-        case DOUBLE:
-          Platform.putDouble(null, at, asDouble(from, i, type));
-          break;
-        case INT32:
-          Platform.putInt(null, at, (int) asLong(from, i, type));
-          break;
-        case INT64:
-          Platform.putLong(null, at, asLong(from, i, type));
-          break;
-        case INT8:
-          Platform.putByte(null, at, from.getByte(i));
-          break;
-        case INT16:
-          Platform.putShort(null, at, (short) asLong(from, i, type));
-          break;
-        case UINT8:
-          long value = asLong(from, i, type);
-          if (value < 0 || value > 255) {
-            throw OnnxErrors.outOfRange(
-                spec.name(), spec.typeString(), column(), value, "0..255", where());
-          }
-          Platform.putByte(null, at, (byte) value);
-          break;
-        case FLOAT16:
-          float f =
-              type == NumericType.FLOAT
-                  ? from.getFloat(i)
-                  : type == NumericType.DOUBLE ? (float) from.getDouble(i) : from.getByte(i);
-          Platform.putShort(null, at, Float16.fromFloat(f));
-          break;
-        case BOOL:
-          Platform.putByte(null, at, from.getBoolean(i) ? (byte) 1 : (byte) 0);
-          break;
-        case STRING:
-          strings[(int) written] = from.getUTF8String(i).toString();
-          break;
-        default:
-          throw new IllegalStateException("unsupported element type " + spec.elementType());
-      }
-      written++;
-    }
-
     /** The batch's tensor shape: rows, then the per-row dims with the variable one resolved. */
     public long[] shape() {
       long[] shape = new long[rowDims.length + 1];
@@ -1263,146 +849,51 @@ public final class InputBinding implements Serializable {
     }
 
     /**
-     * A tensor over the filled part of the buffer, without copying. The caller closes it; the
-     * buffer must not be reset while the tensor is in use.
+     * A tensor over the filled part of the buffer, without copying (padded batches: over a padded
+     * copy). The caller closes it; the buffer must not be reset while the tensor is in use.
      */
     public OnnxTensor toTensor(OrtEnvironment env) throws OrtException {
       long[] shape = shape();
-      long values = 1;
-      for (long d : shape) {
-        values *= d;
+      if (padValue != null && spec.elementType() != ElementType.STRING) {
+        return buffer.toPaddedTensor(env, shape, rows, rowValues, perRow);
       }
-      if (spec.elementType() == ElementType.STRING) {
-        return OnnxTensor.createTensor(env, Arrays.copyOf(strings, (int) values), shape);
-      }
-      if (padValue != null) {
-        return OnnxTensor.createTensor(env, padToLongest(values), shape, javaType());
-      }
-      ByteBuffer view = buffer.duplicate().order(ByteOrder.nativeOrder());
-      view.position(0).limit((int) (values * spec.elementType().byteSize()));
-      return OnnxTensor.createTensor(
-          env, view.slice().order(ByteOrder.nativeOrder()), shape, javaType());
+      return buffer.toTensor(env, shape);
     }
 
-    /** The batch's rows, each padded to the longest, in a buffer of {@code values} values. */
-    private ByteBuffer padToLongest(long values) {
-      long bytes = values * width;
-      if (padded == null || padded.capacity() < bytes) {
-        padded = ByteBuffer.allocateDirect((int) Math.max(bytes, 8)).order(ByteOrder.nativeOrder());
-        paddedAddress = Platform.getDirectBufferAddress(padded);
+    /** The batch as its feeder sees it while adding a row. */
+    private final class Position implements RowContext {
+      @Override
+      public String where() {
+        return Batch.this.where();
       }
-      for (long i = 0; i < values; i++) {
-        putPad(paddedAddress + i * width);
+
+      @Override
+      public void checkLength(long values) {
+        Batch.this.checkLength(values);
       }
-      // Rows are back to back in the buffer; in the tensor the variable dimension is the longest.
-      long rowStride = perRow;
-      long outer = 1;
-      long inner = 1;
-      boolean afterVariable = false;
-      for (long d : rowDims) {
-        if (d < 0) {
-          afterVariable = true;
-        } else if (afterVariable) {
-          inner *= d;
-        } else {
-          outer *= d;
+
+      @Override
+      public void startRows(long values) {
+        if (rows == 0 && perRow < 0) {
+          startBatchWith(values);
         }
       }
-      long read = 0;
-      for (int r = 0; r < rows; r++) {
-        long length = rowValues[r] / fixedPerRow;
-        long longest = perRow / fixedPerRow;
-        for (long o = 0; o < outer; o++) {
-          long chunk = length * inner * width;
-          Platform.copyMemory(
-              null,
-              address + read * width,
-              null,
-              paddedAddress + (r * rowStride + o * longest * inner) * width,
-              chunk);
-          read += length * inner;
-        }
+
+      @Override
+      public void moveTo(long rowIndex, InternalRow row) {
+        Batch.this.rowIndex = rowIndex;
+        current = row;
       }
-      ByteBuffer view = padded.duplicate().order(ByteOrder.nativeOrder());
-      view.position(0).limit((int) bytes);
-      return view.slice().order(ByteOrder.nativeOrder());
-    }
 
-    private void putPad(long at) {
-      double v = padValue;
-      switch (spec.elementType()) {
-        case FLOAT:
-          Platform.putFloat(null, at, (float) v);
-          break;
-        case DOUBLE:
-          Platform.putDouble(null, at, v);
-          break;
-        case FLOAT16:
-          Platform.putShort(null, at, Float16.fromFloat((float) v));
-          break;
-        case INT32:
-          Platform.putInt(null, at, (int) v);
-          break;
-        case INT64:
-          Platform.putLong(null, at, (long) v);
-          break;
-        case INT16:
-          Platform.putShort(null, at, (short) v);
-          break;
-        default:
-          Platform.putByte(null, at, (byte) v);
+      @Override
+      public void endRow() {
+        rows++;
       }
-    }
 
-    private OnnxJavaType javaType() {
-      switch (spec.elementType()) {
-        case FLOAT:
-          return OnnxJavaType.FLOAT;
-        case DOUBLE:
-          return OnnxJavaType.DOUBLE;
-        case INT32:
-          return OnnxJavaType.INT32;
-        case INT64:
-          return OnnxJavaType.INT64;
-        case INT8:
-          return OnnxJavaType.INT8;
-        case UINT8:
-          return OnnxJavaType.UINT8;
-        case INT16:
-          return OnnxJavaType.INT16;
-        case FLOAT16:
-          return OnnxJavaType.FLOAT16;
-        case BOOL:
-          return OnnxJavaType.BOOL;
-        default:
-          throw new IllegalStateException("unsupported element type " + spec.elementType());
+      @Override
+      public long valuesPerRow() {
+        return variable ? perRow : fixedPerRow;
       }
-    }
-  }
-
-  private static long asLong(SpecializedGetters from, int i, NumericType type) {
-    switch (type) {
-      case BYTE:
-        return from.getByte(i);
-      case SHORT:
-        return from.getShort(i);
-      case INT:
-        return from.getInt(i);
-      case LONG:
-        return from.getLong(i);
-      default:
-        throw new IllegalStateException("not an integral type: " + type);
-    }
-  }
-
-  private static double asDouble(SpecializedGetters from, int i, NumericType type) {
-    switch (type) {
-      case FLOAT:
-        return from.getFloat(i);
-      case DOUBLE:
-        return from.getDouble(i);
-      default:
-        return asLong(from, i, type);
     }
   }
 }

@@ -1,0 +1,73 @@
+package ai.onnxspark.internal.tensor;
+
+import ai.onnxspark.internal.OnnxErrors;
+import ai.onnxspark.model.TensorSpec;
+import java.awt.image.BufferedImage;
+import org.apache.spark.sql.catalyst.InternalRow;
+
+/**
+ * Feeds a float {@code [batch, 3, height, width]} input from one image column ({@link
+ * SourceKind#IMAGE}): Spark's image struct or encoded JPEG/PNG bytes, decoded, resized (bilinear)
+ * to the input's height and width, scaled to 0..1 and normalised per RGB channel, {@code (v -
+ * mean[c]) / std[c]}, into planes in NCHW order.
+ */
+final class ImageFeeder implements RowFeeder {
+  private final TensorSpec spec;
+  private final String column;
+  private final int ordinal;
+
+  /** Image structs: the ordinals of height, width, nChannels and data; null for encoded bytes. */
+  private final int[] fields;
+
+  private final int height;
+  private final int width;
+  private final float[] mean;
+  private final float[] std;
+
+  ImageFeeder(InputBinding binding) {
+    this.spec = binding.spec();
+    this.column = binding.column(0);
+    this.ordinal = binding.ordinal(0);
+    this.fields = binding.imageFields();
+    long[] rowDims = binding.rowDims();
+    this.height = (int) rowDims[1];
+    this.width = (int) rowDims[2];
+    this.mean = binding.imageMean();
+    this.std = binding.imageStd();
+  }
+
+  @Override
+  public void add(InternalRow row, TensorBuffer out, RowContext where) {
+    if (row.isNullAt(ordinal)) {
+      throw OnnxErrors.nullValue(spec.name(), column, where.where(), "image");
+    }
+    BufferedImage image;
+    if (fields != null) {
+      InternalRow struct = row.getStruct(ordinal, fields.length + 2);
+      image =
+          Images.fromPixels(
+              struct.getInt(fields[0]),
+              struct.getInt(fields[1]),
+              struct.getInt(fields[2]),
+              struct.getBinary(fields[3]),
+              spec,
+              column,
+              where.where());
+    } else {
+      image = Images.decode(row.getBinary(ordinal), spec, column, where.where());
+    }
+    int[] rgb = Images.resizedRgb(image, width, height);
+    int plane = height * width;
+    long base = out.written();
+    for (int p = 0; p < plane; p++) {
+      int pixel = rgb[p];
+      float r = ((pixel >> 16) & 0xff) / 255f;
+      float g = ((pixel >> 8) & 0xff) / 255f;
+      float b = (pixel & 0xff) / 255f;
+      out.putFloatAt(base + p, (r - mean[0]) / std[0]);
+      out.putFloatAt(base + plane + p, (g - mean[1]) / std[1]);
+      out.putFloatAt(base + 2 * plane + p, (b - mean[2]) / std[2]);
+    }
+    out.advance(3L * plane);
+  }
+}
