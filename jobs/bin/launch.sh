@@ -51,7 +51,7 @@ launch() {
   done
   if [[ -n "$master" ]] && command -v spark-submit >/dev/null 2>&1; then
     local jars
-    jars="$(ls "$LIB"/onnx-spark-udf-*.jar "$LIB"/onnxruntime*.jar "$LIB"/protobuf-java-*.jar | grep -v tests | paste -sd, -)"
+    jars="$(ls "$LIB"/onnx-spark_*.jar "$LIB"/onnxruntime*.jar "$LIB"/protobuf-java-*.jar | grep -v tests | paste -sd, -)"
     exec spark-submit --master "$master" --class "$main" --jars "$jars" "$JOBS_JAR" "$@"
   fi
   export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
