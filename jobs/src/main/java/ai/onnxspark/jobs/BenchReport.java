@@ -304,24 +304,7 @@ final class BenchReport {
     if (v instanceof Number) {
       return format(v);
     }
-    StringBuilder out = new StringBuilder("\"");
-    for (char c : v.toString().toCharArray()) {
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
-    return out.append('"').toString();
+    return ai.onnxspark.internal.plan.OptionValues.jsonString(v.toString());
   }
 
   private static String escape(String s) {

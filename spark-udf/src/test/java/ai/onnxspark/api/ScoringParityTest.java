@@ -4,10 +4,8 @@ import static ai.onnxspark.sql.OnnxFunctions.onnxPredict;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxspark.ml.OnnxTransformer;
-import ai.onnxspark.model.ElementType;
 import ai.onnxspark.spark.OnnxModel;
 import ai.onnxspark.sql.OnnxModels;
-import ai.onnxspark.testing.ModelBuilder;
 import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestModels;
 import java.awt.image.BufferedImage;
@@ -65,14 +63,14 @@ class ScoringParityTest extends SparkTestBase {
     return Stream.of(
             new Case(
                 "images",
-                channelMeans(),
+                TestModels.channelMeans(),
                 images(),
                 options("image.image", "content", "batch-size", "3"),
                 List.of("content"),
                 true),
             new Case(
                 "images with mean and std",
-                channelMeans(),
+                TestModels.channelMeans(),
                 images(),
                 options(
                     "image.image",
@@ -85,7 +83,7 @@ class ScoringParityTest extends SparkTestBase {
                 true),
             new Case(
                 "padding and bucketing",
-                textModel(),
+                TestModels.maskedText(),
                 sentences(),
                 options(
                     "input.ids",
@@ -313,20 +311,6 @@ class ScoringParityTest extends SparkTestBase {
     return spark.createDataFrame(data, schema).repartition(3).sortWithinPartitions("id");
   }
 
-  /** image float[batch,3,4,4] to its per-channel means, float[batch,3]. */
-  private static byte[] channelMeans() {
-    return new ModelBuilder("means")
-        .input("image", ElementType.FLOAT, "batch", 3, 4, 4)
-        .node(
-            "ReduceMean",
-            new String[] {"image"},
-            new String[] {"means"},
-            ModelBuilder.intsAttr("axes", 2, 3),
-            ModelBuilder.intAttr("keepdims", 0))
-        .output("means", ElementType.FLOAT, "batch", 3)
-        .build();
-  }
-
   /** PNG images of different sizes and colours in a binary column, as binaryFile reads them. */
   private static Dataset<Row> images() throws Exception {
     Random random = new Random(8);
@@ -349,25 +333,6 @@ class ScoringParityTest extends SparkTestBase {
             new StructType().add("id", DataTypes.LongType).add("content", DataTypes.BinaryType))
         .repartition(2)
         .sortWithinPartitions("id");
-  }
-
-  /** ids, mask int64[batch, seq] to tokens = ids·mask float[batch, seq] and their sum. */
-  private static byte[] textModel() {
-    return new ModelBuilder("text")
-        .input("ids", ElementType.INT64, "batch", "seq")
-        .input("mask", ElementType.INT64, "batch", "seq")
-        .initializer("axes", new long[] {1}, 1L)
-        .node("Cast", "ids", "ids_f", ModelBuilder.intAttr("to", 1))
-        .node("Cast", "mask", "mask_f", ModelBuilder.intAttr("to", 1))
-        .node("Mul", new String[] {"ids_f", "mask_f"}, new String[] {"tokens"})
-        .node(
-            "ReduceSum",
-            new String[] {"tokens", "axes"},
-            new String[] {"total"},
-            ModelBuilder.intAttr("keepdims", 0))
-        .output("tokens", ElementType.FLOAT, "batch", "seq")
-        .output("total", ElementType.FLOAT, "batch")
-        .build();
   }
 
   private static Dataset<Row> sentences() {

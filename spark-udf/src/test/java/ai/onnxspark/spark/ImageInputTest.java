@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import ai.onnxspark.model.ElementType;
 import ai.onnxspark.testing.ModelBuilder;
 import ai.onnxspark.testing.SparkTestBase;
+import ai.onnxspark.testing.TestModels;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -24,20 +25,6 @@ import org.junit.jupiter.api.Test;
 class ImageInputTest extends SparkTestBase {
   private static final float[] ZERO = {0, 0, 0};
   private static final float[] ONE = {1, 1, 1};
-
-  /** image float[batch,3,4,4] to its per-channel means, float[batch,3]. */
-  private static byte[] channelMeans() {
-    return new ModelBuilder("means")
-        .input("image", ElementType.FLOAT, "batch", 3, 4, 4)
-        .node(
-            "ReduceMean",
-            new String[] {"image"},
-            new String[] {"means"},
-            ModelBuilder.intsAttr("axes", 2, 3),
-            ModelBuilder.intAttr("keepdims", 0))
-        .output("means", ElementType.FLOAT, "batch", 3)
-        .build();
-  }
 
   private static byte[] png(int size, int r, int g, int b) throws Exception {
     BufferedImage image = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
@@ -77,7 +64,7 @@ class ImageInputTest extends SparkTestBase {
             List.of(RowFactory.create((Object) png(8, 30, 20, 10))),
             new StructType().add("content", DataTypes.BinaryType));
 
-    OnnxModel model = OnnxModel.fromBytes(channelMeans());
+    OnnxModel model = OnnxModel.fromBytes(TestModels.channelMeans());
     Row fromStruct = model.withImage("image", "image", ZERO, ONE).transform(structs).first();
     Row fromPng = model.withImage("image", "content", ZERO, ONE).transform(encoded).first();
     for (Row row : List.of(fromStruct, fromPng)) {

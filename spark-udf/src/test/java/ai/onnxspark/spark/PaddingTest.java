@@ -9,6 +9,7 @@ import ai.onnxspark.sql.OnnxFunctions;
 import ai.onnxspark.sql.OnnxModels;
 import ai.onnxspark.testing.ModelBuilder;
 import ai.onnxspark.testing.SparkTestBase;
+import ai.onnxspark.testing.TestModels;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -26,44 +27,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * and the padding removed from per-token outputs, so every row gets what it would get alone.
  */
 class PaddingTest extends SparkTestBase {
-
-  /**
-   * ids, mask int64[batch, seq] to tokens = ids·mask float[batch, seq] and mean = the mean of a
-   * row's unmasked ids, float[batch].
-   */
-  static byte[] textModel() {
-    return new ModelBuilder("text")
-        .input("ids", ElementType.INT64, "batch", "seq")
-        .input("mask", ElementType.INT64, "batch", "seq")
-        .initializer("axes", new long[] {1}, 1L)
-        .node("Cast", "ids", "ids_f", ModelBuilder.intAttr("to", 1))
-        .node("Cast", "mask", "mask_f", ModelBuilder.intAttr("to", 1))
-        .node("Mul", new String[] {"ids_f", "mask_f"}, new String[] {"tokens"})
-        .node(
-            "ReduceSum",
-            new String[] {"tokens", "axes"},
-            new String[] {"total"},
-            ModelBuilder.intAttr("keepdims", 0))
-        .node(
-            "ReduceSum",
-            new String[] {"mask_f", "axes"},
-            new String[] {"count"},
-            ModelBuilder.intAttr("keepdims", 0))
-        .node("Div", new String[] {"total", "count"}, new String[] {"mean"})
-        .initializer("zero", new long[] {}, 0f)
-        .initializer("one", new long[] {}, 1f)
-        .node("Mul", new String[] {"mask_f", "zero"}, new String[] {"zeros"})
-        .node("Add", new String[] {"zeros", "one"}, new String[] {"ones"})
-        .node(
-            "ReduceSum",
-            new String[] {"ones", "axes"},
-            new String[] {"width"},
-            ModelBuilder.intAttr("keepdims", 0))
-        .output("tokens", ElementType.FLOAT, "batch", "seq")
-        .output("mean", ElementType.FLOAT, "batch")
-        .output("width", ElementType.FLOAT, "batch")
-        .build();
-  }
 
   static Dataset<Row> sentences(int rows) {
     Random random = new Random(4);
@@ -91,7 +54,7 @@ class PaddingTest extends SparkTestBase {
   void rowsOfDifferentLengthsShareBatchesAndGetTheirOwnLengthBack(int batchSize) {
     Dataset<Row> df = sentences(40).repartition(2);
     OnnxModel model =
-        OnnxModel.fromBytes(textModel())
+        OnnxModel.fromBytes(TestModels.maskedText())
             .withInput("ids", "input_ids")
             .withInput("mask", "attention_mask")
             .withPadding("ids", 0)
@@ -123,7 +86,7 @@ class PaddingTest extends SparkTestBase {
   void bucketingByLengthKeepsResultsAndOrderAndPadsLess() {
     Dataset<Row> df = sentences(200).coalesce(1);
     OnnxModel padded =
-        OnnxModel.fromBytes(textModel())
+        OnnxModel.fromBytes(TestModels.maskedText())
             .withInput("ids", "input_ids")
             .withInput("mask", "attention_mask")
             .withPadding("ids", 0)
@@ -150,7 +113,7 @@ class PaddingTest extends SparkTestBase {
     assertThat(bucketedWidth).isLessThan(plainWidth * 0.8);
     assertThatThrownBy(
             () ->
-                OnnxModel.fromBytes(textModel())
+                OnnxModel.fromBytes(TestModels.maskedText())
                     .withBucketing(4)
                     .withInput("ids", "input_ids")
                     .withInput("mask", "attention_mask")
@@ -163,7 +126,7 @@ class PaddingTest extends SparkTestBase {
   void withoutPaddingRaggedBatchesAreRefusedAndPaddingNeedsAVariableDimension() {
     Dataset<Row> df = sentences(10).coalesce(1);
     OnnxModel model =
-        OnnxModel.fromBytes(textModel())
+        OnnxModel.fromBytes(TestModels.maskedText())
             .withInput("ids", "input_ids")
             .withInput("mask", "attention_mask")
             .withBatchSize(10);

@@ -200,4 +200,56 @@ public final class TestModels {
     }
     return values;
   }
+
+  /** image float[batch,3,4,4] to its per-channel means, float[batch,3]. */
+  public static byte[] channelMeans() {
+    return new ModelBuilder("means")
+        .input("image", ElementType.FLOAT, "batch", 3, 4, 4)
+        .node(
+            "ReduceMean",
+            new String[] {"image"},
+            new String[] {"means"},
+            ModelBuilder.intsAttr("axes", 2, 3),
+            ModelBuilder.intAttr("keepdims", 0))
+        .output("means", ElementType.FLOAT, "batch", 3)
+        .build();
+  }
+
+  /**
+   * ids, mask int64[batch, seq] to tokens = ids·mask float[batch, seq] and mean = the mean of a
+   * row's unmasked ids, float[batch].
+   */
+  public static byte[] maskedText() {
+    return new ModelBuilder("text")
+        .input("ids", ElementType.INT64, "batch", "seq")
+        .input("mask", ElementType.INT64, "batch", "seq")
+        .initializer("axes", new long[] {1}, 1L)
+        .node("Cast", "ids", "ids_f", ModelBuilder.intAttr("to", 1))
+        .node("Cast", "mask", "mask_f", ModelBuilder.intAttr("to", 1))
+        .node("Mul", new String[] {"ids_f", "mask_f"}, new String[] {"tokens"})
+        .node(
+            "ReduceSum",
+            new String[] {"tokens", "axes"},
+            new String[] {"total"},
+            ModelBuilder.intAttr("keepdims", 0))
+        .node(
+            "ReduceSum",
+            new String[] {"mask_f", "axes"},
+            new String[] {"count"},
+            ModelBuilder.intAttr("keepdims", 0))
+        .node("Div", new String[] {"total", "count"}, new String[] {"mean"})
+        .initializer("zero", new long[] {}, 0f)
+        .initializer("one", new long[] {}, 1f)
+        .node("Mul", new String[] {"mask_f", "zero"}, new String[] {"zeros"})
+        .node("Add", new String[] {"zeros", "one"}, new String[] {"ones"})
+        .node(
+            "ReduceSum",
+            new String[] {"ones", "axes"},
+            new String[] {"width"},
+            ModelBuilder.intAttr("keepdims", 0))
+        .output("tokens", ElementType.FLOAT, "batch", "seq")
+        .output("mean", ElementType.FLOAT, "batch")
+        .output("width", ElementType.FLOAT, "batch")
+        .build();
+  }
 }

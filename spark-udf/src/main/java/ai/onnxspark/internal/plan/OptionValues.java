@@ -152,7 +152,8 @@ public final class OptionValues {
     return items;
   }
 
-  private static String jsonString(String s) {
+  /** {@code s} as a JSON string literal, quotes and control characters escaped. */
+  public static String jsonString(String s) {
     StringBuilder out = new StringBuilder("\"");
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
@@ -164,7 +165,7 @@ public final class OptionValues {
         case '\t' -> out.append("\\t");
         default -> {
           if (c < 0x20) {
-            out.append(String.format("\\u%04x", (int) c));
+            out.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
           } else {
             out.append(c);
           }

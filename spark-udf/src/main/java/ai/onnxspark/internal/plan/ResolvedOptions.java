@@ -148,19 +148,23 @@ public final class ResolvedOptions implements Serializable {
     }
 
     int integer(String key, int min) {
-      OnnxOption option = option(key);
-      int value = OptionValues.parseInt(source(option), string(key), option.values());
-      if (value < min) {
-        throw OnnxErrors.badOption(source(option), value, option.values());
-      }
-      return value;
+      return Math.toIntExact(atLeast(key, min, true));
     }
 
     long longValue(String key, long min) {
+      return atLeast(key, min, false);
+    }
+
+    /** The option's value as an int or a long, refused below {@code min}. */
+    private long atLeast(String key, long min, boolean isInt) {
       OnnxOption option = option(key);
-      long value = OptionValues.parseLong(source(option), string(key), option.values());
+      String source = source(option);
+      long value =
+          isInt
+              ? OptionValues.parseInt(source, string(key), option.values())
+              : OptionValues.parseLong(source, string(key), option.values());
       if (value < min) {
-        throw OnnxErrors.badOption(source(option), value, option.values());
+        throw OnnxErrors.badOption(source, value, option.values());
       }
       return value;
     }
