@@ -1,5 +1,6 @@
 package ai.onnxspark.spark;
 
+import ai.onnxspark.internal.plan.ScoringCounters;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +29,22 @@ public final class ScoringMetrics implements Serializable {
   private final LongAccumulator sessionCreateNanos;
   private final LatencyHistogram batchLatency;
   private final CollectionAccumulator<String> providers;
+
+  static {
+    ScoringCounters.install(
+        new ScoringCounters() {
+          @Override
+          public void addBatch(ScoringMetrics metrics, int batchRows, long nanos) {
+            metrics.addBatch(batchRows, nanos);
+          }
+
+          @Override
+          public void addSessionCreated(
+              ScoringMetrics metrics, String provider, long creationNanos) {
+            metrics.addSessionCreated(provider, creationNanos);
+          }
+        });
+  }
 
   private ScoringMetrics(SparkContext sc) {
     this.rows = sc.longAccumulator("onnx.rowsScored");
@@ -75,11 +92,8 @@ public final class ScoringMetrics implements Serializable {
     return batchLatency.value();
   }
 
-  /**
-   * Counts one batch of {@code batchRows} rows that spent {@code nanos} in ONNX Runtime; called on
-   * executors by the library's scorers.
-   */
-  public void addBatch(int batchRows, long nanos) {
+  /** Counts one batch of {@code batchRows} rows that spent {@code nanos} in ONNX Runtime. */
+  private void addBatch(int batchRows, long nanos) {
     rows.add(batchRows);
     batches.add(1);
     runNanos.add(nanos);
@@ -95,11 +109,8 @@ public final class ScoringMetrics implements Serializable {
     return new ArrayList<>(new TreeSet<>(providers.value()));
   }
 
-  /**
-   * Counts one session created on {@code provider} in {@code creationNanos}; called on executors by
-   * the library's scorers.
-   */
-  public void addSessionCreated(String provider, long creationNanos) {
+  /** Counts one session created on {@code provider} in {@code creationNanos}. */
+  private void addSessionCreated(String provider, long creationNanos) {
     sessionsCreated.add(1);
     sessionCreateNanos.add(creationNanos);
     SparkEnv env = SparkEnv.get();

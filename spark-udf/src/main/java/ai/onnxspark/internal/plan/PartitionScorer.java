@@ -214,7 +214,7 @@ public final class PartitionScorer implements Serializable {
         task.addTaskCompletionListener((TaskCompletionListener) context -> finish());
       }
       if (lease.created() && metrics != null) {
-        metrics.addSessionCreated(lease.provider(), lease.creationNanos());
+        ScoringCounters.get().addSessionCreated(metrics, lease.provider(), lease.creationNanos());
       }
       batches = new InputBinding.Batch[inputs.length];
       for (int i = 0; i < inputs.length; i++) {
@@ -424,7 +424,7 @@ public final class PartitionScorer implements Serializable {
                 trim ? lengths : null);
           }
           if (metrics != null) {
-            metrics.addBatch(tensorRows, nanos);
+            ScoringCounters.get().addBatch(metrics, tensorRows, nanos);
           }
         }
       } finally {
