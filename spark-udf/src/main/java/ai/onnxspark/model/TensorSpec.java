@@ -19,9 +19,13 @@ public final class TensorSpec implements Serializable {
 
   /** What kind of value an input or output holds. */
   public enum Kind {
+    /** A tensor: the kind the library scores. */
     TENSOR,
+    /** A sequence of tensors or maps (scikit-learn classifiers' probabilities). */
     SEQUENCE,
+    /** A map from keys to values (ZipMap outputs). */
     MAP,
+    /** Any other ONNX type (optional, sparse tensor). */
     OTHER
   }
 
