@@ -13,7 +13,7 @@ import org.apache.hadoop.fs.Path
 import org.apache.spark.ml.Transformer
 import org.apache.spark.ml.param._
 import org.apache.spark.ml.util.{Identifiable, MLReadable, MLReader, MLWritable, MLWriter}
-import org.apache.spark.sql.{DataFrame, Dataset}
+import org.apache.spark.sql.{DataFrame, Dataset, SparkSession}
 import org.apache.spark.sql.types.StructType
 
 /**
@@ -183,6 +183,13 @@ class OnnxTransformer(override val uid: String)
 
   /** The model with this stage's parameters, then its `options`, applied as per-call options. */
   private[ml] def configured(): OnnxModel = {
+    if (model == null && isDefined(modelPath)) {
+      // Set as a plain parameter (Spark Connect ML, a params map): read the model on first use.
+      val saved = OptionValues.parseJsonObject("modelOptions", $(modelOptions))
+      model = OnnxModel
+        .fromUri($(modelPath), SparkConfs.hadoopConf(SparkSession.active))
+        .withOptions(saved)
+    }
     if (model == null) {
       throw OnnxErrors.badArguments(
         s"OnnxTransformer $uid",

@@ -102,6 +102,33 @@ class OnnxTransformerTest extends SparkTestBase {
   }
 
   @Test
+  void aStageBuiltFromParametersOnlyReadsItsModelOnFirstUse(@TempDir Path dir) throws Exception {
+    // Spark Connect ML builds stages with the no-argument constructor and sets plain parameters.
+    Path file = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(8, 16, 3, 5));
+    Dataset<Row> df =
+        new VectorAssembler().setInputCols(FEATURES).setOutputCol("vec").transform(table(50));
+    OnnxTransformer byModel = scorer(file).setOption("softmax.logits", "probs");
+    OnnxTransformer byParams = new OnnxTransformer();
+    byParams.set(byParams.modelPath(), file.toString());
+    byParams.set(byParams.modelOptions(), "{\"softmax.logits\":\"probs\"}");
+    byParams.set(byParams.inputCols(), new String[] {"vec"});
+    byParams.set(byParams.outputNames(), new String[] {"logits"});
+    byParams.set(byParams.outputCols(), new String[] {"scores"});
+
+    List<Row> expected =
+        byModel.transform(df).select("id", "scores", "probs").orderBy("id").collectAsList();
+    List<Row> actual =
+        byParams.transform(df).select("id", "scores", "probs").orderBy("id").collectAsList();
+
+    assertThat(actual).hasSize(50).isEqualTo(expected);
+    float sum = 0;
+    for (Object p : actual.get(0).getList(2)) {
+      sum += (Float) p;
+    }
+    assertThat(sum).isCloseTo(1f, org.assertj.core.data.Offset.offset(1e-5f));
+  }
+
+  @Test
   void savedAndLoadedStageAndPipelineScoreTheSameWithoutTheOriginalFile(@TempDir Path dir)
       throws Exception {
     Path file = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(8, 16, 3, 5));
