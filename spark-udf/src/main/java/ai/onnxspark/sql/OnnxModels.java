@@ -12,7 +12,6 @@ import java.util.TreeSet;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.sql.SparkSession;
-import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Models registered by name for the SQL function {@code onnx_predict('<name>', col, …)}, per Spark
@@ -64,7 +63,7 @@ public final class OnnxModels {
           name, n -> OnnxModel.fromUri(spark.conf().get(key), SparkConfs.hadoopConf(spark)));
     }
     TreeSet<String> known = new TreeSet<>(models.keySet());
-    for (String k : CollectionConverters.asJava(spark.conf().getAll()).keySet()) {
+    for (String k : SparkConfs.all(spark).keySet()) {
       if (k.startsWith(MODEL_PATH_CONF_PREFIX) && k.endsWith(".path")) {
         known.add(k.substring(MODEL_PATH_CONF_PREFIX.length(), k.length() - ".path".length()));
       }

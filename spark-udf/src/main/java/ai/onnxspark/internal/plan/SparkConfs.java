@@ -1,9 +1,10 @@
 package ai.onnxspark.internal.plan;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
-import scala.jdk.javaapi.CollectionConverters;
+import scala.Tuple2;
 
 /** A session's runtime configuration: the one place the library reads it whole. */
 public final class SparkConfs {
@@ -11,8 +12,18 @@ public final class SparkConfs {
 
   private SparkConfs() {}
 
-  static Map<String, String> all(SparkSession spark) {
-    return CollectionConverters.asJava(spark.conf().getAll());
+  /**
+   * The session's settings. Iterated by hand rather than converted: Java sees the same Scala map
+   * and iterator API on Scala 2.12 and 2.13, not the same converters.
+   */
+  public static Map<String, String> all(SparkSession spark) {
+    Map<String, String> all = new LinkedHashMap<>();
+    scala.collection.Iterator<Tuple2<String, String>> entries = spark.conf().getAll().iterator();
+    while (entries.hasNext()) {
+      Tuple2<String, String> entry = entries.next();
+      all.put(entry._1(), entry._2());
+    }
+    return all;
   }
 
   /**
