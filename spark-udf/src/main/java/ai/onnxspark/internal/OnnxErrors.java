@@ -348,8 +348,15 @@ public final class OnnxErrors {
             + provider
             + ": "
             + cause.getMessage()
-            + ". The model may use operators or an opset this ONNX Runtime does not support,"
-            + " or be corrupt.",
+            + (String.valueOf(cause.getMessage())
+                    .toLowerCase(java.util.Locale.ROOT)
+                    .contains("external data")
+                ? ". The model keeps weights as external data: keep those files beside the .onnx"
+                    + " file and read it with OnnxModel.fromPath from a local path that the"
+                    + " executors see too (a shared or node-local mount); models given as bytes or"
+                    + " read from remote URIs cannot find them."
+                : ". The model may use operators or an opset this ONNX Runtime does not support,"
+                    + " or be corrupt."),
         cause);
   }
 

@@ -32,11 +32,17 @@ public final class ModelBytes implements Serializable {
   private final byte[] bytes;
   private final String fingerprint;
   private final String source;
+  private final String externalDataFolder;
 
   private ModelBytes(byte[] bytes, String source) {
+    this(bytes, source, null);
+  }
+
+  private ModelBytes(byte[] bytes, String source, String externalDataFolder) {
     this.bytes = bytes;
     this.fingerprint = sha256(bytes);
     this.source = source;
+    this.externalDataFolder = externalDataFolder;
   }
 
   /** Model bytes held in memory; the array is copied. */
@@ -149,7 +155,9 @@ public final class ModelBytes implements Serializable {
     }
     try {
       checkSize(location, Files.size(path), limit, limitKey);
-      return new ModelBytes(Files.readAllBytes(path), location);
+      Path folder = path.toAbsolutePath().normalize().getParent();
+      return new ModelBytes(
+          Files.readAllBytes(path), location, folder == null ? null : folder.toString());
     } catch (IOException e) {
       throw OnnxErrors.modelUnreadable(location, e);
     }
@@ -199,6 +207,15 @@ public final class ModelBytes implements Serializable {
   /** A short form of the fingerprint for log lines. */
   public String shortFingerprint() {
     return fingerprint.substring(0, 12);
+  }
+
+  /**
+   * The folder of the local model file the bytes were read from, where ONNX Runtime reads the
+   * model's external data (initializers stored in files beside it, such as {@code weights.bin});
+   * null for bytes that did not come from a local file.
+   */
+  public String externalDataFolder() {
+    return externalDataFolder;
   }
 
   /** Where the bytes came from (a path, a URI, or a caller's description). */
