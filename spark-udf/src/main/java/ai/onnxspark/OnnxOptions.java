@@ -114,8 +114,33 @@ public final class OnnxOptions {
    * A node-local folder where the first executor on each node extracts ONNX Runtime's native
    * libraries once, for every later executor on the node to load (unset: each JVM extracts its own
    * copy into {@code java.io.tmpdir}). Ignored when {@code -Donnxruntime.native.path} is set.
+   *
+   * <p>Static: it decides which native code executors load, so it is read only from the
+   * application's {@code SparkConf} (cluster or launch configuration), and scoring is refused in a
+   * session that sets another value ({@code SET}, {@code spark.conf.set}).
    */
   public static final String NATIVE_DIR_CONF = "spark.onnx.native.dir";
+
+  /**
+   * Where models named by a session's configuration ({@code SET spark.onnx.models.<name>.path=...})
+   * may be read from: comma-separated folders or URI prefixes ({@code
+   * /models,s3a://bucket/models}), or a scheme alone ({@code s3a:}) for every path of it. Unset
+   * (the default), a session may not name model files at all; paths in the application's {@code
+   * SparkConf} are trusted whatever this says.
+   *
+   * <p>Static: read only from the application's {@code SparkConf}, refused when a session sets
+   * another value.
+   */
+  public static final String MODELS_ALLOWED_ROOTS_CONF = "spark.onnx.models.allowedRoots";
+
+  /**
+   * The largest model file, in bytes, that a model named by configuration ({@code
+   * spark.onnx.models.<name>.path}) may have; checked before it is read. Static.
+   */
+  public static final String MODELS_MAX_BYTES_CONF = "spark.onnx.models.maxBytes";
+
+  /** The largest model the library can hold in one array (protobuf's and Java's limit). */
+  public static final long MODELS_MAX_BYTES_DEFAULT = Integer.MAX_VALUE - 16L;
 
   /** Per call: {@code input.<input>}: the column(s) feeding a model input, comma-separated. */
   public static final String INPUT_PREFIX = "input.";
@@ -362,11 +387,37 @@ public final class OnnxOptions {
               "Sessions one executor JVM keeps; the least recently used idle one is closed"
                   + " first."),
           OnnxOption.confOnly(
-              NATIVE_DIR_CONF,
+                  NATIVE_DIR_CONF,
+                  "(none)",
+                  "a node-local folder",
+                  "Where the first executor of each node extracts ONNX Runtime's native libraries"
+                      + " for the others to load.")
+              .staticSetting(),
+          OnnxOption.confOnly(
+              "spark.onnx.models.<name>.path",
               "(none)",
-              "a node-local folder",
-              "Where the first executor of each node extracts ONNX Runtime's native libraries"
-                  + " for the others to load."));
+              "a model file or URI",
+              "Registers a model for SQL's onnx_predict('<name>', ...); read on first use and"
+                  + " again when the path, or the file's size or modification time, changes. Set"
+                  + " in a session (SET), the path must be under "
+                  + MODELS_ALLOWED_ROOTS_CONF
+                  + "."),
+          OnnxOption.confOnly(
+                  MODELS_ALLOWED_ROOTS_CONF,
+                  "(none)",
+                  "folders or URI prefixes, comma-separated; a scheme alone (s3a:) for all its"
+                      + " paths",
+                  "Where a session (SET spark.onnx.models.<name>.path) may read models from;"
+                      + " unset, sessions cannot name model files (paths in the cluster"
+                      + " configuration are trusted).")
+              .staticSetting(),
+          OnnxOption.confOnly(
+                  MODELS_MAX_BYTES_CONF,
+                  MODELS_MAX_BYTES_DEFAULT,
+                  "1 or more bytes",
+                  "Largest model file spark.onnx.models.<name>.path may name; checked before"
+                      + " reading.")
+              .staticSetting());
 
   /** Every option, in the order documents list them. */
   public static List<OnnxOption> all() {
@@ -395,7 +446,7 @@ public final class OnnxOptions {
 
   /**
    * The options as a Markdown table (key, Spark configuration, default, APIs, what it does), as the
-   * README shows it.
+   * README shows it. Static options ({@link OnnxOption#isStatic()}) say so in the APIs column.
    */
   public static String markdownTable() {
     StringBuilder table =
@@ -413,7 +464,7 @@ public final class OnnxOptions {
           .append(" | ")
           .append(
               o.apis().isEmpty()
-                  ? "Spark conf"
+                  ? (o.isStatic() ? "Spark conf at launch only (static)" : "Spark conf")
                   : String.join(", ", o.apis().stream().map(a -> a.name().toLowerCase()).toList()))
           .append(" | ")
           .append(o.doc())

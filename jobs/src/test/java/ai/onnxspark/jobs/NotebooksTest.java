@@ -78,6 +78,8 @@ class NotebooksTest {
             .config(
                 "spark.sql.catalog.spark_catalog",
                 "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+            // The administrator's allowlist for models that notebooks name with SET.
+            .config("spark.onnx.models.allowedRoots", project.resolve("models").toString())
             .getOrCreate();
   }
 
