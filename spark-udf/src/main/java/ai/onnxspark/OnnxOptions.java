@@ -23,6 +23,7 @@ public final class OnnxOptions {
   /** Session-wide batch size. */
   public static final String BATCH_SIZE_CONF = "spark.onnx.batchSize";
 
+  /** The default of the option above. */
   public static final int BATCH_SIZE_DEFAULT = 1024;
 
   /**
@@ -31,13 +32,19 @@ public final class OnnxOptions {
    */
   public static final String INTRA_OP_THREADS = "intra-op-threads";
 
+  /** The option above as a Spark conf key, {@code spark.onnx.intraOpThreads}. */
   public static final String INTRA_OP_THREADS_CONF = "spark.onnx.intraOpThreads";
+
+  /** The default of the option above. */
   public static final int INTRA_OP_THREADS_DEFAULT = 0;
 
   /** Inter-op threads of each session (parallel execution mode only). */
   public static final String INTER_OP_THREADS = "inter-op-threads";
 
+  /** The option above as a Spark conf key, {@code spark.onnx.interOpThreads}. */
   public static final String INTER_OP_THREADS_CONF = "spark.onnx.interOpThreads";
+
+  /** The default of the option above. */
   public static final int INTER_OP_THREADS_DEFAULT = 1;
 
   /**
@@ -46,12 +53,16 @@ public final class OnnxOptions {
    */
   public static final String OPTIMIZATION_LEVEL = "optimization-level";
 
+  /** The option above as a Spark conf key, {@code spark.onnx.optimizationLevel}. */
   public static final String OPTIMIZATION_LEVEL_CONF = "spark.onnx.optimizationLevel";
+
+  /** The default of the option above. */
   public static final String OPTIMIZATION_LEVEL_DEFAULT = "all";
 
   /** How many sessions one executor JVM keeps; the least recently used idle one is closed first. */
   public static final String SESSION_CACHE_SIZE_CONF = "spark.onnx.sessionCache.maxSessions";
 
+  /** The default of the option above. */
   public static final int SESSION_CACHE_SIZE_DEFAULT = 8;
 
   /**
@@ -60,13 +71,19 @@ public final class OnnxOptions {
    */
   public static final String DEVICE = "device";
 
+  /** The option above as a Spark conf key, {@code spark.onnx.device}. */
   public static final String DEVICE_CONF = "spark.onnx.device";
+
+  /** The default of the option above. */
   public static final String DEVICE_DEFAULT = "auto";
 
   /** What an unusable GPU does: {@code none} fails the task, {@code cpu} scores on the CPU. */
   public static final String DEVICE_FALLBACK = "device-fallback";
 
+  /** The option above as a Spark conf key, {@code spark.onnx.deviceFallback}. */
   public static final String DEVICE_FALLBACK_CONF = "spark.onnx.deviceFallback";
+
+  /** The default of the option above. */
   public static final String DEVICE_FALLBACK_DEFAULT = "none";
 
   /**
@@ -74,6 +91,7 @@ public final class OnnxOptions {
    */
   public static final String GPU_DEVICE_ID_CONF = "spark.onnx.gpu.deviceId";
 
+  /** The default of the option above. */
   public static final int GPU_DEVICE_ID_DEFAULT = 0;
 
   /** Per call: {@code permissive} ({@code true}/{@code false}). */
@@ -85,6 +103,7 @@ public final class OnnxOptions {
    */
   public static final String PERMISSIVE_CONF = "spark.onnx.permissive";
 
+  /** The default of the option above. */
   public static final boolean PERMISSIVE_DEFAULT = false;
 
   /** The error column of permissive mode. Per call: {@code error-column}. */
@@ -93,6 +112,7 @@ public final class OnnxOptions {
   /** Session-wide error column of permissive mode. */
   public static final String ERROR_COLUMN_CONF = "spark.onnx.errorColumn";
 
+  /** The default of the option above. */
   public static final String ERROR_COLUMN_DEFAULT = "onnx_error";
 
   /**
@@ -221,6 +241,7 @@ public final class OnnxOptions {
   /** Session-wide limit per ONNX Runtime call. */
   public static final String BATCH_TIMEOUT_MS_CONF = "spark.onnx.batchTimeoutMs";
 
+  /** The default of the option above. */
   public static final long BATCH_TIMEOUT_MS_DEFAULT = 0;
 
   private static final List<OnnxOption> ALL =
