@@ -64,7 +64,8 @@ class NotebooksTest {
 
   @BeforeAll
   static void start() {
-    project = Paths.get(System.getProperty("onnxspark.project.dir", "..")).toAbsolutePath();
+    project =
+        Paths.get(System.getProperty("onnxspark.project.dir", "..")).toAbsolutePath().normalize();
     spark =
         SparkSession.builder()
             .master("local[2]")
