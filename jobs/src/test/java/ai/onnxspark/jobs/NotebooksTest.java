@@ -72,6 +72,7 @@ class NotebooksTest {
             .config("spark.ui.enabled", "false")
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.databricks.delta.snapshotPartitions", "2")
             .config("spark.sql.warehouse.dir", work.resolve("warehouse").toString())
             .config(
                 "spark.sql.extensions",
