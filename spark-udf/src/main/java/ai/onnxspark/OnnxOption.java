@@ -34,6 +34,7 @@ public final class OnnxOption {
   private final Set<Api> apis;
   private final boolean prefix;
   private final String placeholder;
+  private final boolean staticSetting;
 
   private OnnxOption(
       String key,
@@ -43,7 +44,8 @@ public final class OnnxOption {
       String doc,
       Set<Api> apis,
       boolean prefix,
-      String placeholder) {
+      String placeholder,
+      boolean staticSetting) {
     this.key = key;
     this.confKey = confKey;
     this.defaultValue = defaultValue;
@@ -52,11 +54,13 @@ public final class OnnxOption {
     this.apis = Collections.unmodifiableSet(apis);
     this.prefix = prefix;
     this.placeholder = placeholder;
+    this.staticSetting = staticSetting;
   }
 
   /** An option every API takes under {@code key}, with no Spark configuration key. */
   static OnnxOption perCall(String key, String values, String doc) {
-    return new OnnxOption(key, null, null, values, doc, EnumSet.allOf(Api.class), false, null);
+    return new OnnxOption(
+        key, null, null, values, doc, EnumSet.allOf(Api.class), false, null, false);
   }
 
   /**
@@ -72,7 +76,8 @@ public final class OnnxOption {
         doc.replace("<name>", placeholder),
         EnumSet.allOf(Api.class),
         true,
-        placeholder);
+        placeholder,
+        false);
   }
 
   /** A copy with a Spark configuration key and its default. */
@@ -85,13 +90,41 @@ public final class OnnxOption {
         doc,
         EnumSet.copyOf(apis),
         prefix,
-        placeholder);
+        placeholder,
+        staticSetting);
   }
 
   /** A copy that only the given APIs take. */
   OnnxOption only(Api first, Api... rest) {
     return new OnnxOption(
-        key, confKey, defaultValue, values, doc, EnumSet.of(first, rest), prefix, placeholder);
+        key,
+        confKey,
+        defaultValue,
+        values,
+        doc,
+        EnumSet.of(first, rest),
+        prefix,
+        placeholder,
+        staticSetting);
+  }
+
+  /**
+   * A copy marked static: read only from the application's {@code SparkConf} (cluster or launch
+   * configuration: {@code spark-defaults.conf}, {@code --conf}, the builder of a new application),
+   * and refused when a session sets another value ({@code SET}, {@code spark.conf.set}). Settings
+   * that decide what code or files the library loads are static.
+   */
+  OnnxOption staticSetting() {
+    return new OnnxOption(
+        key,
+        confKey,
+        defaultValue,
+        values,
+        doc,
+        apis.isEmpty() ? EnumSet.noneOf(Api.class) : EnumSet.copyOf(apis),
+        prefix,
+        placeholder,
+        true);
   }
 
   /** A copy that no API takes per call: a Spark configuration entry only. */
@@ -104,7 +137,8 @@ public final class OnnxOption {
         doc,
         EnumSet.noneOf(Api.class),
         false,
-        null);
+        null,
+        false);
   }
 
   /**
@@ -138,6 +172,14 @@ public final class OnnxOption {
   /** Which APIs take it per call. */
   public Set<Api> apis() {
     return apis;
+  }
+
+  /**
+   * Whether the option is static: read only from the application's {@code SparkConf} at launch, and
+   * refused when a session sets another value ({@code SET}, {@code spark.conf.set}).
+   */
+  public boolean isStatic() {
+    return staticSetting;
   }
 
   /** Whether {@link #key()} is the prefix of a family of keys ({@code pad.<input>}). */

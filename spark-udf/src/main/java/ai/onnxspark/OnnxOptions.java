@@ -23,6 +23,7 @@ public final class OnnxOptions {
   /** Session-wide batch size. */
   public static final String BATCH_SIZE_CONF = "spark.onnx.batchSize";
 
+  /** The default of the option above. */
   public static final int BATCH_SIZE_DEFAULT = 1024;
 
   /**
@@ -31,13 +32,19 @@ public final class OnnxOptions {
    */
   public static final String INTRA_OP_THREADS = "intra-op-threads";
 
+  /** The option above as a Spark conf key, {@code spark.onnx.intraOpThreads}. */
   public static final String INTRA_OP_THREADS_CONF = "spark.onnx.intraOpThreads";
+
+  /** The default of the option above. */
   public static final int INTRA_OP_THREADS_DEFAULT = 0;
 
   /** Inter-op threads of each session (parallel execution mode only). */
   public static final String INTER_OP_THREADS = "inter-op-threads";
 
+  /** The option above as a Spark conf key, {@code spark.onnx.interOpThreads}. */
   public static final String INTER_OP_THREADS_CONF = "spark.onnx.interOpThreads";
+
+  /** The default of the option above. */
   public static final int INTER_OP_THREADS_DEFAULT = 1;
 
   /**
@@ -46,12 +53,16 @@ public final class OnnxOptions {
    */
   public static final String OPTIMIZATION_LEVEL = "optimization-level";
 
+  /** The option above as a Spark conf key, {@code spark.onnx.optimizationLevel}. */
   public static final String OPTIMIZATION_LEVEL_CONF = "spark.onnx.optimizationLevel";
+
+  /** The default of the option above. */
   public static final String OPTIMIZATION_LEVEL_DEFAULT = "all";
 
   /** How many sessions one executor JVM keeps; the least recently used idle one is closed first. */
   public static final String SESSION_CACHE_SIZE_CONF = "spark.onnx.sessionCache.maxSessions";
 
+  /** The default of the option above. */
   public static final int SESSION_CACHE_SIZE_DEFAULT = 8;
 
   /**
@@ -60,13 +71,19 @@ public final class OnnxOptions {
    */
   public static final String DEVICE = "device";
 
+  /** The option above as a Spark conf key, {@code spark.onnx.device}. */
   public static final String DEVICE_CONF = "spark.onnx.device";
+
+  /** The default of the option above. */
   public static final String DEVICE_DEFAULT = "auto";
 
   /** What an unusable GPU does: {@code none} fails the task, {@code cpu} scores on the CPU. */
   public static final String DEVICE_FALLBACK = "device-fallback";
 
+  /** The option above as a Spark conf key, {@code spark.onnx.deviceFallback}. */
   public static final String DEVICE_FALLBACK_CONF = "spark.onnx.deviceFallback";
+
+  /** The default of the option above. */
   public static final String DEVICE_FALLBACK_DEFAULT = "none";
 
   /**
@@ -74,6 +91,7 @@ public final class OnnxOptions {
    */
   public static final String GPU_DEVICE_ID_CONF = "spark.onnx.gpu.deviceId";
 
+  /** The default of the option above. */
   public static final int GPU_DEVICE_ID_DEFAULT = 0;
 
   /** Per call: {@code permissive} ({@code true}/{@code false}). */
@@ -85,6 +103,7 @@ public final class OnnxOptions {
    */
   public static final String PERMISSIVE_CONF = "spark.onnx.permissive";
 
+  /** The default of the option above. */
   public static final boolean PERMISSIVE_DEFAULT = false;
 
   /** The error column of permissive mode. Per call: {@code error-column}. */
@@ -93,6 +112,7 @@ public final class OnnxOptions {
   /** Session-wide error column of permissive mode. */
   public static final String ERROR_COLUMN_CONF = "spark.onnx.errorColumn";
 
+  /** The default of the option above. */
   public static final String ERROR_COLUMN_DEFAULT = "onnx_error";
 
   /**
@@ -114,8 +134,33 @@ public final class OnnxOptions {
    * A node-local folder where the first executor on each node extracts ONNX Runtime's native
    * libraries once, for every later executor on the node to load (unset: each JVM extracts its own
    * copy into {@code java.io.tmpdir}). Ignored when {@code -Donnxruntime.native.path} is set.
+   *
+   * <p>Static: it decides which native code executors load, so it is read only from the
+   * application's {@code SparkConf} (cluster or launch configuration), and scoring is refused in a
+   * session that sets another value ({@code SET}, {@code spark.conf.set}).
    */
   public static final String NATIVE_DIR_CONF = "spark.onnx.native.dir";
+
+  /**
+   * Where models named by a session's configuration ({@code SET spark.onnx.models.<name>.path=...})
+   * may be read from: comma-separated folders or URI prefixes ({@code
+   * /models,s3a://bucket/models}), or a scheme alone ({@code s3a:}) for every path of it. Unset
+   * (the default), a session may not name model files at all; paths in the application's {@code
+   * SparkConf} are trusted whatever this says.
+   *
+   * <p>Static: read only from the application's {@code SparkConf}, refused when a session sets
+   * another value.
+   */
+  public static final String MODELS_ALLOWED_ROOTS_CONF = "spark.onnx.models.allowedRoots";
+
+  /**
+   * The largest model file, in bytes, that a model named by configuration ({@code
+   * spark.onnx.models.<name>.path}) may have; checked before it is read. Static.
+   */
+  public static final String MODELS_MAX_BYTES_CONF = "spark.onnx.models.maxBytes";
+
+  /** The largest model the library can hold in one array (protobuf's and Java's limit). */
+  public static final long MODELS_MAX_BYTES_DEFAULT = Integer.MAX_VALUE - 16L;
 
   /** Per call: {@code input.<input>}: the column(s) feeding a model input, comma-separated. */
   public static final String INPUT_PREFIX = "input.";
@@ -196,6 +241,7 @@ public final class OnnxOptions {
   /** Session-wide limit per ONNX Runtime call. */
   public static final String BATCH_TIMEOUT_MS_CONF = "spark.onnx.batchTimeoutMs";
 
+  /** The default of the option above. */
   public static final long BATCH_TIMEOUT_MS_DEFAULT = 0;
 
   private static final List<OnnxOption> ALL =
@@ -362,11 +408,37 @@ public final class OnnxOptions {
               "Sessions one executor JVM keeps; the least recently used idle one is closed"
                   + " first."),
           OnnxOption.confOnly(
-              NATIVE_DIR_CONF,
+                  NATIVE_DIR_CONF,
+                  "(none)",
+                  "a node-local folder",
+                  "Where the first executor of each node extracts ONNX Runtime's native libraries"
+                      + " for the others to load.")
+              .staticSetting(),
+          OnnxOption.confOnly(
+              "spark.onnx.models.<name>.path",
               "(none)",
-              "a node-local folder",
-              "Where the first executor of each node extracts ONNX Runtime's native libraries"
-                  + " for the others to load."));
+              "a model file or URI",
+              "Registers a model for SQL's onnx_predict('<name>', ...); read on first use and"
+                  + " again when the path, or the file's size or modification time, changes. Set"
+                  + " in a session (SET), the path must be under "
+                  + MODELS_ALLOWED_ROOTS_CONF
+                  + "."),
+          OnnxOption.confOnly(
+                  MODELS_ALLOWED_ROOTS_CONF,
+                  "(none)",
+                  "folders or URI prefixes, comma-separated; a scheme alone (s3a:) for all its"
+                      + " paths",
+                  "Where a session (SET spark.onnx.models.<name>.path) may read models from;"
+                      + " unset, sessions cannot name model files (paths in the cluster"
+                      + " configuration are trusted).")
+              .staticSetting(),
+          OnnxOption.confOnly(
+                  MODELS_MAX_BYTES_CONF,
+                  MODELS_MAX_BYTES_DEFAULT,
+                  "1 or more bytes",
+                  "Largest model file spark.onnx.models.<name>.path may name; checked before"
+                      + " reading.")
+              .staticSetting());
 
   /** Every option, in the order documents list them. */
   public static List<OnnxOption> all() {
@@ -395,7 +467,7 @@ public final class OnnxOptions {
 
   /**
    * The options as a Markdown table (key, Spark configuration, default, APIs, what it does), as the
-   * README shows it.
+   * README shows it. Static options ({@link OnnxOption#isStatic()}) say so in the APIs column.
    */
   public static String markdownTable() {
     StringBuilder table =
@@ -413,7 +485,7 @@ public final class OnnxOptions {
           .append(" | ")
           .append(
               o.apis().isEmpty()
-                  ? "Spark conf"
+                  ? (o.isStatic() ? "Spark conf at launch only (static)" : "Spark conf")
                   : String.join(", ", o.apis().stream().map(a -> a.name().toLowerCase()).toList()))
           .append(" | ")
           .append(o.doc())

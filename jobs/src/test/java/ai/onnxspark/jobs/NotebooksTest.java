@@ -59,13 +59,15 @@ class NotebooksTest {
 
   @BeforeAll
   static void start() {
-    project = Paths.get(System.getProperty("onnxspark.project.dir", "..")).toAbsolutePath();
+    project =
+        Paths.get(System.getProperty("onnxspark.project.dir", "..")).toAbsolutePath().normalize();
     spark =
         SparkSession.builder()
             .master("local[2]")
             .config("spark.ui.enabled", "false")
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.databricks.delta.snapshotPartitions", "2")
             .config("spark.sql.warehouse.dir", work.resolve("warehouse").toString())
             .config(
                 "spark.sql.extensions",
@@ -73,6 +75,8 @@ class NotebooksTest {
             .config(
                 "spark.sql.catalog.spark_catalog",
                 "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+            // The administrator's allowlist for models that notebooks name with SET.
+            .config("spark.onnx.models.allowedRoots", project.resolve("models").toString())
             .getOrCreate();
   }
 

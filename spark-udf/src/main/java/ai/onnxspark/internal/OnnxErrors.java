@@ -68,6 +68,69 @@ public final class OnnxErrors {
             + " bytes; models of 2 GB or more must keep their weights as ONNX external data.");
   }
 
+  /**
+   * A model file over {@code maxBytesKey}'s limit; said before anything is read. Only for files the
+   * session may read (static paths, or under an allowed root).
+   */
+  public static OnnxException modelOverLimit(
+      String location, long size, long limit, String maxBytesKey) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model file "
+            + quote(location)
+            + " is "
+            + size
+            + " bytes, more than "
+            + maxBytesKey
+            + " = "
+            + limit
+            + ". Use a smaller model, or ask the administrator to raise "
+            + maxBytesKey
+            + " in the cluster configuration.");
+  }
+
+  /**
+   * A static setting ({@code key}) given another value in a session than the application's {@code
+   * SparkConf} has. Names neither value's file or folder contents.
+   */
+  public static OnnxException staticSettingInSession(String key, String staticValue) {
+    return new OnnxException(
+        ErrorClass.CONFIGURATION,
+        "Setting "
+            + quote(key)
+            + " is static: it decides what the library loads, so only the cluster or launch"
+            + " configuration may set it (spark-defaults.conf, spark-submit --conf, or the"
+            + " builder of a new application), not a session (SET, spark.conf.set). This"
+            + " session sets it to another value than the application was started with ("
+            + (staticValue == null ? "unset" : quote(staticValue))
+            + "). Remove it from the session (RESET "
+            + key
+            + " or spark.conf.unset) and ask the administrator to set it at launch.");
+  }
+
+  /**
+   * A model path set in a session that is not under an allowed root. Says nothing about the file
+   * itself (neither whether it exists nor its size), whatever the path.
+   */
+  public static OnnxException modelPathNotAllowed(
+      String name, String pathKey, String location, String rootsKey, Collection<String> roots) {
+    return new OnnxException(
+        ErrorClass.CONFIGURATION,
+        "Model "
+            + quote(name)
+            + " is named by "
+            + pathKey
+            + " = "
+            + quote(location)
+            + " in this session, but a session may only name model files under the roots the"
+            + " administrator allowed in "
+            + rootsKey
+            + (roots.isEmpty() ? " (none are allowed)" : " " + roots)
+            + "; paths are compared after resolving '.', '..' and links. Put the model under an"
+            + " allowed root, register it in code (OnnxModels.register), or ask the administrator"
+            + " to set the path or the roots in the cluster configuration.");
+  }
+
   public static OnnxException unknownInput(String name, Collection<String> valid) {
     return new OnnxException(
         ErrorClass.CONFIGURATION,
@@ -285,8 +348,15 @@ public final class OnnxErrors {
             + provider
             + ": "
             + cause.getMessage()
-            + ". The model may use operators or an opset this ONNX Runtime does not support,"
-            + " or be corrupt.",
+            + (String.valueOf(cause.getMessage())
+                    .toLowerCase(java.util.Locale.ROOT)
+                    .contains("external data")
+                ? ". The model keeps weights as external data: keep those files beside the .onnx"
+                    + " file and read it with OnnxModel.fromPath from a local path that the"
+                    + " executors see too (a shared or node-local mount); models given as bytes or"
+                    + " read from remote URIs cannot find them."
+                : ". The model may use operators or an opset this ONNX Runtime does not support,"
+                    + " or be corrupt."),
         cause);
   }
 

@@ -84,6 +84,17 @@ public final class OnnxModel {
     return of(ModelBytes.read(uri, hadoopConf));
   }
 
+  /**
+   * As {@link #fromUri(String, Configuration)}, refusing a file of more than {@code maxBytes} bytes
+   * before reading it; {@code limitKey} names the setting of the limit in the message.
+   *
+   * @throws ai.onnxspark.OnnxException when the file is missing, too large or not an ONNX model
+   */
+  public static OnnxModel fromUri(
+      String uri, Configuration hadoopConf, long maxBytes, String limitKey) {
+    return of(ModelBytes.read(uri, hadoopConf, maxBytes, limitKey));
+  }
+
   /** The same as {@link #fromPath}, named for URIs such as {@code s3a://bucket/model.onnx}. */
   public static OnnxModel fromUri(String uri) {
     return fromPath(uri);

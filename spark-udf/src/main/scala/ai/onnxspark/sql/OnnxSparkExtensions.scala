@@ -32,7 +32,8 @@ object OnnxSparkExtensions {
   private val usage =
     "onnx_predict(model_name[, options], col1, col2, ...) - Scores the columns with the ONNX model" +
       " registered under model_name (OnnxModels.register, or SET spark.onnx.models.<name>.path=" +
-      "<model file or URI>). Takes one column per model input, or several numeric columns" +
+      "<model file or URI>; set in a session, under a root of the cluster's" +
+      " spark.onnx.models.allowedRoots). Takes one column per model input, or several numeric columns" +
       " assembled into the only input of a one-input model. Returns the model's output, or a" +
       " struct of its outputs and derived columns; in permissive mode a struct of the outputs and" +
       " the error message. Rows are scored in batches of spark.onnx.batchSize. options, a map of" +

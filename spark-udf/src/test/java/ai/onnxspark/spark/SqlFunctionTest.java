@@ -25,6 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 class SqlFunctionTest {
   private static SparkSession spark;
 
+  /** The folder the administrator lets sessions name models in. */
+  @TempDir static Path modelRoot;
+
   @BeforeAll
   static void start() {
     SparkSession.getActiveSession()
@@ -39,6 +42,7 @@ class SqlFunctionTest {
             .config("spark.ui.enabled", "false")
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.sql.extensions", "ai.onnxspark.sql.OnnxSparkExtensions")
+            .config("spark.onnx.models.allowedRoots", modelRoot.toString())
             .getOrCreate();
   }
 
@@ -73,8 +77,8 @@ class SqlFunctionTest {
   }
 
   @Test
-  void modelsCanBeNamedByConfigurationFromSqlAlone(@TempDir Path dir) throws Exception {
-    Path file = Files.write(dir.resolve("sum.onnx"), TestModels.rowSum(8));
+  void modelsCanBeNamedByConfigurationFromSqlAlone() throws Exception {
+    Path file = Files.write(modelRoot.resolve("sum.onnx"), TestModels.rowSum(8));
     frame(TransformTest.randomRows(5, 8, 1)).createOrReplaceTempView("u");
     spark.sql("SET spark.onnx.models.rowsum.path=" + file);
 

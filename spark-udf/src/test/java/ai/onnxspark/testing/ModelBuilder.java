@@ -120,6 +120,35 @@ public final class ModelBuilder {
     return this;
   }
 
+  /**
+   * A float initializer kept as ONNX external data: {@code length} bytes at {@code offset} of file
+   * {@code location}, relative to the model's folder.
+   */
+  public ModelBuilder externalInitializer(
+      String name, long[] dims, String location, long offset, long length) {
+    TensorProto.Builder tensor =
+        TensorProto.newBuilder()
+            .setName(name)
+            .setDataType(ElementType.FLOAT.code())
+            .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+            .addExternalData(entry("location", location))
+            .addExternalData(entry("offset", Long.toString(offset)))
+            .addExternalData(entry("length", Long.toString(length)));
+    for (long d : dims) {
+      tensor.addDims(d);
+    }
+    graph.addInitializer(tensor);
+    return this;
+  }
+
+  private static ai.onnxspark.onnx.OnnxProto.StringStringEntryProto entry(
+      String key, String value) {
+    return ai.onnxspark.onnx.OnnxProto.StringStringEntryProto.newBuilder()
+        .setKey(key)
+        .setValue(value)
+        .build();
+  }
+
   /** A node of the default domain. */
   public ModelBuilder node(
       String opType, String[] inputs, String[] outputs, AttributeProto... attributes) {

@@ -12,7 +12,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 
 /**
@@ -30,11 +32,17 @@ public final class ModelBytes implements Serializable {
   private final byte[] bytes;
   private final String fingerprint;
   private final String source;
+  private final String externalDataFolder;
 
   private ModelBytes(byte[] bytes, String source) {
+    this(bytes, source, null);
+  }
+
+  private ModelBytes(byte[] bytes, String source, String externalDataFolder) {
     this.bytes = bytes;
     this.fingerprint = sha256(bytes);
     this.source = source;
+    this.externalDataFolder = externalDataFolder;
   }
 
   /** Model bytes held in memory; the array is copied. */
@@ -51,20 +59,31 @@ public final class ModelBytes implements Serializable {
    * @throws ai.onnxspark.OnnxException when the file is missing, unreadable or too large
    */
   public static ModelBytes read(String location, Configuration hadoopConf) {
+    return read(location, hadoopConf, MAX_SIZE, null);
+  }
+
+  /**
+   * As {@link #read(String, Configuration)}, refusing a file of more than {@code maxBytes} bytes
+   * before reading it; {@code limitKey} names the setting of the limit in the message.
+   *
+   * @throws ai.onnxspark.OnnxException when the file is missing, unreadable or too large
+   */
+  public static ModelBytes read(
+      String location, Configuration hadoopConf, long maxBytes, String limitKey) {
     Objects.requireNonNull(location, "location");
-    URI uri = toUri(location);
-    if (uri == null || uri.getScheme() == null || "file".equals(uri.getScheme())) {
-      Path path = uri != null && uri.getScheme() != null ? Paths.get(uri) : Paths.get(location);
-      return readLocal(path, location);
+    long limit = Math.min(maxBytes, MAX_SIZE);
+    Path local = localPath(location);
+    if (local != null) {
+      return readLocal(local, location, limit, limitKey);
     }
-    org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(uri);
+    org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(toUri(location));
     try {
       FileSystem fs = path.getFileSystem(hadoopConf == null ? new Configuration() : hadoopConf);
       if (!fs.exists(path)) {
         throw OnnxErrors.modelNotFound(location, null);
       }
       long length = fs.getFileStatus(path).getLen();
-      checkSize(location, length);
+      checkSize(location, length, limit, limitKey);
       byte[] data = new byte[(int) length];
       try (InputStream in = fs.open(path)) {
         int read = in.readNBytes(data, 0, data.length);
@@ -78,19 +97,73 @@ public final class ModelBytes implements Serializable {
     }
   }
 
-  private static ModelBytes readLocal(Path path, String location) {
-    if (!Files.isRegularFile(path)) {
-      throw OnnxErrors.modelNotFound(location, path.toAbsolutePath().toString());
-    }
+  /**
+   * The size and modification time of the model file at {@code location} (as {@link #read} finds
+   * it), which tell whether it changed since it was read.
+   *
+   * @throws ai.onnxspark.OnnxException when the file is missing or cannot be looked at
+   */
+  public static FileState stat(String location, Configuration hadoopConf) {
+    Objects.requireNonNull(location, "location");
+    Path local = localPath(location);
     try {
-      checkSize(location, Files.size(path));
-      return new ModelBytes(Files.readAllBytes(path), location);
+      if (local != null) {
+        if (!Files.isRegularFile(local)) {
+          throw OnnxErrors.modelNotFound(location, local.toAbsolutePath().toString());
+        }
+        return new FileState(
+            Files.size(local), Files.getLastModifiedTime(local).to(TimeUnit.NANOSECONDS));
+      }
+      org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(toUri(location));
+      FileSystem fs = path.getFileSystem(hadoopConf == null ? new Configuration() : hadoopConf);
+      if (!fs.exists(path)) {
+        throw OnnxErrors.modelNotFound(location, null);
+      }
+      FileStatus status = fs.getFileStatus(path);
+      return new FileState(status.getLen(), status.getModificationTime());
     } catch (IOException e) {
       throw OnnxErrors.modelUnreadable(location, e);
     }
   }
 
-  private static URI toUri(String location) {
+  /**
+   * What tells one version of a model file from another: its size and modification time (0 when the
+   * file system keeps none, when only the bytes' fingerprint can tell).
+   *
+   * @param size the file's length in bytes
+   * @param modificationTime when it was last written, in the file system's unit; 0 for unknown
+   */
+  public record FileState(long size, long modificationTime) implements Serializable {
+    /** Whether the file system keeps modification times for the file. */
+    public boolean hasModificationTime() {
+      return modificationTime > 0;
+    }
+  }
+
+  /** The local file {@code location} names (no scheme, or {@code file:}), or null for a URI. */
+  static Path localPath(String location) {
+    URI uri = toUri(location);
+    if (uri == null || uri.getScheme() == null || "file".equals(uri.getScheme())) {
+      return uri != null && uri.getScheme() != null ? Paths.get(uri) : Paths.get(location);
+    }
+    return null;
+  }
+
+  private static ModelBytes readLocal(Path path, String location, long limit, String limitKey) {
+    if (!Files.isRegularFile(path)) {
+      throw OnnxErrors.modelNotFound(location, path.toAbsolutePath().toString());
+    }
+    try {
+      checkSize(location, Files.size(path), limit, limitKey);
+      Path folder = path.toAbsolutePath().normalize().getParent();
+      return new ModelBytes(
+          Files.readAllBytes(path), location, folder == null ? null : folder.toString());
+    } catch (IOException e) {
+      throw OnnxErrors.modelUnreadable(location, e);
+    }
+  }
+
+  static URI toUri(String location) {
     try {
       URI uri = new URI(location);
       // A Windows drive letter or a bare relative path is not a scheme.
@@ -100,9 +173,11 @@ public final class ModelBytes implements Serializable {
     }
   }
 
-  private static void checkSize(String location, long length) {
-    if (length > MAX_SIZE) {
-      throw OnnxErrors.modelTooLarge(location, length);
+  private static void checkSize(String location, long length, long limit, String limitKey) {
+    if (length > limit) {
+      throw limitKey == null || limit >= MAX_SIZE
+          ? OnnxErrors.modelTooLarge(location, length)
+          : OnnxErrors.modelOverLimit(location, length, limit, limitKey);
     }
   }
 
@@ -132,6 +207,15 @@ public final class ModelBytes implements Serializable {
   /** A short form of the fingerprint for log lines. */
   public String shortFingerprint() {
     return fingerprint.substring(0, 12);
+  }
+
+  /**
+   * The folder of the local model file the bytes were read from, where ONNX Runtime reads the
+   * model's external data (initializers stored in files beside it, such as {@code weights.bin});
+   * null for bytes that did not come from a local file.
+   */
+  public String externalDataFolder() {
+    return externalDataFolder;
   }
 
   /** Where the bytes came from (a path, a URI, or a caller's description). */

@@ -31,6 +31,7 @@ public final class ModelHandle implements Serializable {
   private final String description;
   private final ModelInfo info;
   private final ResolvedOptions options;
+  private final String externalDataFolder;
 
   private ModelHandle(
       ModelBytes bytes, Broadcast<BroadcastModel> model, ModelInfo info, ResolvedOptions options) {
@@ -40,6 +41,7 @@ public final class ModelHandle implements Serializable {
     this.description = bytes.source() + " (sha256 " + bytes.shortFingerprint() + ")";
     this.info = info;
     this.options = options;
+    this.externalDataFolder = bytes.externalDataFolder();
   }
 
   /** A handle of {@code bytes} with {@code options}, not broadcast yet. */
@@ -146,8 +148,9 @@ public final class ModelHandle implements Serializable {
     return model;
   }
 
+  /** The session options, with the folder the model's external data is read from. */
   SessionOptionsSpec options() {
-    return options.session();
+    return options.session().withExternalDataFolder(externalDataFolder);
   }
 
   int maxSessions() {
@@ -158,7 +161,8 @@ public final class ModelHandle implements Serializable {
   public boolean equals(Object o) {
     return o instanceof ModelHandle h
         && fingerprint.equals(h.fingerprint)
-        && options.equals(h.options);
+        && options.equals(h.options)
+        && Objects.equals(externalDataFolder, h.externalDataFolder);
   }
 
   @Override

@@ -21,7 +21,12 @@ public final class OptionValues {
     return (int) v;
   }
 
-  static long parseLong(String key, String value, String expected) {
+  /**
+   * {@code value} as a long.
+   *
+   * @throws ai.onnxspark.OnnxException naming {@code key} and {@code expected} when it is none
+   */
+  public static long parseLong(String key, String value, String expected) {
     try {
       return Long.parseLong(value.trim());
     } catch (NumberFormatException | NullPointerException e) {

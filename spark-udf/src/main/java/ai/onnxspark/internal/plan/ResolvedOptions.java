@@ -51,12 +51,14 @@ public final class ResolvedOptions implements Serializable {
 
   /**
    * Resolves {@code spec}'s options against {@code conf} (a session's {@code spark.onnx.*} entries)
-   * for the model {@code info} describes.
+   * for the model {@code info} describes. Static settings are not read from {@code conf}: {@code
+   * nativeDir} is {@code spark.onnx.native.dir} as the application's {@code SparkConf} has it (see
+   * {@link SparkConfs#staticValue}), or null.
    *
    * @throws ai.onnxspark.OnnxException naming the per-call or configuration key of a bad value
    */
   public static ResolvedOptions resolve(
-      ScoringSpec spec, Map<String, String> conf, ModelInfo info) {
+      ScoringSpec spec, Map<String, String> conf, String nativeDir, ModelInfo info) {
     Resolver r = new Resolver(spec, conf);
     int batchSize = r.integer(OnnxOptions.BATCH_SIZE, 1);
     SessionOptionsSpec session =
@@ -87,7 +89,6 @@ public final class ResolvedOptions implements Serializable {
                 r.string(OnnxOptions.DEVICE_FALLBACK))
             .withProviderOptions(providerOptions);
     long timeout = r.longValue(OnnxOptions.BATCH_TIMEOUT_MS, 0);
-    String nativeDir = conf.get(OnnxOptions.NATIVE_DIR_CONF);
     Double gpus =
         spec.get(OnnxOptions.GPUS_PER_TASK).map(v -> Double.valueOf(v.trim())).orElse(null);
     boolean permissive = r.bool(OnnxOptions.PERMISSIVE);

@@ -47,10 +47,17 @@ public final class ScoringPlanner {
     return conf;
   }
 
-  /** The model with {@code spec}'s options resolved in {@code spark}, not broadcast yet. */
+  /**
+   * The model with {@code spec}'s options resolved in {@code spark}, not broadcast yet.
+   *
+   * @throws ai.onnxspark.OnnxException when the session sets a static setting ({@code
+   *     spark.onnx.native.dir}) to another value than the application was launched with
+   */
   public static ModelHandle handle(
       SparkSession spark, ModelBytes bytes, ModelInfo info, ScoringSpec spec) {
-    return ModelHandle.of(bytes, info, ResolvedOptions.resolve(spec, onnxConf(spark), info));
+    String nativeDir = SparkConfs.staticValue(spark, OnnxOptions.NATIVE_DIR_CONF).orElse(null);
+    return ModelHandle.of(
+        bytes, info, ResolvedOptions.resolve(spec, onnxConf(spark), nativeDir, info));
   }
 
   /**

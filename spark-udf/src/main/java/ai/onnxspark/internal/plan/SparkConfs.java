@@ -1,12 +1,17 @@
 package ai.onnxspark.internal.plan;
 
+import ai.onnxspark.internal.OnnxErrors;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import scala.Tuple2;
 
-/** A session's runtime configuration: the one place the library reads it whole. */
+/**
+ * A session's runtime configuration: the one place the library reads it whole; and the static
+ * settings, which are read from the application's {@code SparkConf} alone.
+ */
 public final class SparkConfs {
   private static final String HADOOP_PREFIX = "spark.hadoop.";
 
@@ -24,6 +29,32 @@ public final class SparkConfs {
       all.put(entry._1(), entry._2());
     }
     return all;
+  }
+
+  /**
+   * The value of static setting {@code key}: the application's {@code SparkConf} (cluster or launch
+   * configuration), never the session's runtime configuration.
+   *
+   * @throws ai.onnxspark.OnnxException when the session has another value for it (set by {@code
+   *     SET} or {@code spark.conf.set}), which is refused rather than ignored
+   */
+  public static Optional<String> staticValue(SparkSession spark, String key) {
+    scala.Option<String> launched = spark.sparkContext().getConf().getOption(key);
+    String atLaunch = launched.isDefined() ? launched.get() : null;
+    scala.Option<String> session = spark.conf().getOption(key);
+    if (session.isDefined() && !session.get().equals(atLaunch)) {
+      throw OnnxErrors.staticSettingInSession(key, atLaunch);
+    }
+    return Optional.ofNullable(atLaunch);
+  }
+
+  /**
+   * Whether the session's value of {@code key} is the one the application's {@code SparkConf} has
+   * (set at launch, so trusted), rather than one a session set.
+   */
+  public static boolean isFromLaunch(SparkSession spark, String key, String sessionValue) {
+    scala.Option<String> launched = spark.sparkContext().getConf().getOption(key);
+    return launched.isDefined() && launched.get().equals(sessionValue);
   }
 
   /**

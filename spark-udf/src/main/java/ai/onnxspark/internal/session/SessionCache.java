@@ -147,6 +147,29 @@ public final class SessionCache {
     toClose.forEach(Entry::close);
   }
 
+  /**
+   * Closes and forgets every session of the model with {@code fingerprint} that no task holds, as
+   * when the model was replaced; leased ones stay until evicted.
+   *
+   * @return how many sessions were closed
+   */
+  public int closeIdle(String fingerprint) {
+    List<Entry> toClose = new ArrayList<>();
+    synchronized (this) {
+      Iterator<Map.Entry<SessionKey, Entry>> it = entries.entrySet().iterator();
+      while (it.hasNext()) {
+        Entry entry = it.next().getValue();
+        if (entry.key.fingerprint().equals(fingerprint) && entry.leases == 0) {
+          it.remove();
+          entry.evicted = true;
+          toClose.add(entry);
+        }
+      }
+    }
+    toClose.forEach(Entry::close);
+    return toClose.size();
+  }
+
   /** The devices of the sessions cached now ({@code cpu}, {@code cuda:0}, …), one per session. */
   public List<String> devices() {
     synchronized (this) {
