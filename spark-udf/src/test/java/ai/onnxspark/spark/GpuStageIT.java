@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxspark.sql.OnnxFunctions;
 import ai.onnxspark.sql.OnnxModels;
+import ai.onnxspark.testing.FullSuiteOnly;
 import ai.onnxspark.testing.LocalCluster;
 import ai.onnxspark.testing.TestModels;
 import java.nio.file.Path;
@@ -26,7 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
  * none, the scoring stage runs on executors Spark starts with a GPU for its own resource profile,
  * and its tasks bind sessions to the GPU they were given (falling back to the CPU, as this build of
  * ONNX Runtime has no CUDA provider), through {@code transform} and through {@code withColumn}.
+ *
+ * <p>Full suite only: {@link GpuSchedulingIT} checks on every Spark line that tasks bind sessions to
+ * the GPU Spark gave them; the stage's own profile comes from Spark's stage-level scheduling API,
+ * which the library calls the same way on every line.
  */
+@FullSuiteOnly
 class GpuStageIT {
   private static SparkSession spark;
   @TempDir static Path dir;
