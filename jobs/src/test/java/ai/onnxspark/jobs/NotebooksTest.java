@@ -44,7 +44,12 @@ import org.junit.jupiter.api.io.TempDir;
  * convention): the repository's sample model and a temporary folder. Cells tagged {@code gpu},
  * {@code cloud} or {@code databricks} need what CI has not (a GPU, cloud credentials, Databricks'
  * {@code displayHTML}) and are skipped, each with its reason printed.
+ *
+ * <p>Tagged {@code notebooks}: the compatibility suite runs it on the Spark 3.5 line with Scala
+ * 2.12 (Databricks 14.3 to 16.4 LTS, EMR 7), where notebook cells compile with another Scala,
+ * besides the default line's full suite.
  */
+@Tag("notebooks")
 class NotebooksTest {
   private static final Map<String, String> SKIPPED_TAGS =
       Map.of(

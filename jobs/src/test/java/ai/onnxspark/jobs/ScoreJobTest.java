@@ -2,6 +2,7 @@ package ai.onnxspark.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.onnxspark.testing.FullSuiteOnly;
 import ai.onnxspark.testing.TestModels;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -16,7 +17,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The scoring job end to end on local Spark, and its refusals before any Spark job starts. */
+/**
+ * The scoring job end to end on local Spark, and its refusals before any Spark job starts.
+ *
+ * <p>The compatibility suite of the other Spark lines runs the Delta tests (each line has its own
+ * Delta release); the others, marked {@link FullSuiteOnly}, check the job's own flags, messages and
+ * Parquet output, which do not depend on the line.
+ */
 class ScoreJobTest {
   private static SparkSession spark;
 
@@ -43,6 +50,7 @@ class ScoreJobTest {
   }
 
   @Test
+  @FullSuiteOnly
   void scoresAParquetTableAndKeepsTheRequestedColumns(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     String input = dir.resolve("in").toString();
@@ -121,6 +129,7 @@ class ScoreJobTest {
   }
 
   @Test
+  @FullSuiteOnly
   void flagsComeFromAConfigFileAndTheCommandLineWins(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     String input = dir.resolve("in").toString();
@@ -186,6 +195,7 @@ class ScoreJobTest {
   }
 
   @Test
+  @FullSuiteOnly
   void aParquetJobThatFailsHalfWayLeavesNoVisibleOutput(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     String input = inputWithABadRow(dir, dir.resolve("staging").toString());
@@ -214,6 +224,7 @@ class ScoreJobTest {
   }
 
   @Test
+  @FullSuiteOnly
   void scoresWithAQuantizedCopyOfTheModel(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 64, 3, 2));
     String input = dir.resolve("in").toString();
@@ -272,6 +283,7 @@ class ScoreJobTest {
   }
 
   @Test
+  @FullSuiteOnly
   void outputIsPartitionedByTheRequestedColumns(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     String staging = dir.resolve("staging").toString();
@@ -309,6 +321,7 @@ class ScoreJobTest {
   }
 
   @Test
+  @FullSuiteOnly
   void aModelOnAFileSystemConfiguredOnlyThroughConfIsRead(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     String input = dir.resolve("in").toString();
@@ -339,6 +352,7 @@ class ScoreJobTest {
   }
 
   @Test
+  @FullSuiteOnly
   void userErrorsExitWithCodeTwoAndOneClearLine(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     String input = dir.resolve("in").toString();

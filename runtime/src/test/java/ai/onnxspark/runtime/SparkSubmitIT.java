@@ -20,6 +20,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -92,7 +93,13 @@ class SparkSubmitIT {
         .noneMatch(e -> e.startsWith("io/delta/"));
   }
 
+  /**
+   * Full suite only (the library's {@code FullSuiteOnly} tag; this module does not see the
+   * library's test classes): the {@code --packages} test below also scores through {@code
+   * spark-submit}, on every line.
+   */
   @Test
+  @Tag("full-suite-only")
   void theRuntimeJarScoresThroughSparkSubmit() throws Exception {
     String output = dir.resolve("scores-jars").toString();
     score(dir.resolve("jars.log"), List.of("--jars", RUNTIME_JAR.toString()), output);

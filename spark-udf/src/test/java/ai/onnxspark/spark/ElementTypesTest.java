@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.onnxspark.OnnxException;
 import ai.onnxspark.internal.tensor.Float16;
 import ai.onnxspark.model.ElementType;
+import ai.onnxspark.testing.FullSuiteOnly;
 import ai.onnxspark.testing.ModelBuilder;
 import ai.onnxspark.testing.SparkTestBase;
 import java.util.ArrayList;
@@ -28,7 +29,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * sizes, through a model that returns its input ({@code Identity}): what comes back is what went
  * in, converted as documented (float16 rounded; uint8 read from smallint and returned as smallint),
  * nested for per-row ranks of 2 or more.
+ *
+ * <p>Full suite only: the conversions it checks are the library's own, the same on every Spark
+ * line; {@code ScoringParityTest} scores through every API on every line.
  */
+@FullSuiteOnly
 class ElementTypesTest extends SparkTestBase {
 
   /** Element type, the Spark type of the column feeding it, and the one returned. */

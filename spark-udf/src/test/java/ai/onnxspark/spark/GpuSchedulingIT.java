@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxspark.internal.session.SessionCache;
 import ai.onnxspark.sql.OnnxFunctions;
+import ai.onnxspark.testing.FullSuiteOnly;
 import ai.onnxspark.testing.LocalCluster;
 import ai.onnxspark.testing.TestModels;
 import java.nio.file.Path;
@@ -27,7 +28,11 @@ import org.junit.jupiter.api.io.TempDir;
  * discovery script), executors with two cores and both GPUs, one GPU per task. With {@code auto},
  * every task binds its session to the GPU Spark gave it, so an executor keeps one session per GPU;
  * the CPU build of ONNX Runtime cannot use them, so the fallback scores on the CPU and reports it.
+ *
+ * <p>Full suite only: tasks read their GPU from {@code TaskContext.resources()}, the same API on
+ * every Spark line; the scoring it leads to runs on every line in the other tests.
  */
+@FullSuiteOnly
 class GpuSchedulingIT {
   private static SparkSession spark;
   @TempDir static Path dir;

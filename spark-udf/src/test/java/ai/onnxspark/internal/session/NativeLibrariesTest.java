@@ -2,6 +2,7 @@ package ai.onnxspark.internal.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.onnxspark.testing.FullSuiteOnly;
 import ai.onnxspark.testing.ScoreWithNativeDir;
 import ai.onnxspark.testing.TestModels;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
  * A node-local native folder ({@code spark.onnx.native.dir}): two JVMs on one machine, like two
  * executors, share one extraction, and neither leaves natives in its temp folder, even one that
  * dies without running its shutdown hooks.
+ *
+ * <p>Full suite only: it loads ONNX Runtime's natives, the same on every Spark line.
  */
+@FullSuiteOnly
 @EnabledOnOs(OS.LINUX)
 class NativeLibrariesTest {
 
