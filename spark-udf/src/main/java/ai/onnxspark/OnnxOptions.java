@@ -121,6 +121,13 @@ public final class OnnxOptions {
    */
   public static final String FLATTEN_OUTPUTS = "flatten-outputs";
 
+  /**
+   * Per call: {@code row-as-tensor} ({@code true}/{@code false}, default false): each row holds the
+   * model's complete input tensors (no batch dimension) and gets its complete output tensors, one
+   * ONNX Runtime run per row. Chosen without it for models whose shapes have no batch dimension.
+   */
+  public static final String ROW_AS_TENSOR = "row-as-tensor";
+
   /** Per call: {@code provider.<key>}, for example {@code provider.gpu_mem_limit}. */
   public static final String PROVIDER_OPTION_PREFIX = "provider.";
 
@@ -224,6 +231,13 @@ public final class OnnxOptions {
 
   /** Per call: {@code top-k-scores.<output>}: a column with the k largest scores. */
   public static final String TOP_K_SCORES_PREFIX = "top-k-scores.";
+
+  /**
+   * Per call: {@code group.<output>}: the column (0-based) of output {@code [entries, 1 + k]} that
+   * holds each entry's row in the batch, as NonMaxSuppression's {@code selected_indices} does; each
+   * row gets the array of its entries, without that column (empty when it has none).
+   */
+  public static final String GROUP_PREFIX = "group.";
 
   /**
    * Per call only: run the scoring stage with its own resource profile, this many GPUs per task
@@ -355,6 +369,11 @@ public final class OnnxOptions {
               "true or false",
               "Outputs of per-row rank 2 or more come back as one flat array per row."),
           OnnxOption.perCall(
+              ROW_AS_TENSOR,
+              "true or false",
+              "Each row holds whole input tensors and gets whole output tensors, one run per row;"
+                  + " automatic for models with no batch dimension."),
+          OnnxOption.perCall(
                   STRUCT_COLUMN,
                   "a column name",
                   "Every output of transform in one struct column (the column function always"
@@ -396,6 +415,12 @@ public final class OnnxOptions {
               "<output>",
               "a column name",
               "A column with output <name>'s k largest scores, largest first."),
+          OnnxOption.perCallPrefix(
+              GROUP_PREFIX,
+              "<output>",
+              "a column number, from 0",
+              "Output <name> [entries, 1+k] names each entry's row in this column (as"
+                  + " NonMaxSuppression does): each row gets an array of its entries."),
           OnnxOption.confOnly(
               GPU_DEVICE_ID_CONF,
               GPU_DEVICE_ID_DEFAULT,

@@ -243,6 +243,18 @@ public final class OnnxErrors {
 
   public static OnnxException wrongLength(
       String input, String inputType, String column, long expected, long actual, String where) {
+    return wrongLength(input, inputType, column, expected, actual, where, "");
+  }
+
+  /** As above, with {@code hint} (a sentence, or empty) after the fix. */
+  public static OnnxException wrongLength(
+      String input,
+      String inputType,
+      String column,
+      long expected,
+      long actual,
+      String where,
+      String hint) {
     return new OnnxException(
         ErrorClass.ROW_INPUT,
         "Model input "
@@ -259,7 +271,8 @@ public final class OnnxErrors {
             + where
             + ". Check the column feeds the right input, or reshape/pad it to "
             + expected
-            + " values.");
+            + " values."
+            + (hint.isEmpty() ? "" : " " + hint));
   }
 
   public static OnnxException raggedNested(

@@ -284,6 +284,28 @@ public final class OnnxModel {
   }
 
   /**
+   * Feeds each row's columns as the model's complete input tensors (every dimension, none of them a
+   * batch) and returns each output whole, one ONNX Runtime run per row: for models that take whole
+   * tensors, such as signal or graph models. Models whose shapes have no batch dimension (scalar
+   * inputs, inputs of different first dimensions) are scored this way without it. Per call: {@code
+   * row-as-tensor}.
+   */
+  public OnnxModel withRowAsTensor() {
+    return withOption(OnnxOptions.ROW_AS_TENSOR, "true");
+  }
+
+  /**
+   * Groups output {@code output}, a list of entries for the whole batch ({@code [entries, 1 + k]})
+   * whose column {@code indexColumn} names each entry's row in the batch, as ONNX
+   * NonMaxSuppression's {@code selected_indices} does: each row gets the array of its own entries
+   * (each without the index column), an empty array when it has none. For detectors that return the
+   * detections of a whole batch together. Per call: {@code group.<output>}.
+   */
+  public OnnxModel withGroupedOutput(String output, int indexColumn) {
+    return withOption(OnnxOptions.GROUP_PREFIX + output, Integer.toString(indexColumn));
+  }
+
+  /**
    * Returns every output (and derived column) of {@link #transform} as the fields of one struct
    * column {@code column} instead of a column each; in permissive mode the error column stays
    * beside it.
@@ -382,8 +404,9 @@ public final class OnnxModel {
                         .map(o -> o.isPrefix() && isPostProcess(o.key()))
                         .orElse(false));
     if (postProcessing) {
+      boolean whole = next.batching(info).wholeTensors();
       for (ScoringSpec.Derived d : next.derived(info)) {
-        OutputBinding.bind(info.output(d.output()).orElseThrow(), d.column(), d.post());
+        OutputBinding.bind(info.output(d.output()).orElseThrow(), d.column(), d.post(), whole);
       }
     }
     return new OnnxModel(bytes, info, next);

@@ -27,8 +27,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Every supported element type, at per-row ranks 1 to 4 (tensor ranks 2 to 5) and several batch
  * sizes, through a model that returns its input ({@code Identity}): what comes back is what went
- * in, converted as documented (float16 rounded; uint8 read from smallint and returned as smallint),
- * nested for per-row ranks of 2 or more.
+ * in, converted as documented (float16 and bfloat16 rounded; uint8 read from smallint and returned
+ * as smallint), nested for per-row ranks of 2 or more.
  *
  * <p>Full suite only: the conversions it checks are the library's own, the same on every Spark
  * line; {@code ScoringParityTest} scores through every API on every line.
@@ -49,6 +49,7 @@ class ElementTypesTest extends SparkTestBase {
           new Case(ElementType.FLOAT, DataTypes.FloatType, DataTypes.FloatType),
           new Case(ElementType.DOUBLE, DataTypes.DoubleType, DataTypes.DoubleType),
           new Case(ElementType.FLOAT16, DataTypes.FloatType, DataTypes.FloatType),
+          new Case(ElementType.BFLOAT16, DataTypes.FloatType, DataTypes.FloatType),
           new Case(ElementType.INT8, DataTypes.ByteType, DataTypes.ByteType),
           new Case(ElementType.UINT8, DataTypes.ShortType, DataTypes.ShortType),
           new Case(ElementType.INT16, DataTypes.ShortType, DataTypes.ShortType),
@@ -117,7 +118,11 @@ class ElementTypesTest extends SparkTestBase {
       List<Object> want = new ArrayList<>();
       for (Object v : sent.get(row.getInt(0))) {
         want.add(
-            c.type() == ElementType.FLOAT16 ? Float16.toFloat(Float16.fromFloat((Float) v)) : v);
+            c.type() == ElementType.FLOAT16
+                ? Float16.toFloat(Float16.fromFloat((Float) v))
+                : c.type() == ElementType.BFLOAT16
+                    ? Float16.fromBfloat16(Float16.toBfloat16((Float) v))
+                    : v);
       }
       assertThat(got).isEqualTo(want);
     }
@@ -259,12 +264,41 @@ class ElementTypesTest extends SparkTestBase {
         .isInstanceOf(OnnxException.class)
         .hasMessageContaining("converting would lose information")
         .hasMessageContaining("cast(\"array<tinyint>\")");
+
+    // Types ONNX Runtime's Java API cannot create or Spark cannot hold exactly: refused with why.
+    for (ElementType unsigned :
+        List.of(ElementType.UINT16, ElementType.UINT32, ElementType.UINT64)) {
+      byte[] model =
+          new ModelBuilder("unsigned")
+              .input("x", unsigned, "batch", 2)
+              .node("Cast", "x", "y", ModelBuilder.intAttr("to", 7))
+              .output("y", ElementType.INT64, "batch", 2)
+              .build();
+      assertThatThrownBy(() -> OnnxModel.fromBytes(model).transform(ints))
+          .isInstanceOf(OnnxException.class)
+          .hasMessageContaining("Java API cannot create " + unsigned)
+          .hasMessageContaining("Cast");
+    }
+    byte[] uint64Out =
+        new ModelBuilder("uint64_out")
+            .input("x", ElementType.INT64, "batch", 2)
+            .node("Cast", "x", "y", ModelBuilder.intAttr("to", 13))
+            .output("y", ElementType.UINT64, "batch", 2)
+            .build();
+    Dataset<Row> longs =
+        spark.createDataFrame(
+            List.of(RowFactory.create((Object) new Long[] {1L, 2L})),
+            new StructType().add("x", DataTypes.createArrayType(DataTypes.LongType, false)));
+    assertThatThrownBy(() -> OnnxModel.fromBytes(uint64Out).transform(longs))
+        .isInstanceOf(OnnxException.class)
+        .hasMessageContaining("no exact Spark integer type");
   }
 
   private static Object value(Case c, Random random) {
     switch (c.type()) {
       case FLOAT:
       case FLOAT16:
+      case BFLOAT16:
         return (float) random.nextGaussian();
       case DOUBLE:
         return random.nextGaussian();

@@ -122,6 +122,11 @@ public final class ModelHandle implements Serializable {
     return options.batchSize();
   }
 
+  /** How rows become ONNX Runtime runs. */
+  public Batching batching() {
+    return options.batching();
+  }
+
   /**
    * A scorer for rows of some schema.
    *

@@ -54,6 +54,12 @@ public final class PartitionScorer implements Serializable {
   private final StructType outputSchema;
   private final int batchSize;
 
+  /**
+   * Rows every run must have (the model's fixed batch dimension), or 0 when a run takes any number;
+   * short batches are filled with copies of one of their rows.
+   */
+  private final int fixedRows;
+
   /** Rows read at a time: a batch, or several when padded rows are grouped by length. */
   private final int rowsPerRead;
 
@@ -73,6 +79,8 @@ public final class PartitionScorer implements Serializable {
     this.outputSchema = outputSchema;
     boolean singleRows = inputs.stream().anyMatch(InputBinding::singleRowBatches);
     this.batchSize = singleRows ? 1 : model.batchSize();
+    this.fixedRows =
+        model.batching().mode() == Batching.Mode.FIXED ? model.batching().fixedRows() : 0;
     int bucket = inputs.stream().mapToInt(InputBinding::bucketBatches).max().orElse(1);
     this.rowsPerRead = (int) Math.min(Integer.MAX_VALUE - 64, (long) batchSize * bucket);
     this.metrics = metrics;
@@ -139,6 +147,11 @@ public final class PartitionScorer implements Serializable {
 
     /** Grouped reads: one batch's outputs before they go back to their rows' positions. */
     private Object[][] grouped;
+
+    /** The last row added to the tensors, and its index: what fills a short fixed-size batch. */
+    private InternalRow lastAdded;
+
+    private long lastAddedIndex;
 
     private int tensorRows;
     private final JoinedRow joined = new JoinedRow();
@@ -242,7 +255,7 @@ public final class PartitionScorer implements Serializable {
         runGroupedByLength(firstRow);
         return;
       }
-      if (source instanceof BatchRows.Columnar && !permissive) {
+      if (source instanceof BatchRows.Columnar && !permissive && fixedRows == 0) {
         BatchRows.Columnar columnar = (BatchRows.Columnar) source;
         count = columnar.takeChunk(batchSize);
         for (InputBinding.Batch batch : batches) {
@@ -283,6 +296,7 @@ public final class PartitionScorer implements Serializable {
           batch.add(row, partition, nextRowIndex);
         }
         tensorIndex[positionInBatch] = tensorRows++;
+        added(row);
         return;
       }
       for (InputBinding.Batch batch : batches) {
@@ -293,6 +307,7 @@ public final class PartitionScorer implements Serializable {
           batch.add(row, partition, nextRowIndex);
         }
         tensorIndex[positionInBatch] = tensorRows++;
+        added(row);
       } catch (OnnxException e) {
         for (InputBinding.Batch batch : batches) {
           batch.rollback();
@@ -300,6 +315,30 @@ public final class PartitionScorer implements Serializable {
         tensorIndex[positionInBatch] = -1;
         errors[positionInBatch] = UTF8String.fromString(e.getMessage());
       }
+    }
+
+    /** Remembers the row just added, to fill a short batch of a model with a fixed batch size. */
+    private void added(InternalRow row) {
+      if (fixedRows > 0) {
+        lastAdded = row;
+        lastAddedIndex = nextRowIndex;
+      }
+    }
+
+    /**
+     * Fills the tensors up to the model's fixed batch size with copies of the last row added, and
+     * returns the rows they hold; their results are not read.
+     */
+    private int fillFixedBatch() {
+      if (fixedRows == 0 || tensorRows >= fixedRows) {
+        return tensorRows;
+      }
+      for (int r = tensorRows; r < fixedRows; r++) {
+        for (InputBinding.Batch batch : batches) {
+          batch.add(lastAdded, partition, lastAddedIndex);
+        }
+      }
+      return fixedRows;
     }
 
     /**
@@ -394,6 +433,7 @@ public final class PartitionScorer implements Serializable {
      * into {@code into[output][0..tensorRows)}; the tensors are closed on every path.
      */
     private void runTensors(Object[][] into) throws OrtException, Deadlines.TimedOut {
+      int batchRows = fillFixedBatch();
       OrtEnvironment env = OrtEnvironment.getEnvironment();
       List<OnnxTensor> tensors = new ArrayList<>(inputs.length);
       try {
@@ -420,6 +460,7 @@ public final class PartitionScorer implements Serializable {
             splitters[j].split(
                 result.get(outputs[j].outputName()).orElseThrow(),
                 tensorRows,
+                batchRows,
                 into[j],
                 trim ? lengths : null);
           }

@@ -22,6 +22,7 @@ public final class ResolvedOptions implements Serializable {
   private static final long serialVersionUID = 1L;
 
   private final int batchSize;
+  private final Batching batching;
   private final SessionOptionsSpec session;
   private final int maxSessions;
   private final DeviceSpec device;
@@ -32,6 +33,7 @@ public final class ResolvedOptions implements Serializable {
 
   private ResolvedOptions(
       int batchSize,
+      Batching batching,
       SessionOptionsSpec session,
       int maxSessions,
       DeviceSpec device,
@@ -40,6 +42,7 @@ public final class ResolvedOptions implements Serializable {
       Double gpusPerTask,
       String errorColumn) {
     this.batchSize = batchSize;
+    this.batching = batching;
     this.session = session;
     this.maxSessions = maxSessions;
     this.device = device;
@@ -60,7 +63,8 @@ public final class ResolvedOptions implements Serializable {
   public static ResolvedOptions resolve(
       ScoringSpec spec, Map<String, String> conf, String nativeDir, ModelInfo info) {
     Resolver r = new Resolver(spec, conf);
-    int batchSize = r.integer(OnnxOptions.BATCH_SIZE, 1);
+    Batching batching = spec.batching(info);
+    int batchSize = batching.batchSize(r.integer(OnnxOptions.BATCH_SIZE, 1));
     SessionOptionsSpec session =
         SessionOptionsSpec.defaults()
             .withIntraOpThreads(r.integer(OnnxOptions.INTRA_OP_THREADS, 0))
@@ -97,7 +101,7 @@ public final class ResolvedOptions implements Serializable {
       throw OnnxErrors.badOption(OnnxOptions.ERROR_COLUMN_CONF, errorColumn, "a column name");
     }
     return new ResolvedOptions(
-        batchSize, session, maxSessions, device, timeout, nativeDir, gpus, errorColumn);
+        batchSize, batching, session, maxSessions, device, timeout, nativeDir, gpus, errorColumn);
   }
 
   /**
@@ -190,6 +194,11 @@ public final class ResolvedOptions implements Serializable {
     return batchSize;
   }
 
+  /** How rows become runs: batches of free size, of the model's fixed size, or one whole row. */
+  public Batching batching() {
+    return batching;
+  }
+
   /** Session options before each task adds its CPU share. */
   public SessionOptionsSpec session() {
     return session;
@@ -229,6 +238,7 @@ public final class ResolvedOptions implements Serializable {
   public boolean equals(Object o) {
     return o instanceof ResolvedOptions r
         && batchSize == r.batchSize
+        && batching.mode() == r.batching.mode()
         && maxSessions == r.maxSessions
         && batchTimeoutMs == r.batchTimeoutMs
         && session.equals(r.session)

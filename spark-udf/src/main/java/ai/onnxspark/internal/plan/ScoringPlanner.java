@@ -32,6 +32,9 @@ import org.apache.spark.sql.types.StructType;
  * <p>Driver-side and stateless.
  */
 public final class ScoringPlanner {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(ScoringPlanner.class);
+
   private ScoringPlanner() {}
 
   /** The session's {@code spark.onnx.*} configuration entries. */
@@ -56,8 +59,12 @@ public final class ScoringPlanner {
   public static ModelHandle handle(
       SparkSession spark, ModelBytes bytes, ModelInfo info, ScoringSpec spec) {
     String nativeDir = SparkConfs.staticValue(spark, OnnxOptions.NATIVE_DIR_CONF).orElse(null);
-    return ModelHandle.of(
-        bytes, info, ResolvedOptions.resolve(spec, onnxConf(spark), nativeDir, info));
+    ResolvedOptions options = ResolvedOptions.resolve(spec, onnxConf(spark), nativeDir, info);
+    String batching = options.batching().describe(bytes.source());
+    if (!batching.isEmpty()) {
+      LOG.info(batching);
+    }
+    return ModelHandle.of(bytes, info, options);
   }
 
   /**
@@ -152,6 +159,7 @@ public final class ScoringPlanner {
           "padded inputs to group by length: bucketing by length needs padding (withPadding) first");
     }
     Map<String, ScoringSpec.ImageFeed> images = spec.images();
+    boolean whole = spec.batching(info).wholeTensors();
     List<InputBinding> bindings = new ArrayList<>();
     Map<String, String> feedingColumn = new HashMap<>();
     for (TensorSpec input : info.inputs()) {
@@ -169,7 +177,7 @@ public final class ScoringPlanner {
       } else {
         binding =
             InputBinding.bind(
-                input, columns, schema, defaulted.contains(input.name()), spec.narrowing());
+                input, columns, schema, defaulted.contains(input.name()), spec.narrowing(), whole);
         Double pad = paddings.get(input.name());
         if (pad != null) {
           binding = binding.withPadding(pad);
@@ -197,16 +205,21 @@ public final class ScoringPlanner {
       info.outputNames().forEach(name -> wanted.put(name, name));
     }
     Set<String> taken = new HashSet<>();
+    boolean whole = spec.batching(info).wholeTensors();
     List<OutputBinding> bindings = new ArrayList<>();
+    Map<String, Integer> groupings = spec.groupings();
     for (Map.Entry<String, String> e : wanted.entrySet()) {
       checkColumn(e.getKey(), e.getValue(), existing, taken);
-      bindings.add(
+      OutputBinding binding =
           OutputBinding.bind(
-              info.output(e.getKey()).orElseThrow(), e.getValue(), spec.flattenOutputs()));
+              info.output(e.getKey()).orElseThrow(), e.getValue(), spec.flattenOutputs(), whole);
+      Integer group = groupings.get(e.getKey());
+      bindings.add(group == null ? binding : binding.groupedBy(group));
     }
     for (ScoringSpec.Derived d : spec.derived(info)) {
       checkColumn(d.output() + " (" + d.post() + ")", d.column(), existing, taken);
-      bindings.add(OutputBinding.bind(info.output(d.output()).orElseThrow(), d.column(), d.post()));
+      bindings.add(
+          OutputBinding.bind(info.output(d.output()).orElseThrow(), d.column(), d.post(), whole));
     }
     return bindings;
   }

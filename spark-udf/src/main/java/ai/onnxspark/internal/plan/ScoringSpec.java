@@ -112,13 +112,22 @@ public final class ScoringSpec implements Serializable {
           throw OnnxErrors.badOption(key, value, expected);
         }
       }
+      case OnnxOptions.GROUP_PREFIX -> {
+        requireOutput(name, info);
+        if (OptionValues.parseInt(key, value, expected) < 0) {
+          throw OnnxErrors.badOption(key, value, expected);
+        }
+      }
       case OnnxOptions.TOP_K_PREFIX -> {
         requireOutput(name, info);
         if (OptionValues.parseInt(key, value, expected) < 1) {
           throw OnnxErrors.badOption(key, value, expected);
         }
       }
-      case OnnxOptions.PERMISSIVE, OnnxOptions.NARROWING, OnnxOptions.FLATTEN_OUTPUTS -> {
+      case OnnxOptions.PERMISSIVE,
+          OnnxOptions.NARROWING,
+          OnnxOptions.FLATTEN_OUTPUTS,
+          OnnxOptions.ROW_AS_TENSOR -> {
         return Boolean.toString(OptionValues.parseBoolean(key, value));
       }
       case OnnxOptions.OPTIMIZATION_LEVEL ->
@@ -242,6 +251,14 @@ public final class ScoringSpec implements Serializable {
   }
 
   /** Per input: the padding value set with {@code pad.<input>}. */
+  public Map<String, Integer> groupings() {
+    Map<String, Integer> groupings = new LinkedHashMap<>();
+    family(OnnxOptions.GROUP_PREFIX)
+        .forEach((output, v) -> groupings.put(output, Integer.parseInt(v.trim())));
+    return groupings;
+  }
+
+  /** Per padded input, the value its rows are padded with. */
   public Map<String, Double> paddings() {
     Map<String, Double> paddings = new LinkedHashMap<>();
     family(OnnxOptions.PAD_PREFIX)
@@ -336,6 +353,16 @@ public final class ScoringSpec implements Serializable {
 
   public boolean flattenOutputs() {
     return Boolean.parseBoolean(settings.get(OnnxOptions.FLATTEN_OUTPUTS));
+  }
+
+  /** Whether each row holds whole tensors because the user asked ({@code row-as-tensor}). */
+  public boolean rowAsTensor() {
+    return Boolean.parseBoolean(settings.get(OnnxOptions.ROW_AS_TENSOR));
+  }
+
+  /** How rows of the model {@code info} describes become ONNX Runtime runs. */
+  public Batching batching(ModelInfo info) {
+    return Batching.of(info, rowAsTensor());
   }
 
   public int bucketBatches() {

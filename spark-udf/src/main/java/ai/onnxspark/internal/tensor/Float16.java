@@ -64,6 +64,19 @@ public final class Float16 {
     return Float.intBitsToFloat(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
   }
 
+  /**
+   * The bfloat16 bits nearest to {@code f} (the float's top 16 bits, rounded to nearest, ties to
+   * even); NaN stays a (quiet) NaN.
+   */
+  public static short toBfloat16(float f) {
+    int bits = Float.floatToRawIntBits(f);
+    if (Float.isNaN(f)) {
+      return (short) ((bits >>> 16) | 0x40);
+    }
+    int rounding = 0x7fff + ((bits >>> 16) & 1);
+    return (short) ((bits + rounding) >>> 16);
+  }
+
   /** The float value of bfloat16 bits {@code bits} (exact). */
   public static float fromBfloat16(short bits) {
     return Float.intBitsToFloat((bits & 0xffff) << 16);

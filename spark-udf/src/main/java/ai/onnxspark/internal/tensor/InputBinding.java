@@ -21,9 +21,9 @@ import org.apache.spark.sql.vectorized.ColumnarBatch;
  * the DataFrame's schema by {@link #bind}, then shipped to executors, where {@link #newBatch} gives
  * each task a reusable native-order direct buffer to fill row by row.
  *
- * <p>Immutable and serializable. Supported element types: float, double, float16 (from float
- * columns, rounded), int8, uint8 (values checked to be in 0..255), int16, int32, int64, bool and
- * string.
+ * <p>Immutable and serializable. Supported element types: float, double, float16 and bfloat16 (from
+ * float columns, rounded), int8, uint8 (values checked to be in 0..255), int16, int32, int64, bool
+ * and string. ONNX Runtime's Java API creates no uint16, uint32 or uint64 tensors.
  */
 public final class InputBinding implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -33,6 +33,7 @@ public final class InputBinding implements Serializable {
           ElementType.FLOAT,
           ElementType.DOUBLE,
           ElementType.FLOAT16,
+          ElementType.BFLOAT16,
           ElementType.INT8,
           ElementType.UINT8,
           ElementType.INT16,
@@ -82,6 +83,12 @@ public final class InputBinding implements Serializable {
 
   /** Image structs: the ordinals of height, width, nChannels and data. */
   private int[] imageFields;
+
+  /**
+   * Whether each row holds the complete input tensor (the model has no batch dimension): the
+   * tensor's shape is the per-row dims alone, for batches of one row.
+   */
+  private boolean wholeTensor;
 
   /** The column that names rows in error messages (its ordinal, name and type), if any. */
   private int keyOrdinal = -1;
@@ -151,6 +158,33 @@ public final class InputBinding implements Serializable {
       StructType schema,
       boolean defaulted,
       boolean narrowing) {
+    return bind(spec, columns, schema, defaulted, narrowing, false);
+  }
+
+  /**
+   * As {@link #bind(TensorSpec, List, StructType, boolean, boolean)}; with {@code wholeTensor},
+   * each row holds the complete tensor (every dimension of the input, none of them a batch), and
+   * batches hold one row.
+   */
+  public static InputBinding bind(
+      TensorSpec spec,
+      List<String> columns,
+      StructType schema,
+      boolean defaulted,
+      boolean narrowing,
+      boolean wholeTensor) {
+    InputBinding binding = bindRows(spec, columns, schema, defaulted, narrowing, wholeTensor);
+    binding.wholeTensor = wholeTensor;
+    return binding;
+  }
+
+  private static InputBinding bindRows(
+      TensorSpec spec,
+      List<String> columns,
+      StructType schema,
+      boolean defaulted,
+      boolean narrowing,
+      boolean wholeTensor) {
     String input = spec.name();
     String type = spec.typeString();
     if (spec.kind() != TensorSpec.Kind.TENSOR) {
@@ -158,15 +192,25 @@ public final class InputBinding implements Serializable {
     }
     ElementType target = spec.elementType();
     if (!SUPPORTED.contains(target)) {
+      boolean unsigned =
+          target == ElementType.UINT16
+              || target == ElementType.UINT32
+              || target == ElementType.UINT64;
       throw OnnxErrors.unsupportedInput(
           input,
           type,
           "element type "
               + target
-              + " is not supported (float, double, float16, int8, uint8, int16, int32, int64,"
-              + " bool, string)");
+              + " is not supported (float, double, float16, bfloat16, int8, uint8, int16, int32,"
+              + " int64, bool, string)"
+              + (unsigned
+                  ? ": ONNX Runtime's Java API cannot create "
+                      + target
+                      + " tensors; re-export the model with a signed input (int32 or int64) and a"
+                      + " Cast node"
+                  : ""));
     }
-    long[] rowDims = rowDims(spec);
+    long[] rowDims = wholeTensor ? tensorDims(spec) : rowDims(spec);
     int[] ordinals = new int[columns.size()];
     DataType[] types = new DataType[columns.size()];
     List<String> names = Arrays.asList(schema.fieldNames());
@@ -320,7 +364,36 @@ public final class InputBinding implements Serializable {
         || (column == NumericType.BOOLEAN) != (target == ElementType.BOOL);
   }
 
-  /** The model's dims after the batch dim, checking the input can be batched at all. */
+  /** Whole tensors per row: all of the model's dims, checking a row can resolve them. */
+  private static long[] tensorDims(TensorSpec spec) {
+    if (!spec.shapeKnown()) {
+      throw OnnxErrors.unsupportedInput(
+          spec.name(),
+          spec.typeString(),
+          "its shape is unknown, so a row cannot say which tensor it holds; feed a model whose"
+              + " inputs declare their rank");
+    }
+    long[] dims = spec.dims();
+    int variable = 0;
+    for (long d : dims) {
+      variable += d < 0 ? 1 : 0;
+    }
+    if (variable > 1) {
+      throw OnnxErrors.unsupportedInput(
+          spec.name(),
+          spec.typeString(),
+          "it has "
+              + variable
+              + " variable dimensions, and a row (one whole tensor, row-as-tensor) can resolve"
+              + " one");
+    }
+    return dims.clone();
+  }
+
+  /**
+   * The model's dims after the batch dim, checking the input can be batched at all (a first
+   * dimension fixed above 1 is a batch of exactly that many rows).
+   */
   private static long[] rowDims(TensorSpec spec) {
     if (!spec.shapeKnown()) {
       return new long[] {-1};
@@ -330,15 +403,6 @@ public final class InputBinding implements Serializable {
           spec.name(), spec.typeString(), "a scalar input has no batch dimension");
     }
     long[] dims = spec.dims();
-    if (dims[0] > 1) {
-      throw OnnxErrors.unsupportedInput(
-          spec.name(),
-          spec.typeString(),
-          "its first dimension is fixed at "
-              + dims[0]
-              + ", so it is not a batch of rows;"
-              + " re-export the model with a dynamic batch dimension");
-    }
     long[] rowDims = Arrays.copyOfRange(dims, 1, dims.length);
     int variable = 0;
     for (long d : rowDims) {
@@ -462,6 +526,7 @@ public final class InputBinding implements Serializable {
     copy.imageMean = imageMean;
     copy.imageStd = imageStd;
     copy.imageFields = imageFields;
+    copy.wholeTensor = wholeTensor;
     copy.keyOrdinal = keyOrdinal;
     copy.keyName = keyName;
     copy.keyType = keyType;
@@ -791,7 +856,13 @@ public final class InputBinding implements Serializable {
       if (!variable) {
         if (n != fixedPerRow) {
           throw OnnxErrors.wrongLength(
-              spec.name(), spec.typeString(), columnLabel(), fixedPerRow, n, where());
+              spec.name(),
+              spec.typeString(),
+              columnLabel(),
+              fixedPerRow,
+              n,
+              where(),
+              wholeTensorHint(n));
         }
         return;
       }
@@ -817,6 +888,25 @@ public final class InputBinding implements Serializable {
       }
     }
 
+    /**
+     * When a row of a model with a fixed batch dimension holds as many values as the whole input
+     * tensor: the sentence pointing to row-as-tensor scoring.
+     */
+    private String wholeTensorHint(long n) {
+      if (wholeTensor || !spec.shapeKnown() || spec.rank() == 0 || spec.dims()[0] <= 1) {
+        return "";
+      }
+      if (n != spec.dims()[0] * fixedPerRow) {
+        return "";
+      }
+      return "The row holds the whole tensor "
+          + spec.typeString()
+          + ", while the model's first dimension ("
+          + spec.dims()[0]
+          + ") is read as a fixed batch of rows: score each row as whole tensors with"
+          + " withRowAsTensor() (option row-as-tensor).";
+    }
+
     private void startBatchWith(long valuesPerRow) {
       buffer.reserveRows(valuesPerRow);
       perRow = valuesPerRow;
@@ -837,13 +927,20 @@ public final class InputBinding implements Serializable {
       return lengths;
     }
 
-    /** The batch's tensor shape: rows, then the per-row dims with the variable one resolved. */
+    /**
+     * The batch's tensor shape: rows, then the per-row dims with the variable one resolved; for
+     * whole tensors (one row), the per-row dims alone.
+     */
     public long[] shape() {
-      long[] shape = new long[rowDims.length + 1];
-      shape[0] = rows;
+      int lead = wholeTensor ? 0 : 1;
+      long[] shape = new long[rowDims.length + lead];
+      if (lead == 1) {
+        shape[0] = rows;
+      }
       long valuesPerRow = variable ? perRow : fixedPerRow;
       for (int i = 0; i < rowDims.length; i++) {
-        shape[i + 1] = rowDims[i] >= 0 ? rowDims[i] : valuesPerRow / fixedPerRow;
+        shape[i + lead] =
+            rowDims[i] >= 0 ? rowDims[i] : fixedPerRow == 0 ? 0 : valuesPerRow / fixedPerRow;
       }
       return shape;
     }

@@ -66,6 +66,7 @@ enum NumericType {
       case UINT8:
         return this == BYTE || this == SHORT || this == INT || this == LONG;
       case FLOAT16:
+      case BFLOAT16:
         return this == FLOAT || this == BYTE;
       case BOOL:
         return this == BOOLEAN;
@@ -82,7 +83,10 @@ enum NumericType {
    * fit).
    */
   boolean narrowsTo(ElementType target) {
-    return this == DOUBLE && (target == ElementType.FLOAT || target == ElementType.FLOAT16)
+    return this == DOUBLE
+            && (target == ElementType.FLOAT
+                || target == ElementType.FLOAT16
+                || target == ElementType.BFLOAT16)
         || this == LONG && target == ElementType.INT32;
   }
 
@@ -139,6 +143,7 @@ enum NumericType {
       case UINT8:
         return "smallint";
       case FLOAT16:
+      case BFLOAT16:
         return "float";
       case STRING:
         return "string";

@@ -43,13 +43,31 @@ public final class OutputBinding implements Serializable {
 
   private final PostProcess post;
 
+  /**
+   * Whether the output is one row's whole tensor (the model has no batch dimension): its dims are
+   * all the row's, as if behind a batch dimension of 1.
+   */
+  private final boolean wholeTensor;
+
+  /**
+   * Grouped outputs ({@code [entries, 1 + k]}): the column holding each entry's row in the batch,
+   * or -1 when the output has one slice per row.
+   */
+  private int groupIndex = -1;
+
   private OutputBinding(
-      TensorSpec spec, String column, boolean scalar, int depth, PostProcess post) {
+      TensorSpec spec,
+      String column,
+      boolean scalar,
+      int depth,
+      PostProcess post,
+      boolean wholeTensor) {
     this.spec = spec;
     this.column = column;
     this.scalar = scalar;
     this.depth = depth;
     this.post = post;
+    this.wholeTensor = wholeTensor;
   }
 
   /**
@@ -59,19 +77,30 @@ public final class OutputBinding implements Serializable {
    * @throws ai.onnxspark.OnnxException when the output is not such a vector, or k is out of range
    */
   public static OutputBinding bind(TensorSpec spec, String column, PostProcess post) {
-    OutputBinding plain = bind(spec, column, true);
+    return bind(spec, column, post, false);
+  }
+
+  /**
+   * As {@link #bind(TensorSpec, String, PostProcess)}; with {@code wholeTensor}, the output is one
+   * row's vector of scores ({@code [classes]}).
+   */
+  public static OutputBinding bind(
+      TensorSpec spec, String column, PostProcess post, boolean wholeTensor) {
+    OutputBinding plain = bind(spec, column, true, wholeTensor);
     ElementType type = spec.elementType();
     boolean scores =
         type == ElementType.FLOAT || type == ElementType.DOUBLE || type == ElementType.FLOAT16;
-    if (!scores || plain.scalar || !spec.shapeKnown() || spec.rank() != 2) {
+    int lead = wholeTensor ? 0 : 1;
+    if (!scores || plain.scalar || !spec.shapeKnown() || spec.rank() != 1 + lead) {
       throw OnnxErrors.unsupportedOutput(
           spec.name(),
           spec.typeString(),
           post
-              + " needs a per-row vector of float or double scores ([batch, classes]); "
-              + "name another output");
+              + " needs a per-row vector of float or double scores ("
+              + (wholeTensor ? "[classes], as each row gets its whole output" : "[batch, classes]")
+              + "); name another output");
     }
-    long classes = spec.dims()[1];
+    long classes = spec.dims()[lead];
     if ((post.kind() == PostProcess.Kind.TOP_K_INDICES
             || post.kind() == PostProcess.Kind.TOP_K_SCORES)
         && (post.k() < 1 || classes > 0 && post.k() > classes)) {
@@ -86,7 +115,7 @@ public final class OutputBinding implements Serializable {
           post.labels().size() + " labels",
           classes + " labels, one per class of " + spec.typeString());
     }
-    return new OutputBinding(spec, column, false, 1, post);
+    return new OutputBinding(spec, column, false, 1, post, wholeTensor);
   }
 
   /** As {@link #bind(TensorSpec, String, boolean)}, with nested arrays for rank 2 or more. */
@@ -100,6 +129,16 @@ public final class OutputBinding implements Serializable {
    * @throws ai.onnxspark.OnnxException when the output's kind or element type has no column form
    */
   public static OutputBinding bind(TensorSpec spec, String column, boolean flatten) {
+    return bind(spec, column, flatten, false);
+  }
+
+  /**
+   * As {@link #bind(TensorSpec, String, boolean)}; with {@code wholeTensor}, each row gets the
+   * whole output (every dimension its own): a scalar for rank 0 (or a single value), an array for
+   * rank 1, nested arrays for more (or one flat array, with {@code flatten}).
+   */
+  public static OutputBinding bind(
+      TensorSpec spec, String column, boolean flatten, boolean wholeTensor) {
     if (spec.sequenceOfMaps()) {
       if (mapKeyType(spec) == null || elementType(spec.mapValueType()) == null) {
         throw OnnxErrors.unsupportedOutput(
@@ -107,7 +146,7 @@ public final class OutputBinding implements Serializable {
             spec.typeString(),
             "maps with int64 or string keys and numeric values are supported");
       }
-      return new OutputBinding(spec, column, true, 0, PostProcess.NONE);
+      return new OutputBinding(spec, column, true, 0, PostProcess.NONE, wholeTensor);
     }
     if (spec.kind() != TensorSpec.Kind.TENSOR) {
       throw OnnxErrors.unsupportedOutput(
@@ -120,21 +159,62 @@ public final class OutputBinding implements Serializable {
           "element type "
               + spec.elementType()
               + " is not supported (float, float16, bfloat16, double, int8, uint8, int16, uint16,"
-              + " int32, uint32, int64, bool, string)");
+              + " int32, uint32, int64, bool, string)"
+              + (spec.elementType() == ElementType.UINT64
+                  ? ": uint64 values past 2^63 have no exact Spark integer type; re-export the"
+                      + " model with a Cast to int64 (or double) for this output"
+                  : ""));
     }
+    int lead = wholeTensor ? 0 : 1;
     boolean scalar = false;
-    if (spec.shapeKnown() && spec.rank() >= 1) {
+    if (spec.shapeKnown() && spec.rank() >= lead) {
       scalar = true;
       long[] dims = spec.dims();
-      for (int i = 1; i < dims.length; i++) {
+      for (int i = lead; i < dims.length; i++) {
         scalar &= dims[i] == 1;
       }
     }
     int depth = scalar ? 0 : 1;
-    if (!scalar && !flatten && spec.shapeKnown() && spec.rank() > 2) {
-      depth = spec.rank() - 1;
+    if (!scalar && !flatten && spec.shapeKnown() && spec.rank() - lead > 1) {
+      depth = spec.rank() - lead;
     }
-    return new OutputBinding(spec, column, scalar, depth, PostProcess.NONE);
+    return new OutputBinding(spec, column, scalar, depth, PostProcess.NONE, wholeTensor);
+  }
+
+  /**
+   * This output, read as a list of entries for the whole batch ({@code [entries, 1 + k]}) whose
+   * column {@code indexColumn} names each entry's row: each row gets the array of its entries, each
+   * without that column ({@code array<array<…>>}).
+   *
+   * @throws ai.onnxspark.OnnxException when the output is not a numeric tensor of rank 2, or has no
+   *     such column
+   */
+  public OutputBinding groupedBy(int indexColumn) {
+    boolean numeric =
+        spec.kind() == TensorSpec.Kind.TENSOR
+            && spec.elementType() != ElementType.STRING
+            && spec.elementType() != ElementType.BOOL;
+    if (!numeric || wholeTensor || spec.shapeKnown() && spec.rank() != 2) {
+      throw OnnxErrors.unsupportedOutput(
+          spec.name(),
+          spec.typeString(),
+          "grouping by row (group."
+              + spec.name()
+              + ") reads a numeric output of shape [entries, 1 + k] for a batch of rows");
+    }
+    long columns = spec.shapeKnown() ? spec.dims()[1] : -1;
+    if (indexColumn < 0 || columns >= 0 && indexColumn >= columns) {
+      throw OnnxErrors.badOption(
+          ai.onnxspark.OnnxOptions.GROUP_PREFIX + spec.name(),
+          indexColumn,
+          "a column of "
+              + spec.typeString()
+              + ", from 0"
+              + (columns > 0 ? " to " + (columns - 1) : ""));
+    }
+    OutputBinding grouped = new OutputBinding(spec, column, false, 2, PostProcess.NONE, false);
+    grouped.groupIndex = indexColumn;
+    return grouped;
   }
 
   private static DataType elementType(ElementType type) {
@@ -193,11 +273,12 @@ public final class OutputBinding implements Serializable {
    * padding along an input's dimension of that name is removed from it.
    */
   public boolean firstRowDimNamed(String name) {
+    int lead = wholeTensor ? 0 : 1;
     return !name.isEmpty()
         && spec.kind() == TensorSpec.Kind.TENSOR
         && spec.shapeKnown()
-        && spec.rank() >= 2
-        && name.equals(spec.dimNames()[1])
+        && spec.rank() >= 1 + lead
+        && name.equals(spec.dimNames()[lead])
         && !scalar
         && post.kind() == PostProcess.Kind.NONE;
   }
@@ -279,8 +360,17 @@ public final class OutputBinding implements Serializable {
      * not null.
      */
     public void split(OnnxValue value, int rows, Object[] into, int[] lengths) {
+      split(value, rows, rows, into, lengths);
+    }
+
+    /**
+     * As {@link #split(OnnxValue, int, Object[], int[])}, for a batch of {@code batchRows} rows of
+     * which the first {@code rows} are the caller's (the others filled a batch of fixed size, and
+     * their results are dropped).
+     */
+    public void split(OnnxValue value, int rows, int batchRows, Object[] into, int[] lengths) {
       if (spec.sequenceOfMaps() && value instanceof ai.onnxruntime.OnnxSequence) {
-        splitMaps((ai.onnxruntime.OnnxSequence) value, rows, into);
+        splitMaps((ai.onnxruntime.OnnxSequence) value, rows, batchRows, into);
         return;
       }
       if (!(value instanceof OnnxTensor)) {
@@ -289,13 +379,27 @@ public final class OutputBinding implements Serializable {
       }
       OnnxTensor tensor = (OnnxTensor) value;
       long[] shape = tensor.getInfo().getShape();
-      if (shape.length == 0 || shape[0] != rows) {
+      if (groupIndex >= 0) {
+        splitGrouped(tensor, shape, rows, batchRows, into);
+        return;
+      }
+      if (wholeTensor) {
+        // One row's whole tensor: its dims behind a batch dimension of 1.
+        long[] withRow = new long[shape.length + 1];
+        withRow[0] = 1;
+        System.arraycopy(shape, 0, withRow, 1, shape.length);
+        shape = withRow;
+      }
+      if (shape.length == 0 || shape[0] != batchRows) {
         throw OnnxErrors.outputShape(
             spec.name(),
             spec.typeString(),
-            rows,
-            Arrays.toString(shape),
-            "its first dimension must be the batch's row count");
+            batchRows,
+            Arrays.toString(tensor.getInfo().getShape()),
+            "its first dimension must be the batch's row count. For entries of a whole batch that"
+                + " name their row in one column (as NonMaxSuppression's), group them per row with"
+                + " withGroupedOutput(output, column) (option group.<output>); for a model whose"
+                + " rows are whole tensors, use withRowAsTensor() (row-as-tensor)");
       }
       long perRowLong = 1;
       for (int i = 1; i < shape.length; i++) {
@@ -340,19 +444,92 @@ public final class OutputBinding implements Serializable {
       }
     }
 
+    /**
+     * Grouped outputs: the entries of {@code [entries, c]} whose index column names a row below
+     * {@code rows}, as one array of entries per row (each entry without the index column); entries
+     * of rows that filled a fixed-size batch are dropped.
+     */
+    private void splitGrouped(
+        OnnxTensor tensor, long[] shape, int rows, int batchRows, Object[] into) {
+      if (shape.length != 2 || shape[1] <= groupIndex) {
+        throw OnnxErrors.outputShape(
+            spec.name(),
+            spec.typeString(),
+            batchRows,
+            Arrays.toString(shape),
+            "grouping by column " + groupIndex + " needs entries of shape [entries, 1 + k]");
+      }
+      int entries = (int) shape[0];
+      int columns = (int) shape[1];
+      int width = sparkWidth(spec.elementType());
+      ByteBuffer values =
+          ByteBuffer.wrap(sparkBytes(tensor.getByteBuffer(), entries * columns))
+              .order(ByteOrder.nativeOrder());
+      DataType type = elementType(spec.elementType());
+      List<List<Object>> perRow = new ArrayList<>(rows);
+      for (int r = 0; r < rows; r++) {
+        perRow.add(new ArrayList<>());
+      }
+      byte[] entry = new byte[(columns - 1) * width];
+      for (int i = 0; i < entries; i++) {
+        int at = (i * columns + groupIndex) * width;
+        double index = number(values, at, type);
+        if (!(index >= 0 && index < batchRows && index == Math.rint(index))) {
+          throw OnnxErrors.outputShape(
+              spec.name(),
+              spec.typeString(),
+              batchRows,
+              Arrays.toString(shape),
+              "entry " + i + " names row " + index + ", not a row of the batch");
+        }
+        if (index >= rows) {
+          continue;
+        }
+        int out = 0;
+        for (int c = 0; c < columns; c++) {
+          if (c != groupIndex) {
+            values.position((i * columns + c) * width);
+            values.get(entry, out * width, width);
+            out++;
+          }
+        }
+        values.position(0);
+        perRow.get((int) index).add(leaf(entry, 0, columns - 1));
+      }
+      for (int r = 0; r < rows; r++) {
+        into[r] = new GenericArrayData(perRow.get(r).toArray());
+      }
+    }
+
+    private double number(ByteBuffer values, int at, DataType type) {
+      if (type.equals(DataTypes.LongType)) {
+        return values.getLong(at);
+      } else if (type.equals(DataTypes.IntegerType)) {
+        return values.getInt(at);
+      } else if (type.equals(DataTypes.ShortType)) {
+        return values.getShort(at);
+      } else if (type.equals(DataTypes.ByteType)) {
+        return values.get(at);
+      } else if (type.equals(DataTypes.FloatType)) {
+        return values.getFloat(at);
+      }
+      return values.getDouble(at);
+    }
+
     /** One map per row, from a sequence of maps (ZipMap): keys and values as Spark data. */
-    private void splitMaps(ai.onnxruntime.OnnxSequence sequence, int rows, Object[] into) {
+    private void splitMaps(
+        ai.onnxruntime.OnnxSequence sequence, int rows, int batchRows, Object[] into) {
       List<? extends OnnxValue> maps;
       try {
         maps = sequence.getValue();
       } catch (ai.onnxruntime.OrtException e) {
         throw new IllegalStateException("Cannot read the maps of output " + spec.name(), e);
       }
-      if (maps.size() != rows) {
+      if (maps.size() != batchRows) {
         throw OnnxErrors.outputShape(
             spec.name(),
             spec.typeString(),
-            rows,
+            batchRows,
             maps.size() + " maps",
             "it must hold one map per row");
       }

@@ -314,6 +314,13 @@ final class TensorBuffer {
                 : source == NumericType.DOUBLE ? (float) from.getDouble(i) : from.getByte(i);
         Platform.putShort(null, at, Float16.fromFloat(f));
         break;
+      case BFLOAT16:
+        float b =
+            source == NumericType.FLOAT
+                ? from.getFloat(i)
+                : source == NumericType.DOUBLE ? (float) from.getDouble(i) : from.getByte(i);
+        Platform.putShort(null, at, Float16.toBfloat16(b));
+        break;
       case BOOL:
         Platform.putByte(null, at, from.getBoolean(i) ? (byte) 1 : (byte) 0);
         break;
@@ -424,7 +431,13 @@ final class TensorBuffer {
   OnnxTensor toTensor(OrtEnvironment env, long[] shape) throws OrtException {
     long values = count(shape);
     if (type == ElementType.STRING) {
-      return OnnxTensor.createTensor(env, Arrays.copyOf(strings, (int) values), shape);
+      return OnnxTensor.createTensor(
+          env, strings == null ? new String[0] : Arrays.copyOf(strings, (int) values), shape);
+    }
+    if (values == 0) {
+      // A tensor with a zero-size dimension: no values, and maybe no buffer yet.
+      return OnnxTensor.createTensor(
+          env, ByteBuffer.allocateDirect(0).order(ByteOrder.nativeOrder()), shape, javaType());
     }
     ByteBuffer view = buffer.duplicate().order(ByteOrder.nativeOrder());
     view.position(0).limit((int) (values * width));
@@ -496,6 +509,9 @@ final class TensorBuffer {
       case FLOAT16:
         Platform.putShort(null, at, Float16.fromFloat((float) v));
         break;
+      case BFLOAT16:
+        Platform.putShort(null, at, Float16.toBfloat16((float) v));
+        break;
       case INT32:
         Platform.putInt(null, at, (int) v);
         break;
@@ -528,6 +544,8 @@ final class TensorBuffer {
         return OnnxJavaType.INT16;
       case FLOAT16:
         return OnnxJavaType.FLOAT16;
+      case BFLOAT16:
+        return OnnxJavaType.BFLOAT16;
       case BOOL:
         return OnnxJavaType.BOOL;
       default:
