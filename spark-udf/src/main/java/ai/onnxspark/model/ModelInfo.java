@@ -124,9 +124,14 @@ public final class ModelInfo implements Serializable {
         type.hasSequenceType()
             ? TensorSpec.Kind.SEQUENCE
             : type.hasMapType() ? TensorSpec.Kind.MAP : TensorSpec.Kind.OTHER;
+    // A sequence of tensors keeps its tensors' element type.
+    ElementType element =
+        type.hasSequenceType() && type.getSequenceType().getElemType().hasTensorType()
+            ? ElementType.fromCode(
+                type.getSequenceType().getElemType().getTensorType().getElemType())
+            : ElementType.UNDEFINED;
     TensorSpec spec =
-        new TensorSpec(
-            name, kind, ElementType.UNDEFINED, new long[0], new String[0], false, typeString(type));
+        new TensorSpec(name, kind, element, new long[0], new String[0], false, typeString(type));
     if (type.hasSequenceType() && type.getSequenceType().getElemType().hasMapType()) {
       OnnxProto.TypeProto.Map map = type.getSequenceType().getElemType().getMapType();
       if (map.getValueType().hasTensorType()) {

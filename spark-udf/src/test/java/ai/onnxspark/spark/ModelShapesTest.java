@@ -379,6 +379,55 @@ class ModelShapesTest extends SparkTestBase {
         .isEqualTo(expected);
   }
 
+  /**
+   * {@code SplitToSequence} of x float[6] into parts of 2 and 4: a sequence of two tensors, which
+   * each row gets whole (row-as-tensor) as an array of arrays; in batches it is refused with why.
+   */
+  @Test
+  void aSequenceOfTensorsComesBackAsAnArrayOfArraysPerRow() throws Exception {
+    byte[] model =
+        new ModelBuilder("split")
+            .opset(17)
+            .input("x", ElementType.FLOAT, 6)
+            .initializer("parts", new long[] {2}, 2L, 4L)
+            .node("SplitToSequence", new String[] {"x", "parts"}, new String[] {"pieces"})
+            .sequenceOutput("pieces", ElementType.FLOAT)
+            .build();
+    List<Row> data = new ArrayList<>();
+    for (long id = 0; id < 3; id++) {
+      Float[] x = new Float[6];
+      for (int i = 0; i < 6; i++) {
+        x[i] = id * 10f + i;
+      }
+      data.add(RowFactory.create(id, x));
+    }
+    Dataset<Row> df =
+        spark.createDataFrame(
+            data,
+            new StructType()
+                .add("id", DataTypes.LongType)
+                .add("x", DataTypes.createArrayType(DataTypes.FloatType, false)));
+    assertThatThrownBy(() -> OnnxModel.fromBytes(model).transform(df))
+        .hasMessageContaining("withRowAsTensor()");
+
+    OnnxModel onnx = OnnxModel.fromBytes(model).withRowAsTensor();
+    Map<Long, List<Object>> expected = new TreeMap<>();
+    for (long id = 0; id < 3; id++) {
+      float b = id * 10f;
+      expected.put(id, List.of(List.of(List.of(b, b + 1), List.of(b + 2, b + 3, b + 4, b + 5))));
+    }
+    assertThat(byId(onnx.transform(df).select("id", "pieces"))).isEqualTo(expected);
+    assertThat(byId(df.withColumn("p", onnxPredict(onnx)).select("id", "p"))).isEqualTo(expected);
+    OnnxModels.register(spark, "split", OnnxModel.fromBytes(model));
+    df.createOrReplaceTempView("split_rows");
+    assertThat(
+            byId(
+                spark.sql(
+                    "SELECT id, onnx_predict('split', map('row-as-tensor', 'true'), x) FROM"
+                        + " split_rows")))
+        .isEqualTo(expected);
+  }
+
   /** Rows by their id (first column), the other columns as plain Java values. */
   private static Map<Long, List<Object>> byId(Dataset<Row> df) {
     Map<Long, List<Object>> rows = new TreeMap<>();

@@ -78,6 +78,22 @@ public final class ModelBuilder {
     return this;
   }
 
+  /** A graph output holding a sequence of tensors of {@code type} (no shape). */
+  public ModelBuilder sequenceOutput(String name, ElementType type) {
+    graph.addOutput(
+        ValueInfoProto.newBuilder()
+            .setName(name)
+            .setType(
+                TypeProto.newBuilder()
+                    .setSequenceType(
+                        TypeProto.Sequence.newBuilder()
+                            .setElemType(
+                                TypeProto.newBuilder()
+                                    .setTensorType(
+                                        TypeProto.Tensor.newBuilder().setElemType(type.code()))))));
+    return this;
+  }
+
   /** A float initializer (a weight). */
   public ModelBuilder initializer(String name, long[] dims, float... values) {
     ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);

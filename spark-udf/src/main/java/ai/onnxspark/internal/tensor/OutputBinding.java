@@ -148,9 +148,24 @@ public final class OutputBinding implements Serializable {
       }
       return new OutputBinding(spec, column, true, 0, PostProcess.NONE, wholeTensor);
     }
+    if (spec.kind() == TensorSpec.Kind.SEQUENCE
+        && spec.elementType() != ElementType.UNDEFINED
+        && elementType(spec.elementType()) != null) {
+      if (!wholeTensor) {
+        throw OnnxErrors.unsupportedOutput(
+            spec.name(),
+            spec.typeString(),
+            "a sequence of tensors is one value for the whole run, not one per row; score each"
+                + " row on its own with withRowAsTensor() (row-as-tensor) to get it per row");
+      }
+      // Each row gets its sequence: an array of the tensors, each flattened in row-major order.
+      return new OutputBinding(spec, column, false, 2, PostProcess.NONE, true);
+    }
     if (spec.kind() != TensorSpec.Kind.TENSOR) {
       throw OnnxErrors.unsupportedOutput(
-          spec.name(), spec.typeString(), "only tensor outputs are supported yet");
+          spec.name(),
+          spec.typeString(),
+          "tensors, sequences of tensors (with row-as-tensor) and sequences of maps are supported");
     }
     if (elementType(spec.elementType()) == null) {
       throw OnnxErrors.unsupportedOutput(
@@ -373,6 +388,11 @@ public final class OutputBinding implements Serializable {
         splitMaps((ai.onnxruntime.OnnxSequence) value, rows, batchRows, into);
         return;
       }
+      if (spec.kind() == TensorSpec.Kind.SEQUENCE
+          && value instanceof ai.onnxruntime.OnnxSequence sequence) {
+        into[0] = tensors(sequence);
+        return;
+      }
       if (!(value instanceof OnnxTensor)) {
         throw OnnxErrors.outputShape(
             spec.name(), spec.typeString(), rows, value.getInfo().toString(), "it is not a tensor");
@@ -514,6 +534,36 @@ public final class OutputBinding implements Serializable {
         return values.getFloat(at);
       }
       return values.getDouble(at);
+    }
+
+    /** A whole row's sequence of tensors: an array of them, each flattened in row-major order. */
+    private ArrayData tensors(ai.onnxruntime.OnnxSequence sequence) {
+      List<? extends OnnxValue> items;
+      try {
+        items = sequence.getValue();
+      } catch (ai.onnxruntime.OrtException e) {
+        throw new IllegalStateException("Cannot read the sequence of output " + spec.name(), e);
+      }
+      Object[] arrays = new Object[items.size()];
+      for (int i = 0; i < arrays.length; i++) {
+        OnnxTensor tensor = (OnnxTensor) items.get(i);
+        long count = 1;
+        for (long d : tensor.getInfo().getShape()) {
+          count *= d;
+        }
+        if (spec.elementType() == ElementType.STRING) {
+          List<UTF8String> flat = new ArrayList<>();
+          try {
+            flatten(tensor.getValue(), flat);
+          } catch (ai.onnxruntime.OrtException e) {
+            throw new IllegalStateException("Cannot read string output " + spec.name(), e);
+          }
+          arrays[i] = new GenericArrayData(flat.toArray());
+        } else {
+          arrays[i] = leaf(sparkBytes(tensor.getByteBuffer(), (int) count), 0, (int) count);
+        }
+      }
+      return new GenericArrayData(arrays);
     }
 
     /** One map per row, from a sequence of maps (ZipMap): keys and values as Spark data. */
