@@ -428,6 +428,138 @@ class ModelShapesTest extends SparkTestBase {
         .isEqualTo(expected);
   }
 
+  /**
+   * Property-style: random element types, ranks 0 to 4 and dims (zero-size among them), as whole
+   * tensors per row and as batches of rows, through an Identity model: every row comes back as it
+   * went in, shaped as the README says (a scalar when every dim is 1, else an array, nested beyond
+   * rank 1).
+   */
+  @Test
+  void randomShapesAndTypesComeBackAsTheyWentIn() {
+    ElementType[] types = {
+      ElementType.FLOAT,
+      ElementType.DOUBLE,
+      ElementType.INT8,
+      ElementType.INT16,
+      ElementType.INT32,
+      ElementType.INT64,
+      ElementType.BOOL,
+      ElementType.STRING
+    };
+    Random random = new Random(2026);
+    for (int trial = 0; trial < 16; trial++) {
+      ElementType type = types[random.nextInt(types.length)];
+      boolean whole = trial % 2 == 0;
+      int rank = random.nextInt(5);
+      long[] dims = new long[rank];
+      long count = 1;
+      for (int d = 0; d < rank; d++) {
+        dims[d] = whole && random.nextInt(6) == 0 ? 0 : 1 + random.nextInt(3);
+        count *= dims[d];
+      }
+      Object[] modelDims = new Object[rank + (whole ? 0 : 1)];
+      int lead = whole ? 0 : 1;
+      if (!whole) {
+        modelDims[0] = "batch";
+      }
+      for (int d = 0; d < rank; d++) {
+        modelDims[d + lead] = dims[d];
+      }
+      byte[] model =
+          new ModelBuilder("identity")
+              .input("x", type, modelDims)
+              .node("Identity", "x", "y")
+              .output("y", type, modelDims)
+              .build();
+      org.apache.spark.sql.types.DataType sparkType = sparkType(type);
+      List<Row> data = new ArrayList<>();
+      Map<Long, List<Object>> expected = new TreeMap<>();
+      boolean scalarColumn = rank == 0;
+      boolean scalarOut = true;
+      for (long d : dims) {
+        scalarOut &= d == 1;
+      }
+      for (long id = 0; id < 5; id++) {
+        List<Object> values = new ArrayList<>();
+        for (long k = 0; k < count; k++) {
+          values.add(valueOf(type, random));
+        }
+        data.add(RowFactory.create(id, scalarColumn ? values.get(0) : values.toArray()));
+        Object shaped =
+            scalarOut ? values.get(0) : rank == 1 ? values : reshape(values, dims, 0, 0);
+        expected.put(id, List.of(shaped));
+      }
+      StructType schema =
+          new StructType()
+              .add("id", DataTypes.LongType)
+              .add("x", scalarColumn ? sparkType : DataTypes.createArrayType(sparkType, false));
+      Dataset<Row> df = spark.createDataFrame(data, schema);
+      OnnxModel onnx = OnnxModel.fromBytes(model).withBatchSize(2);
+      if (whole) {
+        onnx = onnx.withRowAsTensor();
+      }
+      String label = type + " " + Arrays.toString(dims) + (whole ? " whole" : " rows");
+      assertThat(byId(onnx.transform(df).select("id", "y"))).as(label).isEqualTo(expected);
+    }
+  }
+
+  private static Object reshape(List<Object> flat, long[] dims, int level, long start) {
+    long stride = 1;
+    for (int d = level + 1; d < dims.length; d++) {
+      stride *= dims[d];
+    }
+    List<Object> items = new ArrayList<>();
+    for (int i = 0; i < dims[level]; i++) {
+      items.add(
+          level == dims.length - 1
+              ? flat.get((int) (start + i))
+              : reshape(flat, dims, level + 1, start + i * stride));
+    }
+    return items;
+  }
+
+  private static org.apache.spark.sql.types.DataType sparkType(ElementType type) {
+    switch (type) {
+      case FLOAT:
+        return DataTypes.FloatType;
+      case DOUBLE:
+        return DataTypes.DoubleType;
+      case INT8:
+        return DataTypes.ByteType;
+      case INT16:
+        return DataTypes.ShortType;
+      case INT32:
+        return DataTypes.IntegerType;
+      case INT64:
+        return DataTypes.LongType;
+      case BOOL:
+        return DataTypes.BooleanType;
+      default:
+        return DataTypes.StringType;
+    }
+  }
+
+  private static Object valueOf(ElementType type, Random random) {
+    switch (type) {
+      case FLOAT:
+        return (float) random.nextGaussian();
+      case DOUBLE:
+        return random.nextGaussian();
+      case INT8:
+        return (byte) random.nextInt();
+      case INT16:
+        return (short) random.nextInt();
+      case INT32:
+        return random.nextInt();
+      case INT64:
+        return random.nextLong();
+      case BOOL:
+        return random.nextBoolean();
+      default:
+        return "w" + random.nextInt(100) + (random.nextBoolean() ? "ü" : "");
+    }
+  }
+
   /** Rows by their id (first column), the other columns as plain Java values. */
   private static Map<Long, List<Object>> byId(Dataset<Row> df) {
     Map<Long, List<Object>> rows = new TreeMap<>();
