@@ -154,19 +154,16 @@ class ModelShapesTest extends SparkTestBase {
     assertThat(rows).hasSize(4);
     for (Row row : rows) {
       long id = row.getLong(0);
-      float[][][][][] x = new float[2][1][2][1][3];
+      // y = 2x, hand-computed: ONNX Runtime's Java arrays cannot hold z's zero-size dimension.
+      float[][][][][] y = new float[2][1][2][1][3];
       int k = 0;
       for (int a = 0; a < 2; a++) {
         for (int c = 0; c < 2; c++) {
           for (int e = 0; e < 3; e++) {
-            x[a][0][c][0][e] = id * 100f + k++;
+            y[a][0][c][0][e] = 2 * (id * 100f + k++);
           }
         }
       }
-      Map<String, Object> feeds = new java.util.LinkedHashMap<>();
-      feeds.put("x", x);
-      feeds.put("z", new float[2][0]);
-      Object y = OrtReference.run(model, feeds, "y");
       assertThat(plain(row.get(row.fieldIndex("y")))).isEqualTo(nested(y));
       assertThat(plain(row.get(row.fieldIndex("zz")))).isEqualTo(List.of(List.of(), List.of()));
     }
