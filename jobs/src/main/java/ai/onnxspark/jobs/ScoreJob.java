@@ -14,6 +14,11 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.streaming.DataStreamReader;
+import org.apache.spark.sql.streaming.DataStreamWriter;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryListener;
+import org.apache.spark.sql.streaming.Trigger;
 
 /**
  * Scores a table with an ONNX model and writes the scores: the spark-submit main class behind
@@ -25,6 +30,7 @@ public final class ScoreJob {
       String.join(
           "\n",
           "Usage: onnx-score --model PATH --input PATH --output PATH [flags]",
+          "       onnx-score --stream --checkpoint DIR --model PATH --input PATH --output PATH [flags]",
           "",
           "  --model PATH           ONNX model: local path or Hadoop URI (hdfs://, s3a://, dbfs:/, ...)",
           "  --input PATH|TABLE     table to score: a path, or a catalog table with --input-format table",
@@ -52,6 +58,15 @@ public final class ScoreJob {
           "  --optimize LEVEL       optimize the graph once on the driver (basic, extended, all),",
           "                         so executors' sessions skip it",
           "  --where SQL            score only rows matching this filter",
+          "  --stream               score the input as a stream (Structured Streaming): a Delta table,",
+          "                         a Parquet folder or a catalog table, appended to a Delta --output;",
+          "                         each input row lands in the output exactly once, across restarts",
+          "  --checkpoint DIR       with --stream (required): the query's checkpoint; restart with",
+          "                         the same DIR to carry on where the query stopped or failed",
+          "  --trigger WHEN         with --stream: available-now (default: score what is there, in",
+          "                         micro-batches, then stop) or an interval such as '30 seconds'",
+          "                         (run until stopped, a micro-batch per interval)",
+          "  --max-files-per-trigger N  with --stream: at most N new input files per micro-batch",
           "  --show N               print the first N scored rows (default 5; 0 for none)",
           "  --master URL           Spark master (default: spark-submit's, else local[*])",
           "  --conf KEY=VALUE       Spark configuration; repeatable",
@@ -105,11 +120,26 @@ public final class ScoreJob {
                 "partition-by",
                 "quantize",
                 "optimize",
-                "option"),
-            List.of("permissive"));
+                "option",
+                "checkpoint",
+                "trigger",
+                "max-files-per-trigger"),
+            List.of("permissive", "stream"));
+    boolean stream = args.has("stream");
+    for (String flag : List.of("checkpoint", "trigger", "max-files-per-trigger")) {
+      if (!stream && args.has(flag)) {
+        throw new Args.UsageException("--" + flag + " is for streams; add --stream.");
+      }
+    }
     String inputFormat =
         oneOf(args, "input-format", "parquet", List.of("parquet", "delta", "table"));
-    String outputFormat = oneOf(args, "output-format", "parquet", List.of("parquet", "delta"));
+    String outputFormat =
+        stream
+            ? oneOf(args, "output-format", "delta", List.of("delta"))
+            : oneOf(args, "output-format", "parquet", List.of("parquet", "delta"));
+    if (stream) {
+      checkStreamFlags(args);
+    }
     if ((args.has("version") || args.has("timestamp")) && !inputFormat.equals("delta")) {
       throw new Args.UsageException(
           "--version and --timestamp read Delta inputs; add --input-format delta.");
@@ -122,7 +152,9 @@ public final class ScoreJob {
       args.getInt("run-id", 0);
     }
     String mode =
-        oneOf(args, "mode", "errorifexists", List.of("errorifexists", "overwrite", "append"));
+        stream
+            ? oneOf(args, "mode", "append", List.of("append"))
+            : oneOf(args, "mode", "errorifexists", List.of("errorifexists", "overwrite", "append"));
     String output = args.required("output");
 
     // A session the job did not start (a test's, a notebook's) is left running.
@@ -174,7 +206,9 @@ public final class ScoreJob {
         model = model.withOption(kv[0], kv[1]);
       }
       Dataset<Row> input;
-      if (inputFormat.equals("table")) {
+      if (stream) {
+        input = readStream(spark, args, inputFormat);
+      } else if (inputFormat.equals("table")) {
         input = spark.table(args.required("input"));
       } else {
         DataFrameReader reader = spark.read().format(inputFormat);
@@ -212,6 +246,10 @@ public final class ScoreJob {
               + model.fingerprint().substring(0, 12)
               + ")");
       long start = System.nanoTime();
+      if (stream) {
+        writeStream(spark, args, scored, metrics, start, output);
+        return;
+      }
       DataFrameWriter<Row> writer = scored.write().format(outputFormat).mode(mode);
       if (args.has("partition-by")) {
         writer = writer.partitionBy(args.get("partition-by", "").split(","));
@@ -245,6 +283,149 @@ public final class ScoreJob {
         spark.stop();
       }
     }
+  }
+
+  /** Refuses the flags a stream cannot honour, and a bad --trigger, before Spark starts. */
+  private static void checkStreamFlags(Args args) {
+    if (args.has("version") || args.has("timestamp")) {
+      throw new Args.UsageException(
+          "--version and --timestamp read one version of a Delta table; a --stream reads every"
+              + " new version. Drop them, or score the version without --stream.");
+    }
+    if (args.has("run-id") || args.has("app-id")) {
+      throw new Args.UsageException(
+          "--run-id and --app-id make batch runs exactly once; a --stream is exactly once through"
+              + " its --checkpoint. Drop them.");
+    }
+    args.required("checkpoint");
+    trigger(args);
+    if (args.has("max-files-per-trigger") && args.getInt("max-files-per-trigger", 0) < 1) {
+      throw new Args.UsageException(
+          "--max-files-per-trigger is '"
+              + args.get("max-files-per-trigger", null)
+              + "'; expected a whole number of files, 1 or more.");
+    }
+  }
+
+  /** The --trigger of a stream: available-now (default) or a processing-time interval. */
+  private static Trigger trigger(Args args) {
+    String when = args.get("trigger", "available-now").trim();
+    if (when.equals("available-now")) {
+      return Trigger.AvailableNow();
+    }
+    try {
+      return Trigger.ProcessingTime(when);
+    } catch (RuntimeException e) {
+      // IllegalArgumentException, or Spark's error for an interval it cannot parse.
+      throw new Args.UsageException(
+          "--trigger is '"
+              + when
+              + "'; expected available-now or an interval such as '30 seconds' or '5 minutes'.");
+    }
+  }
+
+  /** The input as a stream: a Delta table, a Parquet folder (its current schema) or a table. */
+  private static Dataset<Row> readStream(SparkSession spark, Args args, String format) {
+    String input = args.required("input");
+    DataStreamReader reader = spark.readStream();
+    if (args.has("max-files-per-trigger")) {
+      reader = reader.option("maxFilesPerTrigger", args.get("max-files-per-trigger", null));
+    }
+    if (format.equals("table")) {
+      return reader.table(input);
+    }
+    if (format.equals("parquet")) {
+      // File streams need their schema up front: the folder's, as a batch read sees it.
+      return reader.schema(spark.read().parquet(input).schema()).parquet(input);
+    }
+    return reader.format(format).load(input);
+  }
+
+  /**
+   * Appends the scored stream to the Delta table {@code output}, one micro-batch at a time: the
+   * checkpoint records what each batch read and Delta's sink commits each batch once (a batch run
+   * again after a restart is skipped if it was committed), so every input row lands exactly once.
+   * Returns when an available-now query has read everything; an interval trigger runs until the job
+   * is stopped.
+   */
+  private static void writeStream(
+      SparkSession spark,
+      Args args,
+      Dataset<Row> scored,
+      ScoringMetrics metrics,
+      long start,
+      String output) {
+    DataStreamWriter<Row> writer =
+        scored
+            .writeStream()
+            .format("delta")
+            .outputMode("append")
+            .option("checkpointLocation", args.required("checkpoint"))
+            .trigger(trigger(args));
+    if (args.has("partition-by")) {
+      writer = writer.partitionBy(args.get("partition-by", "").split(","));
+    }
+    BatchProgress progress = new BatchProgress(metrics, start);
+    spark.streams().addListener(progress);
+    try {
+      StreamingQuery query = writer.start(output);
+      System.out.println(
+          "Streaming into "
+              + output
+              + " (checkpoint "
+              + args.required("checkpoint")
+              + ", query "
+              + query.id()
+              + ")");
+      query.awaitTermination();
+    } catch (Exception e) {
+      // StreamingQueryException and TimeoutException are checked in Java.
+      throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
+    } finally {
+      spark.streams().removeListener(progress);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    System.out.printf(
+        "Scored %s in %d micro-batch(es) with rows. Output: %s%n",
+        counts(metrics, seconds), progress.batches.get(), output);
+    int show = args.getInt("show", 5);
+    if (show > 0) {
+      spark.read().format("delta").load(output).show(show, 100);
+    }
+  }
+
+  /** Prints one line per micro-batch that read rows. */
+  private static final class BatchProgress extends StreamingQueryListener {
+    private final ScoringMetrics metrics;
+    private final long start;
+    final java.util.concurrent.atomic.AtomicLong batches =
+        new java.util.concurrent.atomic.AtomicLong();
+
+    BatchProgress(ScoringMetrics metrics, long start) {
+      this.metrics = metrics;
+      this.start = start;
+    }
+
+    @Override
+    public void onQueryStarted(QueryStartedEvent event) {}
+
+    @Override
+    public void onQueryProgress(QueryProgressEvent event) {
+      long rows = event.progress().numInputRows();
+      if (rows > 0) {
+        batches.incrementAndGet();
+        System.out.println(
+            "... micro-batch "
+                + event.progress().batchId()
+                + ": "
+                + rows
+                + " rows; so far "
+                + counts(metrics, (System.nanoTime() - start) / 1e9));
+      }
+    }
+
+    @Override
+    public void onQueryTerminated(QueryTerminatedEvent event) {}
   }
 
   private static String oneOf(Args args, String flag, String defaultValue, List<String> allowed) {

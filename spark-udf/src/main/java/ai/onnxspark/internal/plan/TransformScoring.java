@@ -6,45 +6,37 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.execution.QueryExecution;
-import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Runs a {@link PartitionScorer} over a DataFrame for {@code OnnxModel.transform}: over the
- * columnar batches of a Parquet or ORC scan when the plan is one, else over its internal rows, in
- * the scoring stage's own GPU resource profile when asked, and packs the outputs into one struct
- * column when the spec says so. The one place {@code transform} touches Spark's classic API
- * (through the line's {@code ClassicDatasets}).
+ * Runs a {@link PartitionScorer} over a DataFrame for {@code OnnxModel.transform}, batch or
+ * streaming: adds the {@code OnnxTransform} node (over the columnar batches of a Parquet or ORC
+ * scan when its input is one, else over internal rows, in the scoring stage's own GPU resource
+ * profile when asked) on top of the DataFrame's plan, and packs the outputs into one struct column
+ * when the spec says so. The one place {@code transform} touches Spark's classic API (through the
+ * line's {@code ClassicDatasets}).
  */
 public final class TransformScoring {
   private TransformScoring() {}
 
-  /** {@code df} scored by {@code scorer}, its outputs packed into {@code structColumn} if set. */
+  /**
+   * {@code df} scored by {@code scorer}, its outputs packed into {@code structColumn} if set. The
+   * scoring is a node of {@code df}'s plan (see {@code OnnxTransform}), not an RDD made into a new
+   * DataFrame: a streaming DataFrame stays one, and nothing runs until an action or the stream.
+   */
   public static Dataset<Row> transform(
       Dataset<Row> df, PartitionScorer scorer, String structColumn) {
-    QueryExecution execution = ClassicDatasets.queryExecution(df);
-    SparkPlan columnar = ColumnarScans.source(execution.executedPlan());
-    RDD<InternalRow> scored;
-    if (columnar != null) {
-      // A columnar scan (Parquet, ORC): read rows in place, skipping the conversion to rows.
-      scored =
-          columnar.executeColumnar().toJavaRDD().mapPartitions(scorer::scoreColumnar, true).rdd();
-    } else {
-      scored = execution.toRdd().toJavaRDD().mapPartitions(scorer::score, true).rdd();
-    }
-    if (scorer.model().gpusPerTask() != null) {
-      scored = scored.withResources(scorer.model().gpuStage(ClassicDatasets.sparkContext(df)));
-    }
-    Dataset<Row> result = ClassicDatasets.createDataFrame(df, scored, scorer.outputSchema());
+    TransformNodes nodes = TransformNodes.get();
+    LogicalPlan plan = ClassicDatasets.logicalPlan(df);
+    nodes.install(df.sparkSession());
+    Dataset<Row> result = ClassicDatasets.ofRows(df, nodes.node(scorer, plan));
     return structColumn == null
         ? result
         : packStruct(result, df.schema(), structColumn, scorer.model().resolved().errorColumn());

@@ -1,13 +1,9 @@
 package ai.onnxspark.internal.plan;
 
 import ai.onnxspark.internal.OnnxErrors;
-import org.apache.spark.SparkContext;
-import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.execution.QueryExecution;
-import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 
 /**
  * What {@code transform} needs of a DataFrame beyond the public API, for Spark 4.x: there, classic
@@ -17,19 +13,14 @@ import org.apache.spark.sql.types.StructType;
 final class ClassicDatasets {
   private ClassicDatasets() {}
 
-  /** The query execution of {@code df}, which must belong to a classic session. */
-  static QueryExecution queryExecution(Dataset<Row> df) {
-    return classic(df).queryExecution();
+  /** The analysed plan of {@code df}, which must belong to a classic session. */
+  static LogicalPlan logicalPlan(Dataset<Row> df) {
+    return classic(df).logicalPlan();
   }
 
-  /** The SparkContext of the session {@code df} belongs to. */
-  static SparkContext sparkContext(Dataset<Row> df) {
-    return classic(df).sparkSession().sparkContext();
-  }
-
-  /** A DataFrame of {@code rows} with {@code schema}, in the session {@code df} belongs to. */
-  static Dataset<Row> createDataFrame(Dataset<Row> df, RDD<InternalRow> rows, StructType schema) {
-    return classic(df).sparkSession().internalCreateDataFrame(rows, schema, false);
+  /** A DataFrame of {@code plan}, in the session {@code df} belongs to. */
+  static Dataset<Row> ofRows(Dataset<Row> df, LogicalPlan plan) {
+    return org.apache.spark.sql.classic.Dataset.ofRows(classic(df).sparkSession(), plan);
   }
 
   private static org.apache.spark.sql.classic.Dataset<Row> classic(Dataset<Row> df) {
