@@ -33,6 +33,10 @@ public final class TransformScoring {
    */
   public static Dataset<Row> transform(
       Dataset<Row> df, PartitionScorer scorer, String structColumn) {
+    if (scorer.model().gpusPerTask() != null) {
+      // Where stage-level scheduling is missing, refused now rather than when the query runs.
+      scorer.model().gpuStage(df.sparkSession().sparkContext());
+    }
     TransformNodes nodes = TransformNodes.get();
     LogicalPlan plan = ClassicDatasets.logicalPlan(df);
     nodes.install(df.sparkSession());
