@@ -373,19 +373,19 @@ public final class InputBinding implements Serializable {
           "its shape is unknown, so a row cannot say which tensor it holds; feed a model whose"
               + " inputs declare their rank");
     }
-    long[] dims = spec.dims();
+    return atMostOneVariable(
+        spec, spec.dims(), "variable dimensions, and a row (one whole tensor, row-as-tensor)");
+  }
+
+  /** {@code dims}, checked to hold at most one variable (-1) dimension, which a row resolves. */
+  private static long[] atMostOneVariable(TensorSpec spec, long[] dims, String what) {
     int variable = 0;
     for (long d : dims) {
       variable += d < 0 ? 1 : 0;
     }
     if (variable > 1) {
       throw OnnxErrors.unsupportedInput(
-          spec.name(),
-          spec.typeString(),
-          "it has "
-              + variable
-              + " variable dimensions, and a row (one whole tensor, row-as-tensor) can resolve"
-              + " one");
+          spec.name(), spec.typeString(), "it has " + variable + " " + what + " can resolve one");
     }
     return dims.clone();
   }
@@ -403,18 +403,10 @@ public final class InputBinding implements Serializable {
           spec.name(), spec.typeString(), "a scalar input has no batch dimension");
     }
     long[] dims = spec.dims();
-    long[] rowDims = Arrays.copyOfRange(dims, 1, dims.length);
-    int variable = 0;
-    for (long d : rowDims) {
-      variable += d < 0 ? 1 : 0;
-    }
-    if (variable > 1) {
-      throw OnnxErrors.unsupportedInput(
-          spec.name(),
-          spec.typeString(),
-          "it has " + variable + " variable dimensions per row, and a flat column can resolve one");
-    }
-    return rowDims;
+    return atMostOneVariable(
+        spec,
+        Arrays.copyOfRange(dims, 1, dims.length),
+        "variable dimensions per row, and a flat column");
   }
 
   private void checkScalarCount() {

@@ -308,18 +308,10 @@ final class TensorBuffer {
         Platform.putByte(null, at, (byte) value);
         break;
       case FLOAT16:
-        float f =
-            source == NumericType.FLOAT
-                ? from.getFloat(i)
-                : source == NumericType.DOUBLE ? (float) from.getDouble(i) : from.getByte(i);
-        Platform.putShort(null, at, Float16.fromFloat(f));
+        Platform.putShort(null, at, Float16.fromFloat(asHalfSource(from, i, source)));
         break;
       case BFLOAT16:
-        float b =
-            source == NumericType.FLOAT
-                ? from.getFloat(i)
-                : source == NumericType.DOUBLE ? (float) from.getDouble(i) : from.getByte(i);
-        Platform.putShort(null, at, Float16.toBfloat16(b));
+        Platform.putShort(null, at, Float16.toBfloat16(asHalfSource(from, i, source)));
         break;
       case BOOL:
         Platform.putByte(null, at, from.getBoolean(i) ? (byte) 1 : (byte) 0);
@@ -551,6 +543,13 @@ final class TensorBuffer {
       default:
         throw new IllegalStateException("unsupported element type " + type);
     }
+  }
+
+  /** A float, double or tinyint value as the float a 16-bit float input rounds. */
+  private static float asHalfSource(SpecializedGetters from, int i, NumericType source) {
+    return source == NumericType.FLOAT
+        ? from.getFloat(i)
+        : source == NumericType.DOUBLE ? (float) from.getDouble(i) : from.getByte(i);
   }
 
   private static long asLong(SpecializedGetters from, int i, NumericType type) {
