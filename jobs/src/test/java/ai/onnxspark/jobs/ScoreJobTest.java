@@ -2,6 +2,7 @@ package ai.onnxspark.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.onnxspark.testing.EveryLine;
 import ai.onnxspark.testing.FullSuiteOnly;
 import ai.onnxspark.testing.TestModels;
 import java.io.ByteArrayOutputStream;
@@ -21,9 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
  * The scoring job end to end on local Spark, and its refusals before any Spark job starts.
  *
  * <p>The compatibility suite of the other Spark lines runs the Delta tests (each line has its own
- * Delta release); the others, marked {@link FullSuiteOnly}, check the job's own flags, messages and
- * Parquet output, which do not depend on the line.
+ * Delta release) and one Parquet run; the others, marked {@link FullSuiteOnly}, check the job's own
+ * flags, messages and Parquet output, which do not depend on the line.
  */
+@EveryLine
 class ScoreJobTest {
   private static SparkSession spark;
 
@@ -50,7 +52,6 @@ class ScoreJobTest {
   }
 
   @Test
-  @FullSuiteOnly
   void scoresAParquetTableAndKeepsTheRequestedColumns(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     String input = dir.resolve("in").toString();

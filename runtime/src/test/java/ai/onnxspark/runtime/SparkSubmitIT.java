@@ -31,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * repository as {@code mvn install} writes it, with its dependencies from the local Maven
  * repository). Both must score the sample model as the library does in this JVM.
  */
+@Tag("every-line")
 class SparkSubmitIT {
   private static final Path SPARK_HOME = Paths.get(System.getProperty("onnxspark.spark.home"));
   private static final Path RUNTIME_JAR = Paths.get(System.getProperty("onnxspark.runtime.jar"));

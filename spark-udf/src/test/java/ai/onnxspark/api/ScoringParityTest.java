@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.onnxspark.ml.OnnxTransformer;
 import ai.onnxspark.spark.OnnxModel;
 import ai.onnxspark.sql.OnnxModels;
+import ai.onnxspark.testing.EveryLine;
 import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestModels;
 import java.awt.image.BufferedImage;
@@ -41,6 +42,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * and the ML stage after {@code PipelineModel} save and load. The scorings share one plan, so a
  * feature added to one must show up in all.
  */
+@EveryLine
 class ScoringParityTest extends SparkTestBase {
   @TempDir static Path dir;
 

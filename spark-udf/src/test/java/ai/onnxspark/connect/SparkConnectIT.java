@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.onnxspark.internal.OnnxErrors;
+import ai.onnxspark.testing.EveryLine;
 import ai.onnxspark.testing.OrtReference;
 import ai.onnxspark.testing.TestModels;
 import java.io.IOException;
@@ -67,6 +68,7 @@ import org.junit.jupiter.api.io.TempDir;
  * made both by the uid constructor Connect ML calls and by the no-argument constructor {@code
  * ServiceLoader} requires.
  */
+@EveryLine
 class SparkConnectIT {
   private static final int ROWS = 20;
   private static final int FEATURES = 8;

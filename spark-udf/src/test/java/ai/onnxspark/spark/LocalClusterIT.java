@@ -7,6 +7,7 @@ import ai.onnxspark.internal.plan.PartitionScorer;
 import ai.onnxspark.internal.session.SessionCache;
 import ai.onnxspark.sql.OnnxFunctions;
 import ai.onnxspark.sql.OnnxModels;
+import ai.onnxspark.testing.EveryLine;
 import ai.onnxspark.testing.FullSuiteOnly;
 import ai.onnxspark.testing.LocalCluster;
 import ai.onnxspark.testing.OrtReference;
@@ -46,6 +47,7 @@ import org.junit.jupiter.api.io.TempDir;
  * in {@code jars/}, which the build prepares in {@code target/spark-home}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@EveryLine
 class LocalClusterIT {
   private static SparkSession spark;
   private static java.nio.file.Path natives;

@@ -8,6 +8,7 @@ import ai.onnxspark.OnnxException;
 import ai.onnxspark.OnnxOption;
 import ai.onnxspark.OnnxOptions;
 import ai.onnxspark.internal.session.SessionCache;
+import ai.onnxspark.testing.EveryLine;
 import ai.onnxspark.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * configuration only; model paths set in a session must be under an allowed root and are refused
  * without a word about the file; models named by configuration are read again when they change.
  */
+@EveryLine
 class ModelSecurityTest {
   private static final long MAX_BYTES = 100_000;
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.onnxspark.OnnxException;
 import ai.onnxspark.sql.OnnxModels;
+import ai.onnxspark.testing.EveryLine;
 import ai.onnxspark.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * spark.sql.extensions=ai.onnxspark.sql.OnnxSparkExtensions}, as SQL and PySpark users configure
  * it.
  */
+@EveryLine
 class SqlFunctionTest {
   private static SparkSession spark;
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.onnxspark.internal.session.SessionCache;
 import ai.onnxspark.model.ElementType;
+import ai.onnxspark.testing.EveryLine;
 import ai.onnxspark.testing.OrtReference;
 import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestModels;
@@ -30,6 +31,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+@EveryLine
 class TransformTest extends SparkTestBase {
 
   private static final StructType ID_FEATURES =

@@ -2,6 +2,7 @@ package ai.onnxspark.internal.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.onnxspark.testing.EveryLine;
 import ai.onnxspark.testing.ScoreInChildJvm;
 import ai.onnxspark.testing.TestModels;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the process command line is longer than about 4 KB, as every Spark executor's is. A child JVM
  * with a 9 KB command line must create a session and score.
  */
+@EveryLine
 class LongCommandLineSessionTest {
 
   @Test
