@@ -3,6 +3,7 @@ package ai.onnxspark.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import ai.onnxspark.testing.EveryLine;
 import ai.onnxspark.testing.OrtReference;
 import ai.onnxspark.testing.TestModels;
 import java.io.ByteArrayOutputStream;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code onnx-score --stream}: Parquet and Delta inputs into Delta, exactly once across restarts.
  */
+@EveryLine
 class ScoreJobStreamTest {
   private static SparkSession spark;
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.onnxspark.sql.OnnxFunctions;
 import ai.onnxspark.sql.OnnxModels;
+import ai.onnxspark.testing.EveryLine;
 import ai.onnxspark.testing.OrtReference;
 import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestModels;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * through the same plan as batches, with their options, and the executor keeps one ONNX Runtime
  * session per model for the whole query rather than one per micro-batch.
  */
+@EveryLine
 class StreamingTest extends SparkTestBase {
   private static final StructType SENTENCES =
       new StructType()
