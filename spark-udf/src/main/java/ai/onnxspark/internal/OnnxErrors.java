@@ -47,6 +47,74 @@ public final class OnnxErrors {
             + ". Give the path of an .onnx file, or a URI such as hdfs://, s3a:// or dbfs:/.");
   }
 
+  /** A model location that names a directory (a local folder, or one of a file system). */
+  public static OnnxException modelIsDirectory(String location) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model path "
+            + quote(location)
+            + " is a directory, not a model file. Give the path of the .onnx file inside it.");
+  }
+
+  /** A model location on a web server ({@code http://}, {@code https://}), which is not read. */
+  public static OnnxException modelOverHttp(String location) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model "
+            + quote(location)
+            + " is an http(s) URL; models are read from files or Hadoop file systems (hdfs://,"
+            + " s3a://, gs://, abfss://, dbfs:/), not from web servers. Download the model and"
+            + " give its path, put it on a file system the cluster reads, or pass its bytes to"
+            + " OnnxModel.fromBytes.");
+  }
+
+  /**
+   * No Hadoop FileSystem serves {@code scheme} here (its class is missing from the classpath, or
+   * none is configured); says which package to add.
+   */
+  public static OnnxException fileSystemMissing(
+      String location, String scheme, String hadoopVersion, Throwable cause) {
+    String s = scheme.toLowerCase(java.util.Locale.ROOT);
+    String fix =
+        switch (s) {
+          case "s3a", "s3", "s3n" ->
+              "add org.apache.hadoop:hadoop-aws of the cluster's Hadoop version ("
+                  + hadoopVersion
+                  + ") and the AWS SDK bundle it depends on (spark-submit --packages"
+                  + " org.apache.hadoop:hadoop-aws:"
+                  + hadoopVersion
+                  + ")"
+                  + (s.equals("s3a") ? "" : ", and use the s3a:// scheme");
+          case "gs" ->
+              "add Google's gcs-connector (com.google.cloud.bigdataoss:gcs-connector, the hadoop3"
+                  + " shaded build) to the driver and executors";
+          case "abfs", "abfss", "wasb", "wasbs" ->
+              "add org.apache.hadoop:hadoop-azure of the cluster's Hadoop version ("
+                  + hadoopVersion
+                  + ") to the driver and executors";
+          default ->
+              "add the jar of a Hadoop FileSystem for '"
+                  + scheme
+                  + "' and set fs."
+                  + scheme
+                  + ".impl, or copy the model to a file system the cluster reads";
+        };
+    return new OnnxException(
+        ErrorClass.CONFIGURATION,
+        "Model "
+            + quote(location)
+            + " cannot be read: no Hadoop FileSystem for scheme '"
+            + scheme
+            + "' is available here ("
+            + cause.getMessage()
+            + "). To read "
+            + scheme
+            + ":// paths, "
+            + fix
+            + ".",
+        cause);
+  }
+
   public static OnnxException modelUnreadable(String location, Throwable cause) {
     return new OnnxException(
         ErrorClass.MODEL,

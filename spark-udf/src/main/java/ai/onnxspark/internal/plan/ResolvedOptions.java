@@ -66,7 +66,11 @@ public final class ResolvedOptions implements Serializable {
             .withIntraOpThreads(r.integer(OnnxOptions.INTRA_OP_THREADS, 0))
             .withInterOpThreads(r.integer(OnnxOptions.INTER_OP_THREADS, 1))
             .withOptimizationLevel(
-                optimizationLevel(r.string(OnnxOptions.OPTIMIZATION_LEVEL), info));
+                optimizationLevel(
+                    r.checked(
+                        OnnxOptions.OPTIMIZATION_LEVEL,
+                        SessionOptionsSpec.OptimizationLevel::parse),
+                    info));
     int maxSessions = r.confInteger(OnnxOptions.SESSION_CACHE_SIZE_CONF, 1);
     Map<String, String> providerOptions = new TreeMap<>();
     conf.forEach(
@@ -84,9 +88,9 @@ public final class ResolvedOptions implements Serializable {
             });
     DeviceSpec device =
         DeviceSpec.of(
-                r.string(OnnxOptions.DEVICE),
+                r.checked(OnnxOptions.DEVICE, v -> DeviceSpec.of(v, 0, "none")),
                 r.confInteger(OnnxOptions.GPU_DEVICE_ID_CONF, 0),
-                r.string(OnnxOptions.DEVICE_FALLBACK))
+                r.checked(OnnxOptions.DEVICE_FALLBACK, v -> DeviceSpec.of("cpu", 0, v)))
             .withProviderOptions(providerOptions);
     long timeout = r.longValue(OnnxOptions.BATCH_TIMEOUT_MS, 0);
     Double gpus =
@@ -146,6 +150,21 @@ public final class ResolvedOptions implements Serializable {
                       ? conf.getOrDefault(option.confKey(), option.defaultValue())
                       : option.defaultValue())
           .trim();
+    }
+
+    /**
+     * The option's value after {@code parse} accepted it; a value {@code parse} refuses is reported
+     * under the key it came from (per call or {@code spark.onnx.*}) with the option's values.
+     */
+    String checked(String key, java.util.function.Function<String, ?> parse) {
+      OnnxOption option = option(key);
+      String value = string(key);
+      try {
+        parse.apply(value);
+      } catch (ai.onnxspark.OnnxException e) {
+        throw OnnxErrors.badOption(source(option), value, option.values());
+      }
+      return value;
     }
 
     int integer(String key, int min) {
