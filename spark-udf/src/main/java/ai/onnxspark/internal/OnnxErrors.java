@@ -276,22 +276,52 @@ public final class OnnxErrors {
   }
 
   public static OnnxException outputColumnExists(String output, String column) {
+    return outputColumnExists(output, column, column);
+  }
+
+  /**
+   * Model output {@code output} would be written to {@code column}, which the DataFrame already has
+   * as {@code existing}: the same name, or, with {@code spark.sql.caseSensitive=false} (Spark's
+   * default), a name differing in case only.
+   */
+  public static OnnxException outputColumnExists(String output, String column, String existing) {
+    boolean sameName = column.equals(existing);
     return new OnnxException(
         ErrorClass.SCHEMA,
         "Model output "
             + quote(output)
             + " would be written to column "
             + quote(column)
-            + ", which the DataFrame already has. Name another column with withOutput("
+            + ", which the DataFrame already has"
+            + (sameName
+                ? ""
+                : " as "
+                    + quote(existing)
+                    + " (column names differ in case only, and spark.sql.caseSensitive is false,"
+                    + " so Spark could not tell them apart)")
+            + ". Name another column with withOutput("
             + quote(output)
             + ", \"<new column>\") or drop the existing one.");
   }
 
   public static OnnxException duplicateOutputColumn(String column) {
+    return duplicateOutputColumn(column, column);
+  }
+
+  /**
+   * Two model outputs would be written to {@code column} and {@code other}, the same name or, with
+   * {@code spark.sql.caseSensitive=false}, names differing in case only.
+   */
+  public static OnnxException duplicateOutputColumn(String column, String other) {
     return new OnnxException(
         ErrorClass.SCHEMA,
         "Two model outputs would be written to column "
             + quote(column)
+            + (column.equals(other)
+                ? ""
+                : " and "
+                    + quote(other)
+                    + ", names differing in case only (spark.sql.caseSensitive is false)")
             + "; give each its own name.");
   }
 
