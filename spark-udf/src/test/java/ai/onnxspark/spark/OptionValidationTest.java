@@ -52,6 +52,8 @@ class OptionValidationTest extends SparkTestBase {
     "spark.onnx.deviceFallback, maybe",
     "spark.onnx.optimizationLevel, max",
     "spark.onnx.gpu.deviceId, first",
+    "spark.onnx.maxBatchBytes, 0",
+    "spark.onnx.maxBatchBytes, lots",
   })
   void badSessionValueNamesKeyValueAndAllowed(String confKey, String value) {
     String allowed = OnnxOptions.forConfKey(confKey).orElseThrow().values();
@@ -78,6 +80,7 @@ class OptionValidationTest extends SparkTestBase {
     "optimization-level, max",
     "gpus-per-task, half",
     "bucket-batches, 0",
+    "max-batch-bytes, -1",
   })
   void badPerCallValueNamesKeyValueAndAllowed(String key, String value) {
     String allowed = OnnxOptions.forKey(key).orElseThrow().values();

@@ -29,6 +29,7 @@ public final class ResolvedOptions implements Serializable {
   private final String nativeDir;
   private final Double gpusPerTask;
   private final String errorColumn;
+  private final long maxBatchBytes;
 
   private ResolvedOptions(
       int batchSize,
@@ -38,7 +39,8 @@ public final class ResolvedOptions implements Serializable {
       long batchTimeoutMs,
       String nativeDir,
       Double gpusPerTask,
-      String errorColumn) {
+      String errorColumn,
+      long maxBatchBytes) {
     this.batchSize = batchSize;
     this.session = session;
     this.maxSessions = maxSessions;
@@ -47,6 +49,7 @@ public final class ResolvedOptions implements Serializable {
     this.nativeDir = nativeDir;
     this.gpusPerTask = gpusPerTask;
     this.errorColumn = errorColumn;
+    this.maxBatchBytes = maxBatchBytes;
   }
 
   /**
@@ -100,8 +103,17 @@ public final class ResolvedOptions implements Serializable {
     if (errorColumn != null && errorColumn.isEmpty()) {
       throw OnnxErrors.badOption(OnnxOptions.ERROR_COLUMN_CONF, errorColumn, "a column name");
     }
+    long maxBatchBytes = r.longValue(OnnxOptions.MAX_BATCH_BYTES, 1);
     return new ResolvedOptions(
-        batchSize, session, maxSessions, device, timeout, nativeDir, gpus, errorColumn);
+        batchSize,
+        session,
+        maxSessions,
+        device,
+        timeout,
+        nativeDir,
+        gpus,
+        errorColumn,
+        maxBatchBytes);
   }
 
   /**
@@ -229,6 +241,14 @@ public final class ResolvedOptions implements Serializable {
     return batchTimeoutMs;
   }
 
+  /**
+   * Largest batch in bytes of input tensors; a batch ends early when the next row would take it
+   * over this (a larger row is scored alone).
+   */
+  public long maxBatchBytes() {
+    return maxBatchBytes;
+  }
+
   /** The node-local folder for ONNX Runtime's natives, or null. */
   public String nativeDir() {
     return nativeDir;
@@ -250,6 +270,7 @@ public final class ResolvedOptions implements Serializable {
         && batchSize == r.batchSize
         && maxSessions == r.maxSessions
         && batchTimeoutMs == r.batchTimeoutMs
+        && maxBatchBytes == r.maxBatchBytes
         && session.equals(r.session)
         && device.equals(r.device)
         && Objects.equals(nativeDir, r.nativeDir)
