@@ -2,6 +2,7 @@ package ai.onnxspark.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.onnxspark.testing.FullSuiteOnly;
 import ai.onnxspark.testing.TestModels;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -27,8 +28,12 @@ import org.junit.jupiter.api.io.TempDir;
  * (JIT code, Parquet and Spark caches), and from run 2 to run 5, about 12,000 batches later, it may
  * not grow by more than 48 MB. A tensor leaked per batch (16 KB of input alone) would add about 190
  * MB.
+ *
+ * <p>Full suite only: the memory it watches is ONNX Runtime's and the library's own, the same on
+ * every Spark line.
  */
 @EnabledOnOs(OS.LINUX)
+@FullSuiteOnly
 class NativeMemoryTest {
 
   @Test

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,18 +26,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
-import scala.tools.nsc.Settings;
-import scala.tools.nsc.interpreter.IMain;
-import scala.tools.nsc.interpreter.Results;
-import scala.tools.nsc.interpreter.shell.ReplReporterImpl;
 
 /**
  * Runs every notebook under {@code notebooks/} on a local Spark session (Delta and {@code
  * onnx_predict} installed), cell by cell, in order, and fails on the first cell that fails.
  *
  * <ul>
- *   <li>Scala notebooks: each code cell in the Scala 2.13 interpreter, with {@code spark} bound as
- *       on Databricks and EMR;
+ *   <li>Scala notebooks: each code cell in the interpreter of the build's Scala version, with
+ *       {@code spark} bound as on Databricks and EMR;
  *   <li>SQL notebooks: each statement of each code cell through {@code spark.sql};
  *   <li>Python notebooks: each code cell compiled with {@code python3 -m py_compile}, and every
  *       string literal passed to {@code spark.sql(...)} executed, and every one passed to {@code
@@ -64,13 +59,15 @@ class NotebooksTest {
 
   @BeforeAll
   static void start() {
-    project = Paths.get(System.getProperty("onnxspark.project.dir", "..")).toAbsolutePath();
+    project =
+        Paths.get(System.getProperty("onnxspark.project.dir", "..")).toAbsolutePath().normalize();
     spark =
         SparkSession.builder()
             .master("local[2]")
             .config("spark.ui.enabled", "false")
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.databricks.delta.snapshotPartitions", "2")
             .config("spark.sql.warehouse.dir", work.resolve("warehouse").toString())
             .config(
                 "spark.sql.extensions",
@@ -155,18 +152,10 @@ class NotebooksTest {
   }
 
   private void runScala(String name, List<Cell> cells, String model, Path dir) {
-    Settings settings = new Settings();
-    settings.processArgumentString("-usejavacp -classpath " + quoted(classpath()));
     StringWriter log = new StringWriter();
-    IMain repl = new IMain(settings, new ReplReporterImpl(settings, new PrintWriter(log, true)));
-    try {
-      Results.Result bound =
-          repl.bind(
-              "spark",
-              "org.apache.spark.sql.SparkSession",
-              spark,
-              scala.collection.immutable.List$.MODULE$.empty());
-      assertThat(bound).as("binding spark: %s", log).isEqualTo(Results.Success$.MODULE$);
+    try (ScalaInterpreter repl = new ScalaInterpreter(quoted(classpath()), log)) {
+      boolean bound = repl.bind("spark", "org.apache.spark.sql.SparkSession", spark);
+      assertThat(bound).as("binding spark: %s", log).isTrue();
       for (Cell cell : cells) {
         if (skip(name, cell)) {
           continue;
@@ -187,16 +176,14 @@ class NotebooksTest {
                   + "\"");
         }
       }
-    } finally {
-      repl.close();
     }
   }
 
   private static void interpret(
-      IMain repl, StringWriter log, String name, int number, String source) {
+      ScalaInterpreter repl, StringWriter log, String name, int number, String source) {
     log.getBuffer().setLength(0);
-    Results.Result result = repl.interpret(source);
-    if (result != Results.Success$.MODULE$) {
+    String result = repl.interpret(source);
+    if (result != null) {
       fail(
           "%s: cell %d failed (%s):%n%s%n--- interpreter output ---%n%s",
           name, number, result, source, log);

@@ -201,7 +201,9 @@ class SparkSubmitIT {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.redirectOutput(log.toFile());
     builder.environment().put("SPARK_HOME", SPARK_HOME.toString());
-    builder.environment().put("SPARK_SCALA_VERSION", "2.13");
+    builder
+        .environment()
+        .put("SPARK_SCALA_VERSION", System.getProperty("onnxspark.scala.binary.version"));
     Process process = builder.start();
     if (!process.waitFor(5, TimeUnit.MINUTES)) {
       process.destroyForcibly();

@@ -11,9 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.classic.ExpressionUtils;
 import org.apache.spark.sql.functions;
-import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Scoring as a column: {@code df.withColumn("p", onnxPredict(model, col("features")))}.
@@ -54,11 +52,8 @@ public final class OnnxFunctions {
     if (function.keyArgument()) {
       columns.add(functions.col(parts.spec().keyColumn()));
     }
-    return ExpressionUtils.column(
-        new OnnxPredict(
-            function,
-            CollectionConverters.asScala(columns.stream().map(ExpressionUtils::expression).toList())
-                .toSeq()));
+    return SparkInternals.column(
+        OnnxPredict.of(function, columns.stream().map(SparkInternals::expression).toList()));
   }
 
   /**

@@ -21,7 +21,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Models registered by name for the SQL function {@code onnx_predict('<name>', col, …)}, per Spark
@@ -90,7 +89,7 @@ public final class OnnxModels {
       return fromConf(spark, name, key, path.get());
     }
     TreeSet<String> known = new TreeSet<>(models(spark).keySet());
-    for (String k : CollectionConverters.asJava(spark.conf().getAll()).keySet()) {
+    for (String k : SparkConfs.all(spark).keySet()) {
       if (k.startsWith(MODEL_PATH_CONF_PREFIX) && k.endsWith(".path")) {
         known.add(k.substring(MODEL_PATH_CONF_PREFIX.length(), k.length() - ".path".length()));
       }

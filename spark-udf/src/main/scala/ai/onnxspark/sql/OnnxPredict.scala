@@ -100,6 +100,10 @@ case class OnnxPredictRowByRow(function: PredictFunction, children: Seq[Expressi
 object OnnxPredict extends Logging {
   private val warned = new AtomicBoolean(false)
 
+  /** For Java callers: `function` called on `arguments`. */
+  def of(function: PredictFunction, arguments: java.util.List[Expression]): OnnxPredict =
+    OnnxPredict(function, arguments.asScala.toList)
+
   /** Says once per JVM that a call could not be batched, and how to avoid it. */
   private[sql] def logRowByRow(model: String): Unit =
     if (warned.compareAndSet(false, true)) {

@@ -256,8 +256,7 @@ object OnnxSql {
     if (!experimental.extraStrategies.contains(OnnxPredictStrategy)) {
       experimental.extraStrategies = experimental.extraStrategies :+ OnnxPredictStrategy
     }
-    val registry =
-      spark.asInstanceOf[org.apache.spark.sql.classic.SparkSession].sessionState.functionRegistry
+    val registry = SparkInternals.functionRegistry(spark)
     val id = SparkInternals.builtinFunction(OnnxSparkExtensions.functionId.funcName)
     if (!registry.functionExists(id)) {
       val (_, info, builder) = OnnxSparkExtensions.function

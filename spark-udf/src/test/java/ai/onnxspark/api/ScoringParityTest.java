@@ -271,7 +271,11 @@ class ScoringParityTest extends SparkTestBase {
     }
     if (value instanceof scala.collection.Seq<?> seq) {
       List<Object> items = new ArrayList<>();
-      scala.jdk.javaapi.CollectionConverters.asJava(seq).forEach(v -> items.add(plain(v)));
+      // By hand: Scala 2.12 and 2.13 share the iterator API, not the converters.
+      scala.collection.Iterator<?> values = seq.iterator();
+      while (values.hasNext()) {
+        items.add(plain(values.next()));
+      }
       return items;
     }
     return value;

@@ -12,7 +12,10 @@ final class GpuStage {
   private GpuStage() {}
 
   /**
-   * A profile asking for executors with one GPU and {@code gpusPerTask} per task.
+   * A profile asking for executors with one GPU and {@code gpusPerTask} per task: the one Spark
+   * already knows when an earlier scoring stage asked for the same, so that later stages run on the
+   * GPU executors started for it instead of waiting for new ones while those hold the GPUs until
+   * their idle timeout.
    *
    * @throws OnnxException when the cluster cannot schedule stages with their own profile
    */
@@ -36,6 +39,7 @@ final class GpuStage {
     }
     ExecutorResourceRequests executors = new ExecutorResourceRequests().resource("gpu", 1, "", "");
     TaskResourceRequests tasks = new TaskResourceRequests().resource("gpu", gpusPerTask);
-    return new ResourceProfileBuilder().require(executors).require(tasks).build();
+    ResourceProfile wanted = new ResourceProfileBuilder().require(executors).require(tasks).build();
+    return sc.resourceProfileManager().getEquivalentProfile(wanted).getOrElse(() -> wanted);
   }
 }

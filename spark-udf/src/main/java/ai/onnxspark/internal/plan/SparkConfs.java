@@ -1,11 +1,12 @@
 package ai.onnxspark.internal.plan;
 
 import ai.onnxspark.internal.OnnxErrors;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
-import scala.jdk.javaapi.CollectionConverters;
+import scala.Tuple2;
 
 /**
  * A session's runtime configuration: the one place the library reads it whole; and the static
@@ -15,6 +16,20 @@ public final class SparkConfs {
   private static final String HADOOP_PREFIX = "spark.hadoop.";
 
   private SparkConfs() {}
+
+  /**
+   * The session's settings. Iterated by hand rather than converted: Java sees the same Scala map
+   * and iterator API on Scala 2.12 and 2.13, not the same converters.
+   */
+  public static Map<String, String> all(SparkSession spark) {
+    Map<String, String> all = new LinkedHashMap<>();
+    scala.collection.Iterator<Tuple2<String, String>> entries = spark.conf().getAll().iterator();
+    while (entries.hasNext()) {
+      Tuple2<String, String> entry = entries.next();
+      all.put(entry._1(), entry._2());
+    }
+    return all;
+  }
 
   /**
    * The value of static setting {@code key}: the application's {@code SparkConf} (cluster or launch
@@ -40,10 +55,6 @@ public final class SparkConfs {
   public static boolean isFromLaunch(SparkSession spark, String key, String sessionValue) {
     scala.Option<String> launched = spark.sparkContext().getConf().getOption(key);
     return launched.isDefined() && launched.get().equals(sessionValue);
-  }
-
-  static Map<String, String> all(SparkSession spark) {
-    return CollectionConverters.asJava(spark.conf().getAll());
   }
 
   /**

@@ -11,6 +11,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.execution.QueryExecution;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
@@ -21,7 +22,8 @@ import org.apache.spark.sql.types.StructType;
  * Runs a {@link PartitionScorer} over a DataFrame for {@code OnnxModel.transform}: over the
  * columnar batches of a Parquet or ORC scan when the plan is one, else over its internal rows, in
  * the scoring stage's own GPU resource profile when asked, and packs the outputs into one struct
- * column when the spec says so. The one place {@code transform} touches Spark's classic API.
+ * column when the spec says so. The one place {@code transform} touches Spark's classic API
+ * (through the line's {@code ClassicDatasets}).
  */
 public final class TransformScoring {
   private TransformScoring() {}
@@ -29,22 +31,20 @@ public final class TransformScoring {
   /** {@code df} scored by {@code scorer}, its outputs packed into {@code structColumn} if set. */
   public static Dataset<Row> transform(
       Dataset<Row> df, PartitionScorer scorer, String structColumn) {
-    org.apache.spark.sql.classic.Dataset<Row> classic = classic(df);
-    SparkPlan columnar = ColumnarScans.source(classic.queryExecution().executedPlan());
+    QueryExecution execution = ClassicDatasets.queryExecution(df);
+    SparkPlan columnar = ColumnarScans.source(execution.executedPlan());
     RDD<InternalRow> scored;
     if (columnar != null) {
       // A columnar scan (Parquet, ORC): read rows in place, skipping the conversion to rows.
       scored =
           columnar.executeColumnar().toJavaRDD().mapPartitions(scorer::scoreColumnar, true).rdd();
     } else {
-      scored =
-          classic.queryExecution().toRdd().toJavaRDD().mapPartitions(scorer::score, true).rdd();
+      scored = execution.toRdd().toJavaRDD().mapPartitions(scorer::score, true).rdd();
     }
     if (scorer.model().gpusPerTask() != null) {
-      scored = scored.withResources(scorer.model().gpuStage(classic.sparkSession().sparkContext()));
+      scored = scored.withResources(scorer.model().gpuStage(ClassicDatasets.sparkContext(df)));
     }
-    Dataset<Row> result =
-        classic.sparkSession().internalCreateDataFrame(scored, scorer.outputSchema(), false);
+    Dataset<Row> result = ClassicDatasets.createDataFrame(df, scored, scorer.outputSchema());
     return structColumn == null
         ? result
         : packStruct(result, df.schema(), structColumn, scorer.model().resolved().errorColumn());
@@ -97,15 +97,5 @@ public final class TransformScoring {
       columns.add(scored.col("`" + error + "`"));
     }
     return scored.select(columns.toArray(new Column[0]));
-  }
-
-  private static org.apache.spark.sql.classic.Dataset<Row> classic(Dataset<Row> df) {
-    if (df instanceof org.apache.spark.sql.classic.Dataset) {
-      return (org.apache.spark.sql.classic.Dataset<Row>) df;
-    }
-    throw OnnxErrors.badArguments(
-        "OnnxModel.transform",
-        "needs a classic (non-Connect) Spark session; with Spark Connect, use the onnx_predict SQL"
-            + " function on the server");
   }
 }

@@ -1,10 +1,16 @@
 package ai.onnxspark.sql;
 
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.FunctionIdentifier;
+import org.apache.spark.sql.catalyst.analysis.FunctionRegistry;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.classic.ExpressionUtils;
 
 /**
- * What differs between Spark lines, for Spark 4.0 and 4.1: the one class of this folder, with the
- * same members in every line's folder ({@code src/main/shims/<line>}).
+ * What differs between Spark lines, for Spark 4.0 and 4.1: the SQL side (the other shims: {@code
+ * ClassicDatasets}, {@code MlPersistence}), with the same members in every line's folder ({@code
+ * src/main/shims/<line>}).
  */
 final class SparkInternals {
   private SparkInternals() {}
@@ -12,5 +18,20 @@ final class SparkInternals {
   /** The identifier Spark registers built-in functions under: the bare name before Spark 4.2. */
   static FunctionIdentifier builtinFunction(String name) {
     return new FunctionIdentifier(name);
+  }
+
+  /** The Catalyst expression {@code column} stands for. */
+  static Expression expression(Column column) {
+    return ExpressionUtils.expression(column);
+  }
+
+  /** A column standing for {@code expression}. */
+  static Column column(Expression expression) {
+    return ExpressionUtils.column(expression);
+  }
+
+  /** The function registry of {@code spark}, a classic session. */
+  static FunctionRegistry functionRegistry(SparkSession spark) {
+    return ((org.apache.spark.sql.classic.SparkSession) spark).sessionState().functionRegistry();
   }
 }

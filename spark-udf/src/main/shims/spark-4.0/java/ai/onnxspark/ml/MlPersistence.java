@@ -10,7 +10,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * Writes and reads a stage's parameters in Spark ML's own metadata format, so that {@code Pipeline}
  * and {@code PipelineModel} save and load the stage like any other. Spark keeps these helpers
- * package-private to Scala code; Java sees them as public.
+ * package-private to Scala code; Java sees them as public. Since Spark 4.0 they take the session;
+ * the same members in every line's folder ({@code src/main/shims/<line>}).
  */
 final class MlPersistence {
   private MlPersistence() {}
