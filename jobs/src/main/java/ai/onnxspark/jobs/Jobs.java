@@ -17,6 +17,18 @@ final class Jobs {
   private Jobs() {}
 
   /**
+   * A failure while running that the job can name and explain in one line (exit code 1), such as an
+   * output that could not be swapped in.
+   */
+  static final class Failure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Failure(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /**
    * A session for a job: the given master, or {@code local[*]} when the job was not started by
    * spark-submit (which sets {@code spark.master}).
    */
@@ -90,6 +102,10 @@ final class Jobs {
     } catch (OnnxException e) {
       System.err.println(name + ": " + e.getMessage().replace('\n', ' '));
       code = USER_ERROR;
+      trace(e, verbose);
+    } catch (Failure e) {
+      System.err.println(name + ": failed: " + e.getMessage());
+      code = FAILED;
       trace(e, verbose);
     } catch (Exception e) {
       // Spark's own exceptions are checked in Java but thrown from Scala without declaration.

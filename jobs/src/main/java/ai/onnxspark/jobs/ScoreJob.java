@@ -2,6 +2,7 @@ package ai.onnxspark.jobs;
 
 import ai.onnxspark.OnnxOption;
 import ai.onnxspark.OnnxOptions;
+import ai.onnxspark.internal.plan.SparkConfs;
 import ai.onnxspark.spark.OnnxModel;
 import ai.onnxspark.spark.ScoringMetrics;
 import java.util.ArrayList;
@@ -41,7 +42,8 @@ public final class ScoreJob {
           "  --feed INPUT=COL[,COL] model input <- column(s); repeatable (default: columns named like inputs)",
           "  --fetch COL=OUTPUT     new column <- model output; repeatable (default: every output)",
           "  --batch-size N         rows per ONNX Runtime call (default 1024)",
-          "  --keep COL[,COL]       input columns to keep in the output (default: all)",
+          "  --keep COL[,COL]       input columns to keep in the output (default: all); the first",
+          "                         also names bad rows in errors",
           "  --partition-by COL[,COL] partition the output by these columns",
           "  --device DEV           cpu, cuda, tensorrt or auto (default auto: the task's GPU, else CPU)",
           "  --device-fallback F    none (default: an unusable GPU fails) or cpu",
@@ -138,14 +140,17 @@ public final class ScoreJob {
     SparkSession spark = Jobs.session("onnx-score", args.get("master", null), delta, confs);
     try {
       if (mode.equals("overwrite")
+          && outputFormat.equals("parquet")
           && !inputFormat.equals("table")
-          && StagedOverwrite.samePath(
-              args.required("input"), output, ai.onnxspark.internal.plan.SparkConfs.hadoopConf(spark))) {
+          && StagedOverwrite.overlap(
+              args.required("input"), output, SparkConfs.hadoopConf(spark))) {
         throw new Args.UsageException(
             "--output "
                 + output
-                + " is the --input table; overwriting it would destroy the rows being scored."
-                + " Write to another --output, then replace the input with it.");
+                + " is (or holds, or lies inside) --input "
+                + args.required("input")
+                + "; overwriting it would destroy the rows being scored. Write to another"
+                + " --output, then replace the input with it.");
       }
       for (String conf : args.all("conf")) {
         String[] kv = pair(conf, "--conf", "KEY=VALUE");
@@ -206,6 +211,13 @@ public final class ScoreJob {
       if (args.has("where")) {
         input = input.where(args.get("where", null));
       }
+      if (args.has("keep") && !model.options().containsKey(OnnxOptions.KEY_COLUMN)) {
+        // The first column kept beside the outputs names bad rows in errors.
+        String first = args.get("keep", "").split(",")[0].trim();
+        if (Arrays.asList(input.columns()).contains(first)) {
+          model = model.withKeyColumn(first);
+        }
+      }
       ScoringMetrics metrics = ScoringMetrics.register(spark.sparkContext());
       Dataset<Row> scored = model.transform(input, metrics);
       if (args.has("keep")) {
@@ -244,10 +256,11 @@ public final class ScoreJob {
       try (Progress progress = new Progress(metrics, start)) {
         if (stagedOverwrite(outputFormat, mode, spark)) {
           // The previous output stays whole until the new one is complete.
-          StagedOverwrite staged =
-              StagedOverwrite.of(output, ai.onnxspark.internal.plan.SparkConfs.hadoopConf(spark));
+          StagedOverwrite staged = StagedOverwrite.of(output, SparkConfs.hadoopConf(spark));
           DataFrameWriter<Row> staging = writer.mode("errorifexists");
           staged.run(() -> staging.save(staged.stagingPath()));
+          // Spark did not write the output's path itself: drop what it may hold of the old one.
+          spark.catalog().refreshByPath(output);
         } else {
           writer.save(output);
         }

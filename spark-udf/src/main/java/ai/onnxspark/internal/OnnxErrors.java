@@ -509,6 +509,26 @@ public final class OnnxErrors {
         cause);
   }
 
+  /**
+   * One row that ONNX Runtime rejects when scored alone, after its batch failed: {@code row} names
+   * it ({@code row 7 of partition 3 (id=1042)}).
+   */
+  public static OnnxException rowFailed(String model, String row, Throwable cause) {
+    String why = String.valueOf(cause.getMessage()).strip();
+    return new OnnxException(
+        ErrorClass.RUNTIME,
+        "ONNX Runtime failed scoring "
+            + row
+            + " with model "
+            + model
+            + " (its batch failed, and this row fails when scored alone): "
+            + why
+            + (why.endsWith(".") ? "" : ".")
+            + " Fix or filter out that row (an id outside an embedding's range, say);"
+            + " withPermissive() scores the other rows and gives each bad row its error in a column.",
+        cause);
+  }
+
   public static OnnxException outputShape(
       String output, String outputType, int batchRows, String actualShape, String why) {
     return new OnnxException(

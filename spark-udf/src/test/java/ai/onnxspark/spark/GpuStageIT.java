@@ -28,9 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
  * and its tasks bind sessions to the GPU they were given (falling back to the CPU, as this build of
  * ONNX Runtime has no CUDA provider), through {@code transform} and through {@code withColumn}.
  *
- * <p>Full suite only: {@link GpuSchedulingIT} checks on every Spark line that tasks bind sessions to
- * the GPU Spark gave them; the stage's own profile comes from Spark's stage-level scheduling API,
- * which the library calls the same way on every line.
+ * <p>Full suite only: {@link GpuSchedulingIT} checks on every Spark line that tasks bind sessions
+ * to the GPU Spark gave them; the stage's own profile comes from Spark's stage-level scheduling
+ * API, which the library calls the same way on every line.
  */
 @FullSuiteOnly
 class GpuStageIT {

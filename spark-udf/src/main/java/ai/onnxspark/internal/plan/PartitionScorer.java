@@ -340,12 +340,22 @@ public final class PartitionScorer implements Serializable {
         try {
           run(firstRow);
         } catch (OnnxException e) {
-          if (!permissive) {
+          if (!permissive && !rowsMayBeAtFault(e)) {
             throw e;
           }
-          isolateFailures();
+          isolateFailures(e);
         }
       }
+    }
+
+    /**
+     * Whether scoring the rows of a failed batch one by one may find the row at fault: ONNX Runtime
+     * rejected the batch (an id out of an embedding's range, say). A batch over its time limit is
+     * not retried row by row in fail-fast mode.
+     */
+    private boolean rowsMayBeAtFault(OnnxException e) {
+      return e.errorClass() != OnnxException.ErrorClass.TIMEOUT
+          && e.getCause() instanceof OrtException;
     }
 
     /** Adds one row to the input tensors; in permissive mode a bad row is recorded, not thrown. */
@@ -439,10 +449,10 @@ public final class PartitionScorer implements Serializable {
         try {
           run(grouped, firstRow);
         } catch (OnnxException e) {
-          if (!permissive) {
+          if (!permissive && !rowsMayBeAtFault(e)) {
             throw e;
           }
-          isolateFailures(members, firstRow);
+          isolateFailures(members, firstRow, e);
           continue;
         }
         for (int p : members) {
@@ -522,19 +532,28 @@ public final class PartitionScorer implements Serializable {
     }
 
     /**
-     * After a batch failed in ONNX Runtime (permissive mode): scores its rows one at a time, so
-     * that only the rows that fail alone get the error.
+     * After a batch failed in ONNX Runtime ({@code batchError}): scores its rows one at a time, so
+     * that only the rows that fail alone get the error (permissive mode), or so that the error
+     * names the first row that fails alone (fail-fast mode).
      */
-    private void isolateFailures() {
+    private void isolateFailures(OnnxException batchError) {
       int[] all = new int[count];
       for (int p = 0; p < count; p++) {
         all[p] = p;
       }
-      isolateFailures(all, nextRowIndex - count);
+      isolateFailures(all, nextRowIndex - count, batchError);
     }
 
-    /** As {@link #isolateFailures()}, for the rows at {@code positions} of the batch. */
-    private void isolateFailures(int[] positions, long batchStart) {
+    /**
+     * As {@link #isolateFailures(OnnxException)}, for the rows at {@code positions} of the batch
+     * (in the order they were read). In fail-fast mode it throws the first row's error, with {@code
+     * batchError} suppressed in it; when every row scores alone their outputs are kept.
+     */
+    private void isolateFailures(int[] positions, long batchStart, OnnxException batchError) {
+      if (!permissive) {
+        positions = positions.clone();
+        Arrays.sort(positions);
+      }
       Object[][] single = new Object[outputs.length][1];
       for (int p : positions) {
         if (tensorIndex[p] < 0) {
@@ -548,30 +567,33 @@ public final class PartitionScorer implements Serializable {
         nextRowIndex = batchStart + p;
         addRow(source.kept(p), p);
         nextRowIndex = saved;
+        OnnxException error;
         try {
           runTensors(single);
           for (int j = 0; j < outputs.length; j++) {
             // The splitter reuses its arena for the next row: keep a copy.
-            Object value = single[j][0];
-            values[j][p] =
-                value instanceof UnsafeArrayData ? ((UnsafeArrayData) value).copy() : value;
+            values[j][p] = kept(single[j][0]);
           }
           tensorIndex[p] = p;
+          continue;
         } catch (Deadlines.TimedOut e) {
-          tensorIndex[p] = -1;
-          errors[p] =
-              UTF8String.fromString(
-                  OnnxErrors.timedOut(model.description(), 1, model.batchTimeoutMs(), e.getCause())
-                      .getMessage());
+          error = OnnxErrors.timedOut(model.description(), 1, model.batchTimeoutMs(), e.getCause());
         } catch (OrtException | OnnxException e) {
-          tensorIndex[p] = -1;
-          errors[p] =
-              UTF8String.fromString(
-                  OnnxErrors.runFailed(model.description(), 1, partition, batchStart + p, e)
-                          .getMessage()
-                      + keyOf(source.kept(p)));
+          error =
+              OnnxErrors.rowFailed(
+                  model.description(),
+                  OnnxErrors.rowAt(partition, batchStart + p) + keyOf(source.kept(p)),
+                  e);
         }
+        if (!permissive) {
+          error.addSuppressed(batchError);
+          throw error;
+        }
+        tensorIndex[p] = -1;
+        errors[p] = UTF8String.fromString(error.getMessage());
       }
+      // Every row scored alone in fail-fast mode: the batch as a whole was too much (memory, say),
+      // and the rows' outputs are all there.
     }
 
     /** The row's key for messages ({@code " (id=42)"}), when a key column is set. */

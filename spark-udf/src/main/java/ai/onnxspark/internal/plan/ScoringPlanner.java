@@ -18,7 +18,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -147,6 +150,9 @@ public final class ScoringPlanner {
       Map<String, List<String>> feeding,
       Set<String> defaulted,
       int keyOrdinal) {
+    if (keyOrdinal < 0) {
+      keyOrdinal = implicitKey(schema);
+    }
     Map<String, Double> paddings = spec.paddings();
     int bucketBatches = spec.bucketBatches();
     if (bucketBatches > 1 && paddings.isEmpty()) {
@@ -189,6 +195,26 @@ public final class ScoringPlanner {
       bindings.add(binding);
     }
     return bindings;
+  }
+
+  /**
+   * The ordinal of the column that names rows in messages when no key column is set: a column
+   * {@code id} (any case) of a number or string type, when the rows have exactly one; else -1.
+   */
+  static int implicitKey(StructType schema) {
+    int found = -1;
+    StructField[] fields = schema.fields();
+    for (int i = 0; i < fields.length; i++) {
+      DataType type = fields[i].dataType();
+      if (fields[i].name().equalsIgnoreCase("id")
+          && (type instanceof NumericType || type instanceof StringType)) {
+        if (found >= 0) {
+          return -1;
+        }
+        found = i;
+      }
+    }
+    return found;
   }
 
   /**
