@@ -258,10 +258,30 @@ public final class OnnxOptions {
   /** The default of the option above. */
   public static final long BATCH_TIMEOUT_MS_DEFAULT = 0;
 
+  /**
+   * Largest batch in bytes of input tensors: a batch is closed early, before {@code batch-size}
+   * rows, when the next row would take it over this; a single row larger than this is still scored,
+   * alone. Keeps large rows (long sequences, images) from asking for more native memory than the
+   * executor has, whatever the batch size.
+   */
+  public static final String MAX_BATCH_BYTES = "max-batch-bytes";
+
+  /** Session-wide limit of a batch's input bytes. */
+  public static final String MAX_BATCH_BYTES_CONF = "spark.onnx.maxBatchBytes";
+
+  /** The default of the option above: 256 MB. */
+  public static final long MAX_BATCH_BYTES_DEFAULT = 256L * 1024 * 1024;
+
   private static final List<OnnxOption> ALL =
       List.of(
           OnnxOption.perCall(BATCH_SIZE, "a positive number of rows", "Rows per ONNX Runtime call.")
               .conf(BATCH_SIZE_CONF, BATCH_SIZE_DEFAULT),
+          OnnxOption.perCall(
+                  MAX_BATCH_BYTES,
+                  "1 or more bytes",
+                  "Largest batch, in bytes of input tensors: a batch ends early when the next row"
+                      + " would take it over this; a larger row is scored alone.")
+              .conf(MAX_BATCH_BYTES_CONF, MAX_BATCH_BYTES_DEFAULT),
           OnnxOption.perCall(
                   DEVICE,
                   "cpu, cuda, tensorrt or auto",

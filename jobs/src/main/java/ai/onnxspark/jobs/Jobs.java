@@ -17,6 +17,18 @@ final class Jobs {
   private Jobs() {}
 
   /**
+   * A failure while running that the job can name and explain in one line (exit code 1), such as an
+   * output that could not be swapped in.
+   */
+  static final class Failure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Failure(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /**
    * A session for a job: the given master, or {@code local[*]} when the job was not started by
    * spark-submit (which sets {@code spark.master}).
    */
@@ -69,6 +81,16 @@ final class Jobs {
 
   /** Runs a job body and returns its exit code, printing one clear line on error. */
   static int outcome(String name, Runnable body) {
+    return outcome(name, false, body);
+  }
+
+  /**
+   * Runs a job body and returns its exit code. A failure the job can name (a bad flag, a missing
+   * input or an existing output, a model or schema mismatch, a row that cannot be scored) prints
+   * one line saying what and the fix; its stack trace only with {@code verbose}. Other failures
+   * print their root cause and stack trace.
+   */
+  static int outcome(String name, boolean verbose, Runnable body) {
     int code;
     try {
       body.run();
@@ -76,19 +98,57 @@ final class Jobs {
     } catch (Args.UsageException e) {
       System.err.println(name + ": " + e.getMessage() + " (--help lists the flags)");
       code = USER_ERROR;
+      trace(e, verbose);
     } catch (OnnxException e) {
-      System.err.println(name + ": " + e.getMessage());
+      System.err.println(name + ": " + e.getMessage().replace('\n', ' '));
       code = USER_ERROR;
+      trace(e, verbose);
+    } catch (Failure e) {
+      System.err.println(name + ": failed: " + e.getMessage());
+      code = FAILED;
+      trace(e, verbose);
     } catch (Exception e) {
       // Spark's own exceptions are checked in Java but thrown from Scala without declaration.
       Throwable root = e;
       while (root.getCause() != null && !(root instanceof OnnxException)) {
         root = root.getCause();
       }
-      System.err.println(name + ": failed: " + root);
-      e.printStackTrace();
-      code = FAILED;
+      if (e instanceof org.apache.spark.sql.AnalysisException analysis) {
+        // Raised while the query is planned, before any data is read or written: a path, table
+        // or column that does not fit.
+        System.err.println(name + ": " + oneLine(analysis.getMessage()));
+        code = USER_ERROR;
+        trace(e, verbose);
+      } else if (root instanceof OnnxException) {
+        // A row or batch that cannot be scored, reported from an executor.
+        System.err.println(name + ": failed: " + oneLine(root.getMessage()));
+        code = FAILED;
+        trace(e, verbose);
+      } else {
+        System.err.println(name + ": failed: " + root);
+        e.printStackTrace();
+        code = FAILED;
+      }
     }
     return code;
+  }
+
+  private static void trace(Throwable e, boolean verbose) {
+    if (verbose) {
+      e.printStackTrace();
+    }
+  }
+
+  /** {@code message} on one line: Spark's query context and SQLSTATE lines dropped. */
+  static String oneLine(String message) {
+    if (message == null) {
+      return "";
+    }
+    String line = message.strip();
+    int newline = line.indexOf('\n');
+    if (newline >= 0) {
+      line = line.substring(0, newline).strip();
+    }
+    return line.replaceAll("\\s*SQLSTATE: \\w+\\s*$", "");
   }
 }

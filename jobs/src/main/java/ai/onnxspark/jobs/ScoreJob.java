@@ -2,6 +2,7 @@ package ai.onnxspark.jobs;
 
 import ai.onnxspark.OnnxOption;
 import ai.onnxspark.OnnxOptions;
+import ai.onnxspark.internal.plan.SparkConfs;
 import ai.onnxspark.spark.OnnxModel;
 import ai.onnxspark.spark.ScoringMetrics;
 import java.util.ArrayList;
@@ -39,14 +40,16 @@ public final class ScoreJob {
           "  --timestamp TS         with a Delta input: read the version as of TS",
           "  --output PATH          where to write the scored table",
           "  --output-format FMT    parquet (default) or delta",
-          "  --mode MODE            errorifexists (default), overwrite or append",
+          "  --mode MODE            errorifexists (default), overwrite or append; a Parquet overwrite",
+          "                         writes beside the output and replaces it only once complete",
           "  --run-id N             Delta output: this run's number; re-running a run that already",
           "                         committed writes nothing (exactly once, with --app-id)",
           "  --app-id NAME          Delta output: the job's name for --run-id (default onnx-score)",
           "  --feed INPUT=COL[,COL] model input <- column(s); repeatable (default: columns named like inputs)",
           "  --fetch COL=OUTPUT     new column <- model output; repeatable (default: every output)",
           "  --batch-size N         rows per ONNX Runtime call (default 1024)",
-          "  --keep COL[,COL]       input columns to keep in the output (default: all)",
+          "  --keep COL[,COL]       input columns to keep in the output (default: all); the first",
+          "                         also names bad rows in errors",
           "  --partition-by COL[,COL] partition the output by these columns",
           "  --device DEV           cpu, cuda, tensorrt or auto (default auto: the task's GPU, else CPU)",
           "  --device-fallback F    none (default: an unusable GPU fails) or cpu",
@@ -72,6 +75,7 @@ public final class ScoreJob {
           "  --conf KEY=VALUE       Spark configuration; repeatable",
           "  --config FILE          flags from a properties file (conf/score.properties shows how);",
           "                         flags on the command line win",
+          "  --verbose              print the stack trace of a failure, not just its line",
           "  --help                 this text",
           "",
           "Exit codes: 0 done, 1 failed while running, 2 bad flags, files or model/schema mismatch.");
@@ -83,12 +87,12 @@ public final class ScoreJob {
       System.out.println(USAGE);
       return;
     }
-    Jobs.run("onnx-score", () -> score(argv));
+    System.exit(run(argv));
   }
 
   /** Runs the job in this JVM and returns its exit code (0 done, 1 failed, 2 user error). */
   public static int run(String... argv) {
-    return Jobs.outcome("onnx-score", () -> score(argv));
+    return Jobs.outcome("onnx-score", Arrays.asList(argv).contains("--verbose"), () -> score(argv));
   }
 
   private static void score(String[] commandLine) {
@@ -124,7 +128,7 @@ public final class ScoreJob {
                 "checkpoint",
                 "trigger",
                 "max-files-per-trigger"),
-            List.of("permissive", "stream"));
+            List.of("permissive", "stream", "verbose"));
     boolean stream = args.has("stream");
     for (String flag : List.of("checkpoint", "trigger", "max-files-per-trigger")) {
       if (!stream && args.has(flag)) {
@@ -167,6 +171,19 @@ public final class ScoreJob {
     }
     SparkSession spark = Jobs.session("onnx-score", args.get("master", null), delta, confs);
     try {
+      if (mode.equals("overwrite")
+          && outputFormat.equals("parquet")
+          && !inputFormat.equals("table")
+          && StagedOverwrite.overlap(
+              args.required("input"), output, SparkConfs.hadoopConf(spark))) {
+        throw new Args.UsageException(
+            "--output "
+                + output
+                + " is (or holds, or lies inside) --input "
+                + args.required("input")
+                + "; overwriting it would destroy the rows being scored. Write to another"
+                + " --output, then replace the input with it.");
+      }
       for (String conf : args.all("conf")) {
         String[] kv = pair(conf, "--conf", "KEY=VALUE");
         spark.conf().set(kv[0], kv[1]);
@@ -218,10 +235,22 @@ public final class ScoreJob {
         if (args.has("timestamp")) {
           reader = reader.option("timestampAsOf", args.get("timestamp", null));
         }
-        input = reader.load(args.required("input"));
+        try {
+          input = reader.load(args.required("input"));
+        } catch (Exception e) {
+          // Spark's AnalysisException is checked, but thrown from Scala without declaration.
+          throw inputNotFound(e, args.required("input"), inputFormat);
+        }
       }
       if (args.has("where")) {
         input = input.where(args.get("where", null));
+      }
+      if (args.has("keep") && !model.options().containsKey(OnnxOptions.KEY_COLUMN)) {
+        // The first column kept beside the outputs names bad rows in errors.
+        String first = args.get("keep", "").split(",")[0].trim();
+        if (Arrays.asList(input.columns()).contains(first)) {
+          model = model.withKeyColumn(first);
+        }
       }
       ScoringMetrics metrics = ScoringMetrics.register(spark.sparkContext());
       Dataset<Row> scored = model.transform(input, metrics);
@@ -263,7 +292,18 @@ public final class ScoreJob {
                 .option("txnVersion", args.get("run-id", null));
       }
       try (Progress progress = new Progress(metrics, start)) {
-        writer.save(output);
+        if (stagedOverwrite(outputFormat, mode, spark)) {
+          // The previous output stays whole until the new one is complete.
+          StagedOverwrite staged = StagedOverwrite.of(output, SparkConfs.hadoopConf(spark));
+          DataFrameWriter<Row> staging = writer.mode("errorifexists");
+          staged.run(() -> staging.save(staged.stagingPath()));
+          // Spark did not write the output's path itself: drop what it may hold of the old one.
+          spark.catalog().refreshByPath(output);
+        } else {
+          writer.save(output);
+        }
+      } catch (Exception e) {
+        throw outputExists(e, output);
       }
       double seconds = (System.nanoTime() - start) / 1e9;
       System.out.printf(
@@ -426,6 +466,70 @@ public final class ScoreJob {
 
     @Override
     public void onQueryTerminated(QueryTerminatedEvent event) {}
+  }
+
+  /**
+   * Whether an overwrite is written beside the output and swapped in when complete: Parquet (Delta
+   * replaces a table atomically by itself), unless the session overwrites partitions dynamically
+   * ({@code spark.sql.sources.partitionOverwriteMode=dynamic}: only the partitions written are
+   * replaced, which Spark's commit does for each partition).
+   */
+  private static boolean stagedOverwrite(String format, String mode, SparkSession spark) {
+    return format.equals("parquet")
+        && mode.equals("overwrite")
+        && !"dynamic"
+            .equalsIgnoreCase(
+                spark.conf().get("spark.sql.sources.partitionOverwriteMode", "static").trim());
+  }
+
+  /**
+   * Spark's {@code [PATH_NOT_FOUND]} for {@code --input} as one line naming the path and the fix;
+   * other analysis errors as they are.
+   */
+  private static RuntimeException inputNotFound(Exception e, String input, String format) {
+    if (e instanceof org.apache.spark.sql.AnalysisException
+        && String.valueOf(e.getMessage()).startsWith("[PATH_NOT_FOUND]")) {
+      return new Args.UsageException(
+          "--input "
+              + input
+              + " does not exist (read as "
+              + format
+              + "). Give the path of an existing "
+              + format
+              + " table, or the name of a catalog table with --input-format table.");
+    }
+    return rethrow(e);
+  }
+
+  /**
+   * Spark's {@code [PATH_ALREADY_EXISTS]} (Delta's {@code [DELTA_PATH_EXISTS]}) for {@code
+   * --output} as one line naming the path and the fix; other analysis errors as they are.
+   */
+  private static RuntimeException outputExists(Exception e, String output) {
+    String message = String.valueOf(e.getMessage());
+    if (e instanceof org.apache.spark.sql.AnalysisException
+        && (message.startsWith("[PATH_ALREADY_EXISTS]")
+            || message.startsWith("[DELTA_PATH_EXISTS]"))) {
+      return new Args.UsageException(
+          "--output "
+              + output
+              + " already exists. Choose another --output, or add --mode overwrite to replace it"
+              + " or --mode append to add to it.");
+    }
+    return rethrow(e);
+  }
+
+  /** Throws {@code e} as it is, checked or not (Spark's Scala code throws checked exceptions). */
+  private static RuntimeException rethrow(Exception e) {
+    if (e instanceof RuntimeException runtime) {
+      return runtime;
+    }
+    throw ScoreJob.<RuntimeException>sneaky(e);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T extends Exception> T sneaky(Exception e) throws T {
+    throw (T) e;
   }
 
   private static String oneOf(Args args, String flag, String defaultValue, List<String> allowed) {

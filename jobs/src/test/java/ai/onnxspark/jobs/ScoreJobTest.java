@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -226,6 +227,60 @@ class ScoreJobTest {
 
   @Test
   @FullSuiteOnly
+  void aParquetOverwriteThatFailsHalfWayKeepsThePreviousOutput(@TempDir Path dir) throws Exception {
+    Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
+    String staging = dir.resolve("staging").toString();
+    String bad = inputWithABadRow(dir, staging);
+    Path output = dir.resolve("out");
+    String[] common = {
+      "--model", model.toString(), "--output", output.toString(), "--keep", "id", "--show", "0"
+    };
+
+    // A good run writes 100 rows.
+    assertThat(ScoreJob.run(concat(common, "--input", staging, "--where", "id < 100"))).isZero();
+    assertThat(spark.read().parquet(output.toString()).count()).isEqualTo(100);
+
+    // An overwrite that fails half-way (row 250 is bad) leaves the previous output as it was.
+    assertThat(ScoreJob.run(concat(common, "--input", bad, "--mode", "overwrite"))).isEqualTo(1);
+    assertThat(spark.read().parquet(output.toString()).count()).isEqualTo(100);
+    assertThat(spark.read().parquet(output.toString()).agg(functions.max("id")).first().getLong(0))
+        .isEqualTo(99);
+    try (var siblings = Files.list(dir)) {
+      assertThat(siblings.map(p -> p.getFileName().toString()))
+          .noneMatch(name -> name.contains(".onnx-staging-") || name.contains(".onnx-old-"));
+    }
+
+    // An overwrite that succeeds replaces it.
+    assertThat(ScoreJob.run(concat(common, "--input", staging, "--mode", "overwrite"))).isZero();
+    assertThat(spark.read().parquet(output.toString()).count()).isEqualTo(300);
+    try (var siblings = Files.list(dir)) {
+      assertThat(siblings.map(p -> p.getFileName().toString()))
+          .noneMatch(name -> name.contains(".onnx-staging-") || name.contains(".onnx-old-"));
+    }
+  }
+
+  @Test
+  void overwritingTheInputItselfIsRefused(@TempDir Path dir) throws Exception {
+    Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
+    String input = dir.resolve("in").toString();
+    SampleData.write(spark, input, 10, "features", 16, 1, 1);
+
+    String error =
+        errorOf(
+            "--model",
+            model.toString(),
+            "--input",
+            input,
+            "--output",
+            dir.resolve("in").toUri().toString(),
+            "--mode",
+            "overwrite");
+    assertThat(error).contains("is (or holds, or lies inside) --input").doesNotContain("\n");
+    assertThat(spark.read().parquet(input).count()).isEqualTo(10);
+  }
+
+  @Test
+  @FullSuiteOnly
   void scoresWithAQuantizedCopyOfTheModel(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 64, 3, 2));
     String input = dir.resolve("in").toString();
@@ -403,6 +458,46 @@ class ScoreJobTest {
                 "--run-id",
                 "3"))
         .contains("--run-id makes Delta writes exactly once; add --output-format delta.");
+  }
+
+  @Test
+  void aMissingInputAndAnExistingOutputExitWithCodeTwoAndOneLine(@TempDir Path dir)
+      throws Exception {
+    Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
+    String input = dir.resolve("in").toString();
+    SampleData.write(spark, input, 10, "features", 16, 1, 1);
+    String missing = dir.resolve("no-such-table").toString();
+
+    String noInput =
+        errorOf(
+            "--model",
+            model.toString(),
+            "--input",
+            missing,
+            "--output",
+            dir.resolve("o1").toString(),
+            "--show",
+            "0");
+    assertThat(noInput.lines()).hasSize(1);
+    assertThat(noInput)
+        .startsWith("onnx-score: --input " + missing + " does not exist")
+        .contains("--input-format table");
+    assertThat(Files.exists(dir.resolve("o1"))).isFalse();
+
+    String output = dir.resolve("out").toString();
+    String[] run = {
+      "--model", model.toString(), "--input", input, "--output", output, "--show", "0"
+    };
+    assertThat(ScoreJob.run(run)).isZero();
+    String exists = errorOf(run);
+    assertThat(exists.lines()).hasSize(1);
+    assertThat(exists)
+        .startsWith("onnx-score: --output " + output + " already exists")
+        .contains("--mode overwrite");
+    assertThat(spark.read().parquet(output).count()).isEqualTo(10);
+
+    // With --verbose, the same failure also prints its stack trace.
+    assertThat(errorOf(concat(run, "--verbose")).lines().count()).isGreaterThan(1);
   }
 
   private static String errorOf(String... argv) {

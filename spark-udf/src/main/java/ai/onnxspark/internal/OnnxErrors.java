@@ -47,6 +47,74 @@ public final class OnnxErrors {
             + ". Give the path of an .onnx file, or a URI such as hdfs://, s3a:// or dbfs:/.");
   }
 
+  /** A model location that names a directory (a local folder, or one of a file system). */
+  public static OnnxException modelIsDirectory(String location) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model path "
+            + quote(location)
+            + " is a directory, not a model file. Give the path of the .onnx file inside it.");
+  }
+
+  /** A model location on a web server ({@code http://}, {@code https://}), which is not read. */
+  public static OnnxException modelOverHttp(String location) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model "
+            + quote(location)
+            + " is an http(s) URL; models are read from files or Hadoop file systems (hdfs://,"
+            + " s3a://, gs://, abfss://, dbfs:/), not from web servers. Download the model and"
+            + " give its path, put it on a file system the cluster reads, or pass its bytes to"
+            + " OnnxModel.fromBytes.");
+  }
+
+  /**
+   * No Hadoop FileSystem serves {@code scheme} here (its class is missing from the classpath, or
+   * none is configured); says which package to add.
+   */
+  public static OnnxException fileSystemMissing(
+      String location, String scheme, String hadoopVersion, Throwable cause) {
+    String s = scheme.toLowerCase(java.util.Locale.ROOT);
+    String fix =
+        switch (s) {
+          case "s3a", "s3", "s3n" ->
+              "add org.apache.hadoop:hadoop-aws of the cluster's Hadoop version ("
+                  + hadoopVersion
+                  + ") and the AWS SDK bundle it depends on (spark-submit --packages"
+                  + " org.apache.hadoop:hadoop-aws:"
+                  + hadoopVersion
+                  + ")"
+                  + (s.equals("s3a") ? "" : ", and use the s3a:// scheme");
+          case "gs" ->
+              "add Google's gcs-connector (com.google.cloud.bigdataoss:gcs-connector, the hadoop3"
+                  + " shaded build) to the driver and executors";
+          case "abfs", "abfss", "wasb", "wasbs" ->
+              "add org.apache.hadoop:hadoop-azure of the cluster's Hadoop version ("
+                  + hadoopVersion
+                  + ") to the driver and executors";
+          default ->
+              "add the jar of a Hadoop FileSystem for '"
+                  + scheme
+                  + "' and set fs."
+                  + scheme
+                  + ".impl, or copy the model to a file system the cluster reads";
+        };
+    return new OnnxException(
+        ErrorClass.CONFIGURATION,
+        "Model "
+            + quote(location)
+            + " cannot be read: no Hadoop FileSystem for scheme '"
+            + scheme
+            + "' is available here ("
+            + cause.getMessage()
+            + "). To read "
+            + scheme
+            + ":// paths, "
+            + fix
+            + ".",
+        cause);
+  }
+
   public static OnnxException modelUnreadable(String location, Throwable cause) {
     return new OnnxException(
         ErrorClass.MODEL,
@@ -208,22 +276,52 @@ public final class OnnxErrors {
   }
 
   public static OnnxException outputColumnExists(String output, String column) {
+    return outputColumnExists(output, column, column);
+  }
+
+  /**
+   * Model output {@code output} would be written to {@code column}, which the DataFrame already has
+   * as {@code existing}: the same name, or, with {@code spark.sql.caseSensitive=false} (Spark's
+   * default), a name differing in case only.
+   */
+  public static OnnxException outputColumnExists(String output, String column, String existing) {
+    boolean sameName = column.equals(existing);
     return new OnnxException(
         ErrorClass.SCHEMA,
         "Model output "
             + quote(output)
             + " would be written to column "
             + quote(column)
-            + ", which the DataFrame already has. Name another column with withOutput("
+            + ", which the DataFrame already has"
+            + (sameName
+                ? ""
+                : " as "
+                    + quote(existing)
+                    + " (column names differ in case only, and spark.sql.caseSensitive is false,"
+                    + " so Spark could not tell them apart)")
+            + ". Name another column with withOutput("
             + quote(output)
             + ", \"<new column>\") or drop the existing one.");
   }
 
   public static OnnxException duplicateOutputColumn(String column) {
+    return duplicateOutputColumn(column, column);
+  }
+
+  /**
+   * Two model outputs would be written to {@code column} and {@code other}, the same name or, with
+   * {@code spark.sql.caseSensitive=false}, names differing in case only.
+   */
+  public static OnnxException duplicateOutputColumn(String column, String other) {
     return new OnnxException(
         ErrorClass.SCHEMA,
         "Two model outputs would be written to column "
             + quote(column)
+            + (column.equals(other)
+                ? ""
+                : " and "
+                    + quote(other)
+                    + ", names differing in case only (spark.sql.caseSensitive is false)")
             + "; give each its own name.");
   }
 
@@ -421,6 +519,26 @@ public final class OnnxErrors {
             + model
             + ": "
             + cause.getMessage(),
+        cause);
+  }
+
+  /**
+   * One row that ONNX Runtime rejects when scored alone, after its batch failed: {@code row} names
+   * it ({@code row 7 of partition 3 (id=1042)}).
+   */
+  public static OnnxException rowFailed(String model, String row, Throwable cause) {
+    String why = String.valueOf(cause.getMessage()).strip();
+    return new OnnxException(
+        ErrorClass.RUNTIME,
+        "ONNX Runtime failed scoring "
+            + row
+            + " with model "
+            + model
+            + " (its batch failed, and this row fails when scored alone): "
+            + why
+            + (why.endsWith(".") ? "" : ".")
+            + " Fix or filter out that row (an id outside an embedding's range, say);"
+            + " withPermissive() scores the other rows and gives each bad row its error in a column.",
         cause);
   }
 

@@ -235,6 +235,17 @@ public final class OnnxModel {
   }
 
   /**
+   * Ends a batch early, before the batch size, when the next row would take its input tensors over
+   * {@code bytes} (default {@code spark.onnx.maxBatchBytes}, 256 MB); a row larger than that is
+   * scored alone. Per call: {@code max-batch-bytes}.
+   *
+   * @throws ai.onnxspark.OnnxException when {@code bytes} is less than 1
+   */
+  public OnnxModel withMaxBatchBytes(long bytes) {
+    return withOption(OnnxOptions.MAX_BATCH_BYTES, Long.toString(bytes));
+  }
+
+  /**
    * Stops any ONNX Runtime call that takes longer than {@code millis} (0: no limit; default {@code
    * spark.onnx.batchTimeoutMs}): the batch fails with a clear error, or, in permissive mode, its
    * rows are retried one by one and those over the limit get the error.

@@ -168,6 +168,16 @@ case class OnnxPredictBatchExec(
         }
         names(ordinal) = if (names.contains(name)) s"$name#$ordinal" else name
       }
+      // Other columns of the layout by their own names when unambiguous, so that a column `id`
+      // can name a bad row in errors (as in transform).
+      val taken = mutable.Set[String]()
+      taken ++= names
+      read.zipWithIndex.foreach { case (a, i) =>
+        if (!ordinals.contains(i) && !taken.exists(_.equalsIgnoreCase(a.name))) {
+          names(i) = a.name
+          taken += a.name
+        }
+      }
       val rowSchema = StructType(read.zip(names).map { case (a, name) =>
         StructField(name, a.dataType, a.nullable)
       })

@@ -127,7 +127,8 @@ class BadInputTest extends SparkTestBase {
     assertThatThrownBy(
             () -> OnnxModel.fromBytes(variable).withInput("x", "features").transform(df).collect())
         .hasStackTraceContaining(
-            "column 'features' has 2 values at row 1 of partition 0 where the batch's first row has 3");
+            "column 'features' has 2 values at row 1 of partition 0 (id=1) where the batch's first"
+                + " row has 3");
   }
 
   @Test

@@ -207,8 +207,8 @@ class PermissiveTest extends SparkTestBase {
         .extracting(r -> r.isNullAt(1) ? null : r.getFloat(1))
         .containsExactly(10f, 20f, null, 40f, null, 50f);
     assertThat(rows.get(2).getString(2))
-        .contains("ONNX Runtime failed scoring a batch of 1 rows (rows 2 to 2 of partition 0)");
-    assertThat(rows.get(4).getString(2)).contains("rows 4 to 4 of partition 0");
+        .contains("ONNX Runtime failed scoring row 2 of partition 0 with model");
+    assertThat(rows.get(4).getString(2)).contains("row 4 of partition 0");
     assertThat(Arrays.asList(rows.get(0).schema().fieldNames()))
         .containsExactly("ids", "value", "onnx_error");
   }

@@ -78,11 +78,19 @@ public final class ModelBytes implements Serializable {
     }
     org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(toUri(location));
     try {
-      FileSystem fs = path.getFileSystem(hadoopConf == null ? new Configuration() : hadoopConf);
+      FileSystem fs = fileSystem(path, location, hadoopConf);
       if (!fs.exists(path)) {
         throw OnnxErrors.modelNotFound(location, null);
       }
-      long length = fs.getFileStatus(path).getLen();
+      FileStatus status = fs.getFileStatus(path);
+      if (status.isDirectory()) {
+        throw OnnxErrors.modelIsDirectory(location);
+      }
+      long length = status.getLen();
+      if (length < 0) {
+        throw OnnxErrors.modelUnreadable(
+            location, new IOException("the file system does not report the file's length"));
+      }
       checkSize(location, length, limit, limitKey);
       byte[] data = new byte[(int) length];
       try (InputStream in = fs.open(path)) {
@@ -108,6 +116,9 @@ public final class ModelBytes implements Serializable {
     Path local = localPath(location);
     try {
       if (local != null) {
+        if (Files.isDirectory(local)) {
+          throw OnnxErrors.modelIsDirectory(location);
+        }
         if (!Files.isRegularFile(local)) {
           throw OnnxErrors.modelNotFound(location, local.toAbsolutePath().toString());
         }
@@ -115,11 +126,14 @@ public final class ModelBytes implements Serializable {
             Files.size(local), Files.getLastModifiedTime(local).to(TimeUnit.NANOSECONDS));
       }
       org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(toUri(location));
-      FileSystem fs = path.getFileSystem(hadoopConf == null ? new Configuration() : hadoopConf);
+      FileSystem fs = fileSystem(path, location, hadoopConf);
       if (!fs.exists(path)) {
         throw OnnxErrors.modelNotFound(location, null);
       }
       FileStatus status = fs.getFileStatus(path);
+      if (status.isDirectory()) {
+        throw OnnxErrors.modelIsDirectory(location);
+      }
       return new FileState(status.getLen(), status.getModificationTime());
     } catch (IOException e) {
       throw OnnxErrors.modelUnreadable(location, e);
@@ -140,6 +154,47 @@ public final class ModelBytes implements Serializable {
     }
   }
 
+  /**
+   * The Hadoop FileSystem serving {@code path}. Web URLs are refused, and a scheme no FileSystem on
+   * the classpath serves (its class missing, such as S3A without hadoop-aws, or none configured)
+   * fails naming the package to add.
+   */
+  private static FileSystem fileSystem(
+      org.apache.hadoop.fs.Path path, String location, Configuration hadoopConf)
+      throws IOException {
+    String scheme = path.toUri().getScheme();
+    if (scheme != null && (scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+      throw OnnxErrors.modelOverHttp(location);
+    }
+    try {
+      return path.getFileSystem(hadoopConf == null ? new Configuration() : hadoopConf);
+    } catch (org.apache.hadoop.fs.UnsupportedFileSystemException e) {
+      throw OnnxErrors.fileSystemMissing(
+          location, scheme, org.apache.hadoop.util.VersionInfo.getVersion(), e);
+    } catch (RuntimeException | LinkageError e) {
+      if (missingClass(e)) {
+        throw OnnxErrors.fileSystemMissing(
+            location, scheme, org.apache.hadoop.util.VersionInfo.getVersion(), e);
+      }
+      throw e;
+    }
+  }
+
+  /** Whether {@code e} comes from a class that is not on the classpath. */
+  private static boolean missingClass(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ClassNotFoundException
+          || t instanceof NoClassDefFoundError
+          || String.valueOf(t.getMessage()).matches("(?s).*Class \\S+ not found.*")) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
+  }
+
   /** The local file {@code location} names (no scheme, or {@code file:}), or null for a URI. */
   static Path localPath(String location) {
     URI uri = toUri(location);
@@ -150,6 +205,9 @@ public final class ModelBytes implements Serializable {
   }
 
   private static ModelBytes readLocal(Path path, String location, long limit, String limitKey) {
+    if (Files.isDirectory(path)) {
+      throw OnnxErrors.modelIsDirectory(location);
+    }
     if (!Files.isRegularFile(path)) {
       throw OnnxErrors.modelNotFound(location, path.toAbsolutePath().toString());
     }

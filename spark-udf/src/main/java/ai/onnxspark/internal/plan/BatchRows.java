@@ -38,15 +38,20 @@ abstract class BatchRows {
    */
   static final class Copied extends BatchRows {
     private final Iterator<InternalRow> source;
-    private final InternalRow[] rows;
-    private final UnsafeRow[] slots;
+    private final int batchSize;
+
+    /** The rows of the batch, grown as rows come (never sized by the batch size alone). */
+    private InternalRow[] rows;
+
+    private UnsafeRow[] slots;
     private byte[] arena = new byte[64 * 1024];
     private int arenaUsed;
 
     Copied(Iterator<InternalRow> source, int batchSize) {
       this.source = source;
-      this.rows = new InternalRow[batchSize];
-      this.slots = new UnsafeRow[batchSize];
+      this.batchSize = batchSize;
+      this.rows = new InternalRow[Math.min(batchSize, 64)];
+      this.slots = new UnsafeRow[rows.length];
     }
 
     @Override
@@ -56,6 +61,11 @@ abstract class BatchRows {
 
     @Override
     InternalRow next(int position) {
+      if (position >= rows.length) {
+        int grown = (int) Math.max(position + 1L, Math.min(batchSize, 2L * rows.length));
+        rows = java.util.Arrays.copyOf(rows, grown);
+        slots = java.util.Arrays.copyOf(slots, grown);
+      }
       InternalRow row = source.next();
       if (!(row instanceof UnsafeRow)) {
         rows[position] = row.copy();

@@ -127,6 +127,11 @@ public final class ModelHandle implements Serializable {
     return options.batching();
   }
 
+  /** Largest batch in bytes of input tensors (a larger row is scored alone). */
+  public long maxBatchBytes() {
+    return options.maxBatchBytes();
+  }
+
   /**
    * A scorer for rows of some schema.
    *

@@ -16,6 +16,7 @@ import ai.onnxspark.spark.OnnxModel;
 import ai.onnxspark.spark.ScoringMetrics;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -66,6 +67,12 @@ public final class PartitionScorer implements Serializable {
   private final ScoringMetrics metrics;
   private final boolean permissive;
 
+  /** Largest batch in bytes of input tensors; a larger row is scored alone. */
+  private final long maxBatchBytes;
+
+  /** Bytes of one row in all input tensors when every input's rows have one size, else -1. */
+  private final long fixedRowBytes;
+
   PartitionScorer(
       ModelHandle model,
       List<InputBinding> inputs,
@@ -85,6 +92,13 @@ public final class PartitionScorer implements Serializable {
     this.rowsPerRead = (int) Math.min(Integer.MAX_VALUE - 64, (long) batchSize * bucket);
     this.metrics = metrics;
     this.permissive = permissive;
+    this.maxBatchBytes = model.maxBatchBytes();
+    long rowBytes = 0;
+    for (InputBinding input : inputs) {
+      long b = input.fixedRowBytes();
+      rowBytes = b < 0 || rowBytes < 0 ? -1 : rowBytes + b;
+    }
+    this.fixedRowBytes = rowBytes;
   }
 
   /** The model this scorer runs. */
@@ -135,15 +149,20 @@ public final class PartitionScorer implements Serializable {
     private final BatchRows source;
     private final TaskContext task;
     private final int partition;
-    private final Object[][] values = new Object[outputs.length][rowsPerRead];
+    // Per-row arrays grow with the rows a batch gathers, up to rowsPerRead: a batch size of
+    // millions on a few rows allocates for those few.
+    private final Object[][] values = new Object[outputs.length][Math.min(rowsPerRead, 64)];
     private final GenericInternalRow outputRow =
         new GenericInternalRow(outputs.length + (permissive ? 1 : 0));
 
     /** Per position in the batch: the row's index in the tensors, or -1 when it failed. */
-    private final int[] tensorIndex = new int[rowsPerRead];
+    private int[] tensorIndex = new int[Math.min(rowsPerRead, 64)];
 
     /** Per position in the batch: why the row failed, or null. */
-    private final UTF8String[] errors = new UTF8String[rowsPerRead];
+    private UTF8String[] errors = new UTF8String[Math.min(rowsPerRead, 64)];
+
+    /** Bytes per row of the last batch scored, for sizing batches of variable rows; -1 before. */
+    private long lastRowBytes = -1;
 
     /** Grouped reads: one batch's outputs before they go back to their rows' positions. */
     private Object[][] grouped;
@@ -239,6 +258,53 @@ public final class PartitionScorer implements Serializable {
       }
     }
 
+    /** Makes the per-row arrays hold {@code rows} rows. */
+    private void ensureRows(int rows) {
+      if (tensorIndex.length >= rows) {
+        return;
+      }
+      int grown = (int) Math.max(rows, Math.min(rowsPerRead, 2L * tensorIndex.length));
+      tensorIndex = Arrays.copyOf(tensorIndex, grown);
+      errors = Arrays.copyOf(errors, grown);
+      for (int j = 0; j < values.length; j++) {
+        values[j] = Arrays.copyOf(values[j], grown);
+      }
+    }
+
+    /** Bytes of the input tensors of the current batch. */
+    private long batchBytes() {
+      long bytes = 0;
+      for (InputBinding.Batch batch : batches) {
+        bytes += batch.bytes();
+      }
+      return bytes;
+    }
+
+    /**
+     * Whether the batch must end before the next row because it would take the batch over {@link
+     * #maxBatchBytes} (the next row taken to be as large as the batch's rows on average). A batch
+     * always gets its first row.
+     */
+    private boolean fullByBytes() {
+      if (tensorRows == 0) {
+        return false;
+      }
+      long bytes = batchBytes();
+      return bytes + bytes / tensorRows > maxBatchBytes;
+    }
+
+    /**
+     * Rows of a columnar chunk to take as one batch under {@link #maxBatchBytes}, or -1 when the
+     * size of a row is not known yet (variable rows, first batch).
+     */
+    private int rowsWithinBytes() {
+      long rowBytes = fixedRowBytes >= 0 ? fixedRowBytes : lastRowBytes;
+      if (rowBytes < 0) {
+        return -1;
+      }
+      return (int) Math.max(1, Math.min(batchSize, maxBatchBytes / Math.max(1, rowBytes)));
+    }
+
     private void runBatch() {
       if (lease == null) {
         open();
@@ -255,9 +321,11 @@ public final class PartitionScorer implements Serializable {
         runGroupedByLength(firstRow);
         return;
       }
-      if (source instanceof BatchRows.Columnar && !permissive && fixedRows == 0) {
+      int chunkRows = rowsWithinBytes();
+      if (source instanceof BatchRows.Columnar && !permissive && fixedRows == 0 && chunkRows > 0) {
         BatchRows.Columnar columnar = (BatchRows.Columnar) source;
-        count = columnar.takeChunk(batchSize);
+        count = columnar.takeChunk(chunkRows);
+        ensureRows(count);
         for (InputBinding.Batch batch : batches) {
           batch.addColumnar(
               columnar.currentBatch(), columnar.batchStart(), count, partition, firstRow);
@@ -269,7 +337,11 @@ public final class PartitionScorer implements Serializable {
         nextRowIndex += count;
       } else {
         // hasNext() may move a columnar source to its next chunk, so a batch ends at a chunk's end.
-        while (count < batchSize && !(count > 0 && source.atChunkEnd()) && source.hasNext()) {
+        while (count < batchSize
+            && !(count > 0 && source.atChunkEnd())
+            && !fullByBytes()
+            && source.hasNext()) {
+          ensureRows(count + 1);
           InternalRow row = source.next(count);
           addRow(row, count);
           count++;
@@ -277,15 +349,26 @@ public final class PartitionScorer implements Serializable {
         }
       }
       if (tensorRows > 0) {
+        lastRowBytes = batchBytes() / tensorRows;
         try {
           run(firstRow);
         } catch (OnnxException e) {
-          if (!permissive) {
+          if (!permissive && !rowsMayBeAtFault(e)) {
             throw e;
           }
-          isolateFailures();
+          isolateFailures(e);
         }
       }
+    }
+
+    /**
+     * Whether scoring the rows of a failed batch one by one may find the row at fault: ONNX Runtime
+     * rejected the batch (an id out of an embedding's range, say). A batch over its time limit is
+     * not retried row by row in fail-fast mode.
+     */
+    private boolean rowsMayBeAtFault(OnnxException e) {
+      return e.errorClass() != OnnxException.ErrorClass.TIMEOUT
+          && e.getCause() instanceof OrtException;
     }
 
     /** Adds one row to the input tensors; in permissive mode a bad row is recorded, not thrown. */
@@ -348,6 +431,7 @@ public final class PartitionScorer implements Serializable {
      */
     private void runGroupedByLength(long firstRow) {
       while (count < rowsPerRead && !(count > 0 && source.atChunkEnd()) && source.hasNext()) {
+        ensureRows(count + 1);
         source.next(count);
         count++;
         nextRowIndex++;
@@ -364,23 +448,38 @@ public final class PartitionScorer implements Serializable {
         lengths[p] = padded.lengthOf(source.kept(p));
         order[p] = p;
       }
-      java.util.Arrays.sort(order, (a, b) -> Integer.compare(lengths[a], lengths[b]));
+      Arrays.sort(order, (a, b) -> Integer.compare(lengths[a], lengths[b]));
       if (grouped == null) {
-        grouped = new Object[outputs.length][batchSize];
+        grouped = new Object[outputs.length][0];
       }
       long readEnd = nextRowIndex;
-      for (int start = 0; start < count; start += batchSize) {
-        int end = Math.min(count, start + batchSize);
-        int[] members = new int[end - start];
+      int start = 0;
+      while (start < count) {
+        int limit = Math.min(count, start + batchSize);
         for (InputBinding.Batch batch : batches) {
           batch.reset();
         }
         tensorRows = 0;
-        for (int k = start; k < end; k++) {
-          int p = order[k];
-          members[k - start] = p;
+        int end = start;
+        // A batch ends at the batch size, or before a row that would take it over the bytes.
+        while (end < limit && !fullByBytes()) {
+          int p = order[end];
           nextRowIndex = firstRow + p;
           addRow(source.kept(p), p);
+          end++;
+        }
+        int[] members = new int[end - start];
+        for (int k = start; k < end; k++) {
+          members[k - start] = order[k];
+        }
+        start = end;
+        for (int j = 0; j < grouped.length; j++) {
+          if (grouped[j].length < members.length) {
+            grouped[j] =
+                Arrays.copyOf(
+                    grouped[j],
+                    (int) Math.max(members.length, Math.min(batchSize, 2L * grouped[j].length)));
+          }
         }
         nextRowIndex = readEnd;
         if (tensorRows == 0) {
@@ -389,10 +488,10 @@ public final class PartitionScorer implements Serializable {
         try {
           run(grouped, firstRow);
         } catch (OnnxException e) {
-          if (!permissive) {
+          if (!permissive && !rowsMayBeAtFault(e)) {
             throw e;
           }
-          isolateFailures(members, firstRow);
+          isolateFailures(members, firstRow, e);
           continue;
         }
         for (int p : members) {
@@ -474,19 +573,28 @@ public final class PartitionScorer implements Serializable {
     }
 
     /**
-     * After a batch failed in ONNX Runtime (permissive mode): scores its rows one at a time, so
-     * that only the rows that fail alone get the error.
+     * After a batch failed in ONNX Runtime ({@code batchError}): scores its rows one at a time, so
+     * that only the rows that fail alone get the error (permissive mode), or so that the error
+     * names the first row that fails alone (fail-fast mode).
      */
-    private void isolateFailures() {
+    private void isolateFailures(OnnxException batchError) {
       int[] all = new int[count];
       for (int p = 0; p < count; p++) {
         all[p] = p;
       }
-      isolateFailures(all, nextRowIndex - count);
+      isolateFailures(all, nextRowIndex - count, batchError);
     }
 
-    /** As {@link #isolateFailures()}, for the rows at {@code positions} of the batch. */
-    private void isolateFailures(int[] positions, long batchStart) {
+    /**
+     * As {@link #isolateFailures(OnnxException)}, for the rows at {@code positions} of the batch
+     * (in the order they were read). In fail-fast mode it throws the first row's error, with {@code
+     * batchError} suppressed in it; when every row scores alone their outputs are kept.
+     */
+    private void isolateFailures(int[] positions, long batchStart, OnnxException batchError) {
+      if (!permissive) {
+        positions = positions.clone();
+        Arrays.sort(positions);
+      }
       Object[][] single = new Object[outputs.length][1];
       for (int p : positions) {
         if (tensorIndex[p] < 0) {
@@ -500,30 +608,33 @@ public final class PartitionScorer implements Serializable {
         nextRowIndex = batchStart + p;
         addRow(source.kept(p), p);
         nextRowIndex = saved;
+        OnnxException error;
         try {
           runTensors(single);
           for (int j = 0; j < outputs.length; j++) {
             // The splitter reuses its arena for the next row: keep a copy.
-            Object value = single[j][0];
-            values[j][p] =
-                value instanceof UnsafeArrayData ? ((UnsafeArrayData) value).copy() : value;
+            values[j][p] = kept(single[j][0]);
           }
           tensorIndex[p] = p;
+          continue;
         } catch (Deadlines.TimedOut e) {
-          tensorIndex[p] = -1;
-          errors[p] =
-              UTF8String.fromString(
-                  OnnxErrors.timedOut(model.description(), 1, model.batchTimeoutMs(), e.getCause())
-                      .getMessage());
+          error = OnnxErrors.timedOut(model.description(), 1, model.batchTimeoutMs(), e.getCause());
         } catch (OrtException | OnnxException e) {
-          tensorIndex[p] = -1;
-          errors[p] =
-              UTF8String.fromString(
-                  OnnxErrors.runFailed(model.description(), 1, partition, batchStart + p, e)
-                          .getMessage()
-                      + keyOf(source.kept(p)));
+          error =
+              OnnxErrors.rowFailed(
+                  model.description(),
+                  OnnxErrors.rowAt(partition, batchStart + p) + keyOf(source.kept(p)),
+                  e);
         }
+        if (!permissive) {
+          error.addSuppressed(batchError);
+          throw error;
+        }
+        tensorIndex[p] = -1;
+        errors[p] = UTF8String.fromString(error.getMessage());
       }
+      // Every row scored alone in fail-fast mode: the batch as a whole was too much (memory, say),
+      // and the rows' outputs are all there.
     }
 
     /** The row's key for messages ({@code " (id=42)"}), when a key column is set. */

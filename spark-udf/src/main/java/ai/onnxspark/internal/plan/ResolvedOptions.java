@@ -30,6 +30,7 @@ public final class ResolvedOptions implements Serializable {
   private final String nativeDir;
   private final Double gpusPerTask;
   private final String errorColumn;
+  private final long maxBatchBytes;
 
   private ResolvedOptions(
       int batchSize,
@@ -40,7 +41,8 @@ public final class ResolvedOptions implements Serializable {
       long batchTimeoutMs,
       String nativeDir,
       Double gpusPerTask,
-      String errorColumn) {
+      String errorColumn,
+      long maxBatchBytes) {
     this.batchSize = batchSize;
     this.batching = batching;
     this.session = session;
@@ -50,6 +52,7 @@ public final class ResolvedOptions implements Serializable {
     this.nativeDir = nativeDir;
     this.gpusPerTask = gpusPerTask;
     this.errorColumn = errorColumn;
+    this.maxBatchBytes = maxBatchBytes;
   }
 
   /**
@@ -70,7 +73,11 @@ public final class ResolvedOptions implements Serializable {
             .withIntraOpThreads(r.integer(OnnxOptions.INTRA_OP_THREADS, 0))
             .withInterOpThreads(r.integer(OnnxOptions.INTER_OP_THREADS, 1))
             .withOptimizationLevel(
-                optimizationLevel(r.string(OnnxOptions.OPTIMIZATION_LEVEL), info));
+                optimizationLevel(
+                    r.checked(
+                        OnnxOptions.OPTIMIZATION_LEVEL,
+                        SessionOptionsSpec.OptimizationLevel::parse),
+                    info));
     int maxSessions = r.confInteger(OnnxOptions.SESSION_CACHE_SIZE_CONF, 1);
     Map<String, String> providerOptions = new TreeMap<>();
     conf.forEach(
@@ -88,9 +95,9 @@ public final class ResolvedOptions implements Serializable {
             });
     DeviceSpec device =
         DeviceSpec.of(
-                r.string(OnnxOptions.DEVICE),
+                r.checked(OnnxOptions.DEVICE, v -> DeviceSpec.of(v, 0, "none")),
                 r.confInteger(OnnxOptions.GPU_DEVICE_ID_CONF, 0),
-                r.string(OnnxOptions.DEVICE_FALLBACK))
+                r.checked(OnnxOptions.DEVICE_FALLBACK, v -> DeviceSpec.of("cpu", 0, v)))
             .withProviderOptions(providerOptions);
     long timeout = r.longValue(OnnxOptions.BATCH_TIMEOUT_MS, 0);
     Double gpus =
@@ -100,8 +107,18 @@ public final class ResolvedOptions implements Serializable {
     if (errorColumn != null && errorColumn.isEmpty()) {
       throw OnnxErrors.badOption(OnnxOptions.ERROR_COLUMN_CONF, errorColumn, "a column name");
     }
+    long maxBatchBytes = r.longValue(OnnxOptions.MAX_BATCH_BYTES, 1);
     return new ResolvedOptions(
-        batchSize, batching, session, maxSessions, device, timeout, nativeDir, gpus, errorColumn);
+        batchSize,
+        batching,
+        session,
+        maxSessions,
+        device,
+        timeout,
+        nativeDir,
+        gpus,
+        errorColumn,
+        maxBatchBytes);
   }
 
   /**
@@ -150,6 +167,21 @@ public final class ResolvedOptions implements Serializable {
                       ? conf.getOrDefault(option.confKey(), option.defaultValue())
                       : option.defaultValue())
           .trim();
+    }
+
+    /**
+     * The option's value after {@code parse} accepted it; a value {@code parse} refuses is reported
+     * under the key it came from (per call or {@code spark.onnx.*}) with the option's values.
+     */
+    String checked(String key, java.util.function.Function<String, ?> parse) {
+      OnnxOption option = option(key);
+      String value = string(key);
+      try {
+        parse.apply(value);
+      } catch (ai.onnxspark.OnnxException e) {
+        throw OnnxErrors.badOption(source(option), value, option.values());
+      }
+      return value;
     }
 
     int integer(String key, int min) {
@@ -219,6 +251,14 @@ public final class ResolvedOptions implements Serializable {
     return batchTimeoutMs;
   }
 
+  /**
+   * Largest batch in bytes of input tensors; a batch ends early when the next row would take it
+   * over this (a larger row is scored alone).
+   */
+  public long maxBatchBytes() {
+    return maxBatchBytes;
+  }
+
   /** The node-local folder for ONNX Runtime's natives, or null. */
   public String nativeDir() {
     return nativeDir;
@@ -241,6 +281,7 @@ public final class ResolvedOptions implements Serializable {
         && batching.mode() == r.batching.mode()
         && maxSessions == r.maxSessions
         && batchTimeoutMs == r.batchTimeoutMs
+        && maxBatchBytes == r.maxBatchBytes
         && session.equals(r.session)
         && device.equals(r.device)
         && Objects.equals(nativeDir, r.nativeDir)

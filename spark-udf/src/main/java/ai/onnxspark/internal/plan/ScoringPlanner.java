@@ -18,7 +18,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -99,15 +102,18 @@ public final class ScoringPlanner {
     }
     List<InputBinding> inputs =
         bindInputs(info, spec, schema, spec.feeding(info), defaulted, keyOrdinal);
+    ColumnNames names = ColumnNames.of(spark);
     List<OutputBinding> outputs =
-        bindOutputs(info, spec, new HashSet<>(Arrays.asList(schema.fieldNames())));
+        bindOutputs(info, spec, names.index(Arrays.asList(schema.fieldNames())), names);
     String errorColumn = handle.resolved().errorColumn();
     List<StructField> fields = new ArrayList<>(Arrays.asList(schema.fields()));
     outputs.forEach(o -> fields.add(o.field(errorColumn != null)));
     if (errorColumn != null) {
-      if (Arrays.asList(schema.fieldNames()).contains(errorColumn)
-          || outputs.stream().anyMatch(o -> o.column().equals(errorColumn))) {
-        throw OnnxErrors.outputColumnExists("(error column)", errorColumn);
+      List<String> taken = new ArrayList<>(Arrays.asList(schema.fieldNames()));
+      outputs.forEach(o -> taken.add(o.column()));
+      String existing = names.index(taken).get(names.key(errorColumn));
+      if (existing != null) {
+        throw OnnxErrors.outputColumnExists("(error column)", errorColumn, existing);
       }
       fields.add(DataTypes.createStructField(errorColumn, DataTypes.StringType, true));
     }
@@ -132,7 +138,8 @@ public final class ScoringPlanner {
       int arguments) {
     ModelHandle handle = handle(spark, bytes, info, spec);
     int[] split = PredictFunction.columnsPerInput(info, name, arguments);
-    List<OutputBinding> outputs = bindOutputs(info, spec, Set.of());
+    ColumnNames names = ColumnNames.of(spark);
+    List<OutputBinding> outputs = bindOutputs(info, spec, Map.of(), names);
     return new PredictFunction(name, handle, spec, outputs, split);
   }
 
@@ -150,6 +157,9 @@ public final class ScoringPlanner {
       Map<String, List<String>> feeding,
       Set<String> defaulted,
       int keyOrdinal) {
+    if (keyOrdinal < 0) {
+      keyOrdinal = implicitKey(schema);
+    }
     Map<String, Double> paddings = spec.paddings();
     int bucketBatches = spec.bucketBatches();
     if (bucketBatches > 1 && paddings.isEmpty()) {
@@ -196,20 +206,42 @@ public final class ScoringPlanner {
   }
 
   /**
-   * Binds the outputs the spec asks for (every output when it names none) and the derived columns,
-   * refusing columns in {@code existing} and duplicates.
+   * The ordinal of the column that names rows in messages when no key column is set: a column
+   * {@code id} (any case) of a number or string type, when the rows have exactly one; else -1.
    */
-  static List<OutputBinding> bindOutputs(ModelInfo info, ScoringSpec spec, Set<String> existing) {
+  static int implicitKey(StructType schema) {
+    int found = -1;
+    StructField[] fields = schema.fields();
+    for (int i = 0; i < fields.length; i++) {
+      DataType type = fields[i].dataType();
+      if (fields[i].name().equalsIgnoreCase("id")
+          && (type instanceof NumericType || type instanceof StringType)) {
+        if (found >= 0) {
+          return -1;
+        }
+        found = i;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Binds the outputs the spec asks for (every output when it names none) and the derived columns,
+   * refusing columns in {@code existing} (keyed by {@link ColumnNames#key}) and duplicates, as
+   * {@code names} compares them.
+   */
+  static List<OutputBinding> bindOutputs(
+      ModelInfo info, ScoringSpec spec, Map<String, String> existing, ColumnNames names) {
     Map<String, String> wanted = new LinkedHashMap<>(spec.outputColumns());
     if (wanted.isEmpty()) {
       info.outputNames().forEach(name -> wanted.put(name, name));
     }
-    Set<String> taken = new HashSet<>();
+    Map<String, String> taken = new HashMap<>();
     boolean whole = spec.batching(info).wholeTensors();
     List<OutputBinding> bindings = new ArrayList<>();
     Map<String, Integer> groupings = spec.groupings();
     for (Map.Entry<String, String> e : wanted.entrySet()) {
-      checkColumn(e.getKey(), e.getValue(), existing, taken);
+      checkColumn(e.getKey(), e.getValue(), existing, taken, names);
       OutputBinding binding =
           OutputBinding.bind(
               info.output(e.getKey()).orElseThrow(), e.getValue(), spec.flattenOutputs(), whole);
@@ -217,7 +249,7 @@ public final class ScoringPlanner {
       bindings.add(group == null ? binding : binding.groupedBy(group));
     }
     for (ScoringSpec.Derived d : spec.derived(info)) {
-      checkColumn(d.output() + " (" + d.post() + ")", d.column(), existing, taken);
+      checkColumn(d.output() + " (" + d.post() + ")", d.column(), existing, taken, names);
       bindings.add(
           OutputBinding.bind(info.output(d.output()).orElseThrow(), d.column(), d.post(), whole));
     }
@@ -225,12 +257,44 @@ public final class ScoringPlanner {
   }
 
   private static void checkColumn(
-      String output, String column, Set<String> existing, Set<String> taken) {
-    if (existing.contains(column)) {
-      throw OnnxErrors.outputColumnExists(output, column);
+      String output,
+      String column,
+      Map<String, String> existing,
+      Map<String, String> taken,
+      ColumnNames names) {
+    String key = names.key(column);
+    String clash = existing.get(key);
+    if (clash != null) {
+      throw OnnxErrors.outputColumnExists(output, column, clash);
     }
-    if (!taken.add(column)) {
-      throw OnnxErrors.duplicateOutputColumn(column);
+    String other = taken.putIfAbsent(key, column);
+    if (other != null) {
+      throw OnnxErrors.duplicateOutputColumn(other, column);
+    }
+  }
+
+  /**
+   * How the session compares column names: exactly with {@code spark.sql.caseSensitive=true}, else
+   * ignoring case (Spark's default), so that no output column clashes with another that Spark would
+   * take for the same one.
+   */
+  public record ColumnNames(boolean caseSensitive) {
+    /** The session's way, from {@code spark.sql.caseSensitive}. */
+    public static ColumnNames of(SparkSession spark) {
+      return new ColumnNames(
+          Boolean.parseBoolean(spark.conf().get("spark.sql.caseSensitive", "false").trim()));
+    }
+
+    /** What two names that Spark takes for the same column have in common. */
+    public String key(String column) {
+      return caseSensitive ? column : column.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** {@code columns} by {@link #key}, each to its name (the first, for names alike). */
+    public Map<String, String> index(List<String> columns) {
+      Map<String, String> index = new HashMap<>();
+      columns.forEach(c -> index.putIfAbsent(key(c), c));
+      return index;
     }
   }
 

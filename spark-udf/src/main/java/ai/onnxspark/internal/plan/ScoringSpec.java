@@ -118,6 +118,11 @@ public final class ScoringSpec implements Serializable {
           throw OnnxErrors.badOption(key, value, expected);
         }
       }
+      case OnnxOptions.MAX_BATCH_BYTES -> {
+        if (OptionValues.parseLong(key, value, expected) < 1) {
+          throw OnnxErrors.badOption(key, value, expected);
+        }
+      }
       case OnnxOptions.TOP_K_PREFIX -> {
         requireOutput(name, info);
         if (OptionValues.parseInt(key, value, expected) < 1) {

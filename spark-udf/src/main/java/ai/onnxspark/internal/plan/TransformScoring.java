@@ -68,8 +68,14 @@ public final class TransformScoring {
 
   private static Dataset<Row> packStruct(
       Dataset<Row> scored, StructType input, String name, String error) {
-    if (Arrays.asList(input.fieldNames()).contains(name)) {
-      throw OnnxErrors.outputColumnExists("(struct of the outputs)", name);
+    ScoringPlanner.ColumnNames names = ScoringPlanner.ColumnNames.of(scored.sparkSession());
+    List<String> taken = new ArrayList<>(Arrays.asList(input.fieldNames()));
+    if (error != null) {
+      taken.add(error);
+    }
+    String existing = names.index(taken).get(names.key(name));
+    if (existing != null) {
+      throw OnnxErrors.outputColumnExists("(struct of the outputs)", name, existing);
     }
     Set<String> kept = new HashSet<>(Arrays.asList(input.fieldNames()));
     List<Column> columns = new ArrayList<>();

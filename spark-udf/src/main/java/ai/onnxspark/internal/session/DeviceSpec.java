@@ -57,7 +57,7 @@ public final class DeviceSpec implements Serializable {
     try {
       kind = Kind.valueOf(device.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw OnnxErrors.badOption(OnnxOptions.DEVICE, device, "one of cpu, cuda, tensorrt, auto");
+      throw OnnxErrors.badOption(OnnxOptions.DEVICE, device, "cpu, cuda, tensorrt or auto");
     }
     String f = fallback.trim().toLowerCase(Locale.ROOT);
     if (!f.equals("none") && !f.equals("cpu")) {

@@ -44,7 +44,7 @@ public final class SessionOptionsSpec implements Serializable {
         return valueOf(value.trim().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
         throw OnnxErrors.badOption(
-            OnnxOptions.OPTIMIZATION_LEVEL, value, "one of none, basic, extended, all");
+            OnnxOptions.OPTIMIZATION_LEVEL, value, "none, basic, extended or all");
       }
     }
   }

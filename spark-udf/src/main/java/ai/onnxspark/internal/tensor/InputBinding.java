@@ -474,6 +474,18 @@ public final class InputBinding implements Serializable {
     return copy;
   }
 
+  /**
+   * Bytes one row takes in this input's tensor when every row has the same number of values (no
+   * variable dimension; strings count 16 bytes each), else -1.
+   */
+  public long fixedRowBytes() {
+    if (variable) {
+      return -1;
+    }
+    return fixedPerRow
+        * (spec.elementType() == ElementType.STRING ? 16 : spec.elementType().byteSize());
+  }
+
   /** How many batches of rows are grouped by length; 1 when rows are not regrouped. */
   public int bucketBatches() {
     return bucketBatches;
@@ -743,8 +755,8 @@ public final class InputBinding implements Serializable {
 
     private int rows;
 
-    /** Padded batches: each row's number of values. */
-    private final long[] rowValues;
+    /** Padded batches: each row's number of values, grown as rows come. */
+    private long[] rowValues;
 
     private int partition;
     private long rowIndex;
@@ -754,16 +766,14 @@ public final class InputBinding implements Serializable {
 
     Batch(int capacityRows) {
       this.capacityRows = capacityRows;
-      this.rowValues = padValue != null ? new long[capacityRows] : null;
+      this.rowValues = padValue != null ? new long[Math.min(capacityRows, 64)] : null;
       this.feeder = RowFeeder.of(InputBinding.this);
       this.columnar =
           feeder instanceof ArrayFeeder && sameWidth && padValue == null
               ? (ArrayFeeder) feeder
               : null;
+      // Nothing is allocated until rows come: the buffer grows with the rows a batch gathers.
       this.buffer = new TensorBuffer(spec, columnLabel(), capacityRows, rowDims, padValue);
-      if (!variable) {
-        buffer.reserveRows(fixedPerRow);
-      }
     }
 
     /** Starts a new batch, keeping the buffer. */
@@ -795,6 +805,16 @@ public final class InputBinding implements Serializable {
       return rows;
     }
 
+    /** Bytes of tensor values in the current batch. */
+    public long bytes() {
+      return buffer.writtenBytes();
+    }
+
+    /** What the batch's buffer holds now (bytes; strings for a string input), for tests. */
+    long capacity() {
+      return buffer.capacity();
+    }
+
     /**
      * Appends one row's values.
      *
@@ -807,6 +827,9 @@ public final class InputBinding implements Serializable {
       this.partition = partition;
       this.rowIndex = rowIndex;
       this.current = row;
+      if (!variable) {
+        buffer.ensureRows(rows + 1L, fixedPerRow);
+      }
       feeder.add(row, buffer, position);
       rows++;
     }
@@ -856,6 +879,7 @@ public final class InputBinding implements Serializable {
               where(),
               wholeTensorHint(n));
         }
+        buffer.ensureRows(rows + 1L, fixedPerRow);
         return;
       }
       if (padValue != null) {
@@ -864,6 +888,10 @@ public final class InputBinding implements Serializable {
               spec.name(), spec.typeString(), columnLabel(), fixedPerRow, n, where());
         }
         buffer.ensureRoom(buffer.written() + n);
+        if (rows >= rowValues.length) {
+          rowValues =
+              Arrays.copyOf(rowValues, (int) Math.min(capacityRows, 2L * rowValues.length + 1));
+        }
         rowValues[rows] = n;
         perRow = Math.max(rows == 0 ? 0 : perRow, n);
         return;
@@ -877,6 +905,8 @@ public final class InputBinding implements Serializable {
       } else if (n != perRow) {
         throw OnnxErrors.raggedBatch(
             spec.name(), spec.typeString(), columnLabel(), perRow, n, where());
+      } else {
+        buffer.ensureRows(rows + 1L, n);
       }
     }
 
@@ -900,7 +930,7 @@ public final class InputBinding implements Serializable {
     }
 
     private void startBatchWith(long valuesPerRow) {
-      buffer.reserveRows(valuesPerRow);
+      buffer.ensureRows(1, valuesPerRow);
       perRow = valuesPerRow;
     }
 
@@ -966,6 +996,7 @@ public final class InputBinding implements Serializable {
         if (rows == 0 && perRow < 0) {
           startBatchWith(values);
         }
+        buffer.ensureRows(rows + 1L, values);
       }
 
       @Override

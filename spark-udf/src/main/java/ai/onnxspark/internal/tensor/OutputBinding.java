@@ -353,11 +353,15 @@ public final class OutputBinding implements Serializable {
    * call. Not thread-safe.
    */
   public final class Splitter {
-    private final UnsafeArrayData[] slots;
+    /** One reusable view per row, grown as batches need (never sized by the batch size alone). */
+    private UnsafeArrayData[] slots;
+
+    private final int batchSize;
     private long[] arena = new long[0];
 
     Splitter(int batchSize) {
-      slots = new UnsafeArrayData[batchSize];
+      this.batchSize = batchSize;
+      slots = new UnsafeArrayData[Math.min(batchSize, 64)];
     }
 
     /**
@@ -831,6 +835,10 @@ public final class OutputBinding implements Serializable {
       long words = rows * rowBytes / 8;
       if (arena.length < words) {
         arena = new long[(int) Math.max(words, arena.length * 2L)];
+      }
+      if (slots.length < rows) {
+        slots =
+            java.util.Arrays.copyOf(slots, Math.max(rows, Math.min(batchSize, 2 * slots.length)));
       }
       for (int r = 0; r < rows; r++) {
         long base = Platform.LONG_ARRAY_OFFSET + r * rowBytes;

@@ -25,7 +25,7 @@ import org.apache.spark.unsafe.Platform;
  *
  * <p>This is the only class that computes the native address of a direct buffer ({@link
  * #addressOf}); row readers write through its typed puts and bulk copies and never see an address.
- * The caller sizes the buffer ({@link #reserveRows}, {@link #ensureRoom}) before writing a row's
+ * The caller sizes the buffer ({@link #ensureRows}, {@link #ensureRoom}) before writing a row's
  * values; puts do not check bounds. Not thread-safe.
  */
 final class TensorBuffer {
@@ -116,7 +116,7 @@ final class TensorBuffer {
 
   /**
    * An empty buffer for up to {@code capacityRows} rows of input {@code spec}; nothing is allocated
-   * until {@link #reserveRows} or {@link #ensureRoom}.
+   * until {@link #ensureRows} or {@link #ensureRoom}, which size it from the rows written.
    *
    * @param column the input's column(s) as error messages name them
    * @param rowDims the input's per-row dims, -1 marking the variable one
@@ -196,72 +196,88 @@ final class TensorBuffer {
     written = marked;
   }
 
+  /** The largest buffer, in bytes or strings, one batch of one input may have. */
+  private static final long MAX_BUFFER = Integer.MAX_VALUE - 64L;
+
   /**
-   * Makes the buffer hold a whole batch of rows of {@code valuesPerRow} values each, allocating a
-   * new (empty) one when the current one is smaller.
+   * Makes room for {@code rows} rows (counting those written) of {@code valuesPerRow} values each,
+   * growing the buffer and keeping what was written. Buffers are sized from the rows a batch
+   * actually gathers, never from the batch size alone: a batch size of millions on ten rows
+   * allocates for ten.
    *
-   * @throws ai.onnxspark.OnnxException when such a batch would not fit in one buffer
+   * @throws ai.onnxspark.OnnxException when that many would not fit in one buffer
    */
-  void reserveRows(long valuesPerRow) {
-    boolean tooSmall =
-        type == ElementType.STRING
-            ? strings == null || strings.length < valuesPerRow * capacityRows
-            : buffer == null || (long) buffer.capacity() < valuesPerRow * capacityRows * width;
-    if (tooSmall) {
-      allocate(valuesPerRow);
-    }
-  }
-
-  private void allocate(long valuesPerRow) {
-    if (type == ElementType.STRING) {
-      long count = valuesPerRow * capacityRows;
-      if (count > Integer.MAX_VALUE - 64) {
-        throw OnnxErrors.unsupportedInput(
-            spec.name(),
-            spec.typeString(),
-            "a batch of "
-                + capacityRows
-                + " rows holds "
-                + count
-                + " strings; lower the batch size");
-      }
-      strings = new String[(int) count];
-      buffer = ByteBuffer.allocate(0);
-      return;
-    }
-    long bytes = valuesPerRow * capacityRows * width;
-    if (bytes > Integer.MAX_VALUE - 64) {
-      throw OnnxErrors.unsupportedInput(
-          spec.name(),
-          spec.typeString(),
-          "a batch of " + capacityRows + " rows needs " + bytes + " bytes; lower the batch size");
-    }
-    buffer = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
-    address = addressOf(buffer);
+  void ensureRows(long rows, long valuesPerRow) {
+    long batchValues =
+        valuesPerRow > 0 && capacityRows > Long.MAX_VALUE / valuesPerRow
+            ? Long.MAX_VALUE
+            : capacityRows * valuesPerRow;
+    ensureRoom(rows * valuesPerRow, batchValues);
   }
 
   /**
-   * Padded batches: grows the buffer, keeping what was written, to hold {@code values} values.
+   * Grows the buffer, keeping what was written, to hold {@code values} values; it at least doubles
+   * when it grows, so that a batch gathered row by row is copied a few times at most.
    *
    * @throws ai.onnxspark.OnnxException when that many would not fit in one buffer
    */
   void ensureRoom(long values) {
+    ensureRoom(values, Long.MAX_VALUE);
+  }
+
+  /** As {@link #ensureRoom(long)}, doubling no further than {@code atMost} values. */
+  private void ensureRoom(long values, long atMost) {
+    if (type == ElementType.STRING) {
+      if (strings != null && strings.length >= values) {
+        return;
+      }
+      long want = grown(values, strings == null ? 0 : strings.length, atMost);
+      strings = strings == null ? new String[(int) want] : Arrays.copyOf(strings, (int) want);
+      if (buffer == null) {
+        buffer = ByteBuffer.allocate(0);
+      }
+      return;
+    }
     long bytes = values * width;
     if (buffer != null && buffer.capacity() >= bytes) {
       return;
     }
-    long want = Math.max(bytes, buffer == null ? 0 : 2L * buffer.capacity());
-    if (want > Integer.MAX_VALUE - 64) {
-      throw OnnxErrors.unsupportedInput(
-          spec.name(), spec.typeString(), "a batch needs " + want + " bytes; lower the batch size");
-    }
+    long want =
+        grown(bytes, buffer == null ? 0 : buffer.capacity(), Math.min(atMost, MAX_BUFFER) * width);
     ByteBuffer bigger = ByteBuffer.allocateDirect((int) want).order(ByteOrder.nativeOrder());
     long biggerAddress = addressOf(bigger);
-    if (buffer != null) {
+    if (buffer != null && written > 0) {
       Platform.copyMemory(null, address, null, biggerAddress, written * width);
     }
     buffer = bigger;
     address = biggerAddress;
+  }
+
+  /** The size to grow to from {@code current} to hold {@code needed} (bytes or strings). */
+  private long grown(long needed, long current, long atMost) {
+    if (needed > MAX_BUFFER) {
+      throw OnnxErrors.unsupportedInput(
+          spec.name(),
+          spec.typeString(),
+          "a batch of "
+              + (type == ElementType.STRING ? needed + " strings" : needed + " bytes")
+              + " does not fit in one buffer; lower the batch size or "
+              + ai.onnxspark.OnnxOptions.MAX_BATCH_BYTES_CONF);
+    }
+    return Math.max(needed, Math.min(Math.min(2 * current, atMost), MAX_BUFFER));
+  }
+
+  /** What the buffer holds now: bytes of native memory, or strings for a string input. */
+  long capacity() {
+    if (type == ElementType.STRING) {
+      return strings == null ? 0 : strings.length;
+    }
+    return buffer == null ? 0 : buffer.capacity();
+  }
+
+  /** Bytes written in the current batch (strings count 16 bytes each, their reference and more). */
+  long writtenBytes() {
+    return type == ElementType.STRING ? written * 16 : written * width;
   }
 
   /**
