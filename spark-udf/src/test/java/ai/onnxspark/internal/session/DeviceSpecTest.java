@@ -36,6 +36,6 @@ class DeviceSpecTest {
     assertThatThrownBy(() -> DeviceSpec.of(device, 0, fallback))
         .isInstanceOf(OnnxException.class)
         .hasMessageMatching(
-            "Option '(device|device-fallback)' = '(gpu)' is invalid: expected (one of cpu, cuda, tensorrt, auto|none or cpu)\\.");
+            "Option '(device|device-fallback)' = '(gpu)' is invalid: expected (cpu, cuda, tensorrt or auto|none or cpu)\\.");
   }
 }

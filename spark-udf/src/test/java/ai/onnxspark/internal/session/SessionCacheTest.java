@@ -146,6 +146,6 @@ class SessionCacheTest {
     assertThatThrownBy(() -> SessionOptionsSpec.OptimizationLevel.parse("max"))
         .isInstanceOf(OnnxException.class)
         .hasMessage(
-            "Option 'optimization-level' = 'max' is invalid: expected one of none, basic, extended, all.");
+            "Option 'optimization-level' = 'max' is invalid: expected none, basic, extended or all.");
   }
 }
