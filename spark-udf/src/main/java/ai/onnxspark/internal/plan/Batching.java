@@ -32,6 +32,9 @@ public final class Batching implements Serializable {
 
   private static final Batching ROWS = new Batching(Mode.ROWS, 0, "");
 
+  /** Batches of one row: an input's first dimension is fixed at 1, the others' free or 1. */
+  private static final Batching ONE_ROW = new Batching(Mode.ROWS, 1, "");
+
   private final Mode mode;
   private final int fixedRows;
   private final String reason;
@@ -50,11 +53,13 @@ public final class Batching implements Serializable {
     if (info.inputs().isEmpty()) {
       return new Batching(Mode.WHOLE, 1, "the model has no inputs");
     }
-    long fixed = 0;
+    long fixed = -1;
     boolean symbolic = false;
     for (TensorSpec input : info.inputs()) {
       if (input.kind() != TensorSpec.Kind.TENSOR || !input.shapeKnown()) {
-        return ROWS;
+        // No shape to read: taken as a free batch dimension.
+        symbolic = true;
+        continue;
       }
       if (input.rank() == 0) {
         return new Batching(
@@ -63,16 +68,19 @@ public final class Batching implements Serializable {
       long first = input.dims()[0];
       if (first < 0) {
         symbolic = true;
-      } else if (fixed == 0) {
+      } else if (fixed < 0) {
         fixed = first;
       } else if (first != fixed) {
         return new Batching(
             Mode.WHOLE, 1, "its inputs' first dimensions differ (" + fixed + " and " + first + ")");
       }
     }
-    if (fixed <= 1) {
-      // Symbolic batch dimensions, or a fixed one of 1 (run one row at a time): batches of rows.
+    if (fixed < 0) {
       return ROWS;
+    }
+    if (fixed == 1) {
+      // Exported with a batch of one (free first dimensions beside it take one row too).
+      return ONE_ROW;
     }
     if (symbolic) {
       return new Batching(
@@ -118,8 +126,8 @@ public final class Batching implements Serializable {
   }
 
   /**
-   * Rows per run the model fixes: B for {@link Mode#FIXED}, 1 for {@link Mode#WHOLE}, 0 when the
-   * batch size is free.
+   * Rows per run the model fixes: B for {@link Mode#FIXED}, 1 for {@link Mode#WHOLE} and for inputs
+   * whose first dimension is fixed at 1, 0 when the batch size is free.
    */
   public int fixedRows() {
     return fixedRows;

@@ -84,8 +84,8 @@ public final class PartitionScorer implements Serializable {
     this.inputs = inputs.toArray(new InputBinding[0]);
     this.outputs = outputs.toArray(new OutputBinding[0]);
     this.outputSchema = outputSchema;
-    boolean singleRows = inputs.stream().anyMatch(InputBinding::singleRowBatches);
-    this.batchSize = singleRows ? 1 : model.batchSize();
+    // The model's own batch size, if it fixes one, is already resolved into it (Batching).
+    this.batchSize = model.batchSize();
     this.fixedRows =
         model.batching().mode() == Batching.Mode.FIXED ? model.batching().fixedRows() : 0;
     int bucket = inputs.stream().mapToInt(InputBinding::bucketBatches).max().orElse(1);

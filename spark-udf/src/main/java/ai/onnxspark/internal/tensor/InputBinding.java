@@ -648,11 +648,6 @@ public final class InputBinding implements Serializable {
     return kind;
   }
 
-  /** Whether the model input has a fixed batch dimension of 1, so it must be run row by row. */
-  public boolean singleRowBatches() {
-    return spec.shapeKnown() && spec.rank() > 0 && spec.dims()[0] == 1;
-  }
-
   /** A reusable buffer for one task, holding up to {@code batchSize} rows. */
   public Batch newBatch(int batchSize) {
     return new Batch(batchSize);
