@@ -1,15 +1,14 @@
 package ai.onnxspark.jobs;
 
+import static ai.onnxspark.jobs.JobRuns.concat;
+import static ai.onnxspark.jobs.JobRuns.errorOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.onnxspark.testing.EveryLine;
 import ai.onnxspark.testing.OrtReference;
 import ai.onnxspark.testing.TestModels;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -295,25 +294,5 @@ class ScoreJobStreamTest {
             .isCloseTo(expected[i][k], within(1e-5f));
       }
     }
-  }
-
-  private static String[] concat(String[] first, String... more) {
-    String[] all = java.util.Arrays.copyOf(first, first.length + more.length);
-    System.arraycopy(more, 0, all, first.length, more.length);
-    return all;
-  }
-
-  private static String errorOf(String... argv) {
-    PrintStream original = System.err;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-    int code;
-    try {
-      code = ScoreJob.run(argv);
-    } finally {
-      System.setErr(original);
-    }
-    assertThat(code).isEqualTo(2);
-    return captured.toString(StandardCharsets.UTF_8).trim();
   }
 }

@@ -1,13 +1,12 @@
 package ai.onnxspark.jobs;
 
+import static ai.onnxspark.jobs.JobRuns.concat;
+import static ai.onnxspark.jobs.JobRuns.errorOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxspark.testing.EveryLine;
 import ai.onnxspark.testing.FullSuiteOnly;
 import ai.onnxspark.testing.TestModels;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -320,12 +319,6 @@ class ScoreJobTest {
     return input;
   }
 
-  private static String[] concat(String[] first, String... more) {
-    String[] all = java.util.Arrays.copyOf(first, first.length + more.length);
-    System.arraycopy(more, 0, all, first.length, more.length);
-    return all;
-  }
-
   @Test
   @FullSuiteOnly
   void outputIsPartitionedByTheRequestedColumns(@TempDir Path dir) throws Exception {
@@ -486,19 +479,5 @@ class ScoreJobTest {
 
     // With --verbose, the same failure also prints its stack trace.
     assertThat(errorOf(concat(run, "--verbose")).lines().count()).isGreaterThan(1);
-  }
-
-  private static String errorOf(String... argv) {
-    PrintStream original = System.err;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-    int code;
-    try {
-      code = ScoreJob.run(argv);
-    } finally {
-      System.setErr(original);
-    }
-    assertThat(code).isEqualTo(2);
-    return captured.toString(StandardCharsets.UTF_8).trim();
   }
 }
