@@ -169,6 +169,46 @@ public final class OnnxOptions {
   /** The largest model the library can hold in one array (protobuf's and Java's limit). */
   public static final long MODELS_MAX_BYTES_DEFAULT = Integer.MAX_VALUE - 16L;
 
+  /**
+   * Per call: how the model reaches executors: {@code broadcast} (its bytes, through the driver),
+   * {@code path} (executors copy its files once per node into {@link #MODEL_CACHE_DIR_CONF} and
+   * load them from there; the driver reads only the graph's description) or {@code auto} (the
+   * default: path for models with external data or larger than {@link
+   * #SHIPPING_PATH_ABOVE_BYTES_CONF}).
+   */
+  public static final String SHIPPING = "shipping";
+
+  /** Spark configuration key of {@link #SHIPPING}. */
+  public static final String SHIPPING_CONF = "spark.onnx.shipping";
+
+  /** Default of {@link #SHIPPING}. */
+  public static final String SHIPPING_DEFAULT = "auto";
+
+  /** Model files larger than this many bytes are shipped by path under {@code shipping=auto}. */
+  public static final String SHIPPING_PATH_ABOVE_BYTES_CONF = "spark.onnx.shipping.pathAboveBytes";
+
+  /** Default of {@link #SHIPPING_PATH_ABOVE_BYTES_CONF}: 1 GiB. */
+  public static final long SHIPPING_PATH_ABOVE_BYTES_DEFAULT = 1L << 30;
+
+  /**
+   * The node-local folder where executors keep copies of models shipped by path, shared by the
+   * executors of a node (default: {@code onnx-spark-models-<user>} in {@code java.io.tmpdir}). Read
+   * from the executors' Spark configuration, set at launch.
+   */
+  public static final String MODEL_CACHE_DIR_CONF = "spark.onnx.modelCache.dir";
+
+  /** Bytes of models the node cache keeps before deleting the least recently used. */
+  public static final String MODEL_CACHE_MAX_BYTES_CONF = "spark.onnx.modelCache.maxBytes";
+
+  /** Default of {@link #MODEL_CACHE_MAX_BYTES_CONF}: 64 GiB. */
+  public static final long MODEL_CACHE_MAX_BYTES_DEFAULT = 64L << 30;
+
+  /** Hours a model unused stays in the node cache. */
+  public static final String MODEL_CACHE_MAX_AGE_HOURS_CONF = "spark.onnx.modelCache.maxAgeHours";
+
+  /** Default of {@link #MODEL_CACHE_MAX_AGE_HOURS_CONF}: a week. */
+  public static final long MODEL_CACHE_MAX_AGE_HOURS_DEFAULT = 168;
+
   /** Per call: {@code input.<input>}: the column(s) feeding a model input, comma-separated. */
   public static final String INPUT_PREFIX = "input.";
 
@@ -282,6 +322,39 @@ public final class OnnxOptions {
                   "Largest batch, in bytes of input tensors: a batch ends early when the next row"
                       + " would take it over this; a larger row is scored alone.")
               .conf(MAX_BATCH_BYTES_CONF, MAX_BATCH_BYTES_DEFAULT),
+          OnnxOption.perCall(
+                  SHIPPING,
+                  "auto, broadcast or path",
+                  "How the model reaches executors: broadcast sends its bytes through the driver;"
+                      + " path has each node copy its files once (external data, models over 2"
+                      + " GB); auto picks path for external data or files over "
+                      + SHIPPING_PATH_ABOVE_BYTES_CONF
+                      + ".")
+              .conf(SHIPPING_CONF, SHIPPING_DEFAULT),
+          OnnxOption.confOnly(
+              SHIPPING_PATH_ABOVE_BYTES_CONF,
+              SHIPPING_PATH_ABOVE_BYTES_DEFAULT,
+              "1 or more bytes",
+              "Model files larger than this are shipped by path under shipping=auto."),
+          OnnxOption.confOnly(
+                  MODEL_CACHE_DIR_CONF,
+                  "onnx-spark-models-<user> in java.io.tmpdir",
+                  "a node-local folder",
+                  "Where executors keep one copy per node of each model shipped by path.")
+              .staticSetting(),
+          OnnxOption.confOnly(
+                  MODEL_CACHE_MAX_BYTES_CONF,
+                  MODEL_CACHE_MAX_BYTES_DEFAULT,
+                  "1 or more bytes",
+                  "Bytes of models a node's cache keeps; the least recently used go first (none"
+                      + " used in the last ten minutes).")
+              .staticSetting(),
+          OnnxOption.confOnly(
+                  MODEL_CACHE_MAX_AGE_HOURS_CONF,
+                  MODEL_CACHE_MAX_AGE_HOURS_DEFAULT,
+                  "1 or more hours",
+                  "How long a model unused stays in a node's cache.")
+              .staticSetting(),
           OnnxOption.perCall(
                   DEVICE,
                   "cpu, cuda, tensorrt or auto",

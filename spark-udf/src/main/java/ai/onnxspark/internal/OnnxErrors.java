@@ -600,6 +600,105 @@ public final class OnnxErrors {
     return "'" + s + "'";
   }
 
+  /** An external-data reference that would read outside the model's folder. */
+  public static OnnxException externalDataOutsideFolder(
+      String model, String tensor, String location) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model "
+            + quote(model)
+            + ": tensor "
+            + quote(tensor)
+            + " keeps its data in "
+            + quote(location)
+            + ", outside the model's folder. External data must be a file inside the folder of"
+            + " the .onnx file, named by a relative path without '..' (re-save the model with"
+            + " onnx.save_model(..., save_as_external_data=True, location='weights.bin')).");
+  }
+
+  /** An external-data reference that cannot be followed. */
+  public static OnnxException externalDataInvalid(String model, String tensor, String why) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model "
+            + quote(model)
+            + ": the external data of tensor "
+            + quote(tensor)
+            + " cannot be read: "
+            + why
+            + ". Re-export the model with its external data.");
+  }
+
+  /** An external data file the model names that is not beside it. */
+  public static OnnxException externalDataMissing(String model, String tensor, String file) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model "
+            + quote(model)
+            + ": tensor "
+            + quote(tensor)
+            + " keeps its data in "
+            + quote(file)
+            + ", which is not in the model's folder. Copy the model's external data files"
+            + " together with the .onnx file.");
+  }
+
+  /** An external data file shorter than a tensor in it needs. */
+  public static OnnxException externalDataTruncated(
+      String model, String tensor, String file, long needed, long size) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model "
+            + quote(model)
+            + ": tensor "
+            + quote(tensor)
+            + " needs bytes up to "
+            + needed
+            + " of "
+            + quote(file)
+            + ", which has "
+            + size
+            + " bytes: the file is truncated or from another export. Copy it again from the"
+            + " export.");
+  }
+
+  /** A model folder that does not hold exactly one {@code .onnx} file. */
+  public static OnnxException modelFolderAmbiguous(String location, Collection<String> models) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model folder "
+            + quote(location)
+            + (models.isEmpty() ? " holds no .onnx file" : " holds several .onnx files " + models)
+            + ". Give the path of the .onnx file itself.");
+  }
+
+  /**
+   * A model file that differs, as an executor copies it, from what the driver planned with: changed
+   * since, or damaged on the way.
+   */
+  public static OnnxException modelFilesChanged(
+      String model, String file, String expected, String actual) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model "
+            + quote(model)
+            + ": file "
+            + quote(file)
+            + " is not what the query was planned with (expected "
+            + expected
+            + ", found "
+            + actual
+            + "): it changed after the model was loaded, or it is damaged. Load the model again"
+            + " (or replace model files only by writing new folders).");
+  }
+
+  /** A shipping that the model's form does not allow. */
+  public static OnnxException shippingImpossible(String model, String shipping, String why) {
+    return new OnnxException(
+        ErrorClass.CONFIGURATION,
+        "Model " + quote(model) + " cannot be shipped by " + shipping + ": " + why + ".");
+  }
+
   /** A model conversion (int8, float16, optimization, cut) that cannot be done, and why. */
   public static OnnxException cannotConvert(String message) {
     return new OnnxException(ErrorClass.MODEL, message);

@@ -36,8 +36,9 @@ public final class ModelInfo implements Serializable {
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
   private final int nodeCount;
+  private final List<String> externalDataFiles;
 
-  private ModelInfo(OnnxProto.ModelProto model) {
+  private ModelInfo(OnnxProto.ModelProto model, String source) {
     OnnxProto.GraphProto graph = model.getGraph();
     this.irVersion = model.getIrVersion();
     this.producerName = model.getProducerName();
@@ -73,6 +74,9 @@ public final class ModelInfo implements Serializable {
     this.inputs = Collections.unmodifiableList(in);
     this.outputs = Collections.unmodifiableList(out);
     this.nodeCount = graph.getNodeCount();
+    Set<String> files = new java.util.LinkedHashSet<>();
+    ai.onnxspark.internal.model.ExternalData.collect(graph, source, r -> files.add(r.file()));
+    this.externalDataFiles = List.copyOf(files);
   }
 
   /**
@@ -99,7 +103,15 @@ public final class ModelInfo implements Serializable {
       throw OnnxErrors.notAnOnnxModel(
           source, bytes.length, "it declares no IR version or no opset imports", null);
     }
-    return new ModelInfo(model);
+    return new ModelInfo(model, source);
+  }
+
+  /**
+   * The files, relative to the model's folder, where tensors of the model keep their data (ONNX
+   * external data); empty for a self-contained model.
+   */
+  public List<String> externalDataFiles() {
+    return externalDataFiles;
   }
 
   private static TensorSpec spec(String name, OnnxProto.TypeProto type) {

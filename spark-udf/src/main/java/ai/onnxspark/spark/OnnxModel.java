@@ -7,6 +7,9 @@ import ai.onnxspark.convert.GraphOptimization;
 import ai.onnxspark.convert.Int8Quantization;
 import ai.onnxspark.internal.OnnxErrors;
 import ai.onnxspark.internal.model.ModelBytes;
+import ai.onnxspark.internal.model.ModelFiles;
+import ai.onnxspark.internal.model.ModelShipping;
+import ai.onnxspark.internal.model.ModelSource;
 import ai.onnxspark.internal.plan.BroadcastModel;
 import ai.onnxspark.internal.plan.ModelHandle;
 import ai.onnxspark.internal.plan.ModelParts;
@@ -49,11 +52,11 @@ import scala.Option;
  * the driver; executors receive a broadcast of the bytes, once per Spark context.
  */
 public final class OnnxModel {
-  private final ModelBytes bytes;
+  private final ModelSource bytes;
   private final ModelInfo info;
   private final ScoringSpec spec;
 
-  private OnnxModel(ModelBytes bytes, ModelInfo info, ScoringSpec spec) {
+  private OnnxModel(ModelSource bytes, ModelInfo info, ScoringSpec spec) {
     this.bytes = bytes;
     this.info = info;
     this.spec = spec;
@@ -68,20 +71,47 @@ public final class OnnxModel {
     return new OnnxModel(bytes, info, ScoringSpec.EMPTY);
   }
 
+  private static OnnxModel load(
+      String location, Configuration hadoopConf, long maxBytes, String limitKey) {
+    ModelShipping.Loaded loaded =
+        ModelShipping.load(location, hadoopConf, maxBytes, limitKey, pathAboveBytes());
+    return new OnnxModel(loaded.source(), loaded.info(), ScoringSpec.EMPTY);
+  }
+
+  /** {@code spark.onnx.shipping.pathAboveBytes} of the active session, or its default. */
+  private static long pathAboveBytes() {
+    scala.Option<SparkSession> active = SparkSession.getActiveSession();
+    String value =
+        active.isDefined()
+            ? active.get().conf().get(OnnxOptions.SHIPPING_PATH_ABOVE_BYTES_CONF, null)
+            : null;
+    return value == null
+        ? OnnxOptions.SHIPPING_PATH_ABOVE_BYTES_DEFAULT
+        : OptionValues.parseLong(
+            OnnxOptions.SHIPPING_PATH_ABOVE_BYTES_CONF, value, "1 or more bytes");
+  }
+
   /**
    * Reads a model from a local path or a Hadoop FileSystem URI ({@code hdfs://}, {@code s3a://},
    * {@code abfss://}, {@code dbfs:/}), using the active Spark session's Hadoop configuration when
    * there is one (with the session's {@code spark.hadoop.*} settings).
    *
-   * @throws ai.onnxspark.OnnxException when the file is missing or not an ONNX model
+   * <p>The path may name an {@code .onnx} file or a folder holding one. A model with external data
+   * (weights in files beside it), or larger than {@code spark.onnx.shipping.pathAboveBytes}, is
+   * shipped by path: the driver reads only its description, and each executor node copies its files
+   * once into a local cache (see {@link #withShipping}); any path must then be readable by every
+   * executor (a distributed file system, or a path present on every node).
+   *
+   * @throws ai.onnxspark.OnnxException when the file is missing or not an ONNX model, or its
+   *     external data is missing, truncated or outside its folder
    */
   public static OnnxModel fromPath(String path) {
-    return of(ModelBytes.read(path, SparkConfs.activeHadoopConf()));
+    return load(path, SparkConfs.activeHadoopConf(), OnnxOptions.MODELS_MAX_BYTES_DEFAULT, null);
   }
 
   /** The same as {@link #fromPath}, for URIs; reads with {@code hadoopConf}. */
   public static OnnxModel fromUri(String uri, Configuration hadoopConf) {
-    return of(ModelBytes.read(uri, hadoopConf));
+    return load(uri, hadoopConf, OnnxOptions.MODELS_MAX_BYTES_DEFAULT, null);
   }
 
   /**
@@ -92,7 +122,7 @@ public final class OnnxModel {
    */
   public static OnnxModel fromUri(
       String uri, Configuration hadoopConf, long maxBytes, String limitKey) {
-    return of(ModelBytes.read(uri, hadoopConf, maxBytes, limitKey));
+    return load(uri, hadoopConf, maxBytes, limitKey);
   }
 
   /** The same as {@link #fromPath}, named for URIs such as {@code s3a://bucket/model.onnx}. */
@@ -187,6 +217,20 @@ public final class OnnxModel {
       model = model.withOption(OnnxOptions.TOP_K_SCORES_PREFIX + output, scoresColumn);
     }
     return model;
+  }
+
+  /**
+   * How the model reaches executors: {@code broadcast} (its bytes, through the driver), {@code
+   * path} (each executor node copies its files once into a local cache and loads them from there;
+   * for external data and large models) or {@code auto} (path for external data or files over
+   * {@code spark.onnx.shipping.pathAboveBytes}, else broadcast). Per call: {@code shipping}.
+   *
+   * @throws ai.onnxspark.OnnxException at scoring, when the model cannot take that form: bytes
+   *     given in memory have no path, external data cannot be broadcast
+   */
+  public OnnxModel withShipping(String shipping) {
+    ModelShipping.parse(shipping);
+    return withOption(OnnxOptions.SHIPPING, shipping);
   }
 
   /** Rows per ONNX Runtime call; default {@code spark.onnx.batchSize}, else 1024. */
@@ -450,7 +494,8 @@ public final class OnnxModel {
    *     than 11
    */
   public OnnxModel quantize(Int8Quantization quantization) {
-    Int8Quantization.Result result = quantization.apply(bytes.bytes(), bytes.source());
+    Int8Quantization.Result result =
+        quantization.apply(inMemory("int8 quantization"), bytes.source());
     return converted(result.model(), bytes.source() + " (int8)");
   }
 
@@ -468,7 +513,8 @@ public final class OnnxModel {
    * @throws ai.onnxspark.OnnxException when the model has no float computation or has subgraphs
    */
   public OnnxModel toFloat16(Float16Conversion conversion) {
-    Float16Conversion.Result result = conversion.apply(bytes.bytes(), bytes.source());
+    Float16Conversion.Result result =
+        conversion.apply(inMemory("float16 conversion"), bytes.source());
     return converted(result.model(), bytes.source() + " (float16)");
   }
 
@@ -486,7 +532,8 @@ public final class OnnxModel {
    */
   public OnnxModel optimized(String level) {
     SessionOptionsSpec.OptimizationLevel parsed = SessionOptionsSpec.OptimizationLevel.parse(level);
-    byte[] optimizedBytes = GraphOptimization.apply(bytes.bytes(), parsed, bytes.source());
+    byte[] optimizedBytes =
+        GraphOptimization.apply(inMemory("optimization"), parsed, bytes.source());
     return converted(optimizedBytes, bytes.source() + " (optimized " + level + ")")
         .withOptimizationLevel("none");
   }
@@ -500,7 +547,7 @@ public final class OnnxModel {
    * @throws ai.onnxspark.OnnxException when a name is not computed by the graph
    */
   public OnnxModel cutAt(String... values) {
-    byte[] cut = GraphCut.apply(bytes.bytes(), bytes.source(), List.of(values));
+    byte[] cut = GraphCut.apply(inMemory("cutAt"), bytes.source(), List.of(values));
     ScoringSpec kept = spec;
     for (String prefix :
         List.of(
@@ -520,6 +567,35 @@ public final class OnnxModel {
         kept);
   }
 
+  /**
+   * The model's bytes, read now for a model shipped by path, for a conversion {@code what} that
+   * needs the whole model in memory.
+   *
+   * @throws ai.onnxspark.OnnxException for a model with external data, which conversions do not
+   *     handle
+   */
+  private byte[] inMemory(String what) {
+    if (bytes instanceof ModelBytes b) {
+      return b.bytes();
+    }
+    ModelFiles files = (ModelFiles) bytes;
+    if (files.hasExternalData()) {
+      throw OnnxErrors.cannotConvert(
+          "Model '"
+              + files.source()
+              + "' keeps its weights as external data ("
+              + files.dataFiles().size()
+              + " file(s)), which "
+              + what
+              + " does not read. Convert it where it was exported (onnx.load with its external"
+              + " data, then the conversion), or score it as it is.");
+    }
+    return ((ModelBytes)
+            ModelShipping.BROADCAST.ship(
+                files, info, Long.MAX_VALUE, SparkConfs.activeHadoopConf()))
+        .bytes();
+  }
+
   private OnnxModel converted(byte[] modelBytes, String source) {
     return new OnnxModel(
         ModelBytes.of(modelBytes, source), ModelInfo.parse(modelBytes, source), spec);
@@ -527,7 +603,7 @@ public final class OnnxModel {
 
   /** Writes the model's ONNX bytes to {@code out}, which the caller closes. */
   public void writeTo(java.io.OutputStream out) throws java.io.IOException {
-    out.write(bytes.bytes());
+    out.write(inMemory("writeTo"));
   }
 
   /** What the model declares: inputs, outputs, opsets, producer, metadata. */
@@ -535,7 +611,10 @@ public final class OnnxModel {
     return info;
   }
 
-  /** SHA-256 of the model bytes. */
+  /**
+   * SHA-256 of the model bytes; for a model shipped by path, of its file's SHA-256 and its data
+   * files' sizes and checksums.
+   */
   public String fingerprint() {
     return bytes.fingerprint();
   }
@@ -545,7 +624,7 @@ public final class OnnxModel {
     return bytes.source();
   }
 
-  /** Size of the model in bytes. */
+  /** Size of the model in bytes, external data files included. */
   public long size() {
     return bytes.size();
   }

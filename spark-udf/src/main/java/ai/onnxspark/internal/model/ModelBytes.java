@@ -25,24 +25,24 @@ import org.apache.hadoop.fs.FileSystem;
  * array for zero-copy session creation, and callers must not modify it. Serializable, but the
  * library ships it to executors through a broadcast, not in task closures.
  */
-public final class ModelBytes implements Serializable {
+public final class ModelBytes implements ModelSource {
   private static final long serialVersionUID = 1L;
   private static final long MAX_SIZE = Integer.MAX_VALUE - 16L;
 
   private final byte[] bytes;
   private final String fingerprint;
   private final String source;
-  private final String externalDataFolder;
+  private final String location;
 
   private ModelBytes(byte[] bytes, String source) {
     this(bytes, source, null);
   }
 
-  private ModelBytes(byte[] bytes, String source, String externalDataFolder) {
+  private ModelBytes(byte[] bytes, String source, String location) {
     this.bytes = bytes;
     this.fingerprint = sha256(bytes);
     this.source = source;
-    this.externalDataFolder = externalDataFolder;
+    this.location = location;
   }
 
   /** Model bytes held in memory; the array is copied. */
@@ -99,7 +99,7 @@ public final class ModelBytes implements Serializable {
           throw new IOException("read " + read + " of " + length + " bytes");
         }
       }
-      return new ModelBytes(data, location);
+      return new ModelBytes(data, location, location);
     } catch (IOException e) {
       throw OnnxErrors.modelUnreadable(location, e);
     }
@@ -159,7 +159,7 @@ public final class ModelBytes implements Serializable {
    * the classpath serves (its class missing, such as S3A without hadoop-aws, or none configured)
    * fails naming the package to add.
    */
-  private static FileSystem fileSystem(
+  static FileSystem fileSystem(
       org.apache.hadoop.fs.Path path, String location, Configuration hadoopConf)
       throws IOException {
     String scheme = path.toUri().getScheme();
@@ -213,9 +213,7 @@ public final class ModelBytes implements Serializable {
     }
     try {
       checkSize(location, Files.size(path), limit, limitKey);
-      Path folder = path.toAbsolutePath().normalize().getParent();
-      return new ModelBytes(
-          Files.readAllBytes(path), location, folder == null ? null : folder.toString());
+      return new ModelBytes(Files.readAllBytes(path), location, location);
     } catch (IOException e) {
       throw OnnxErrors.modelUnreadable(location, e);
     }
@@ -253,30 +251,27 @@ public final class ModelBytes implements Serializable {
   }
 
   /** Size of the model in bytes. */
+  @Override
   public long size() {
     return bytes.length;
   }
 
   /** Hex SHA-256 of the bytes: the model's identity in caches and logs. */
+  @Override
   public String fingerprint() {
     return fingerprint;
   }
 
-  /** A short form of the fingerprint for log lines. */
-  public String shortFingerprint() {
-    return fingerprint.substring(0, 12);
-  }
-
   /**
-   * The folder of the local model file the bytes were read from, where ONNX Runtime reads the
-   * model's external data (initializers stored in files beside it, such as {@code weights.bin});
-   * null for bytes that did not come from a local file.
+   * The path or URI the bytes were read from, where their files can be read again (to ship them by
+   * path); null for bytes given in memory or made by a conversion.
    */
-  public String externalDataFolder() {
-    return externalDataFolder;
+  public String location() {
+    return location;
   }
 
   /** Where the bytes came from (a path, a URI, or a caller's description). */
+  @Override
   public String source() {
     return source;
   }

@@ -1,6 +1,7 @@
 package ai.onnxspark.internal.plan;
 
-import ai.onnxspark.internal.model.ModelBytes;
+import ai.onnxspark.internal.model.ModelFiles;
+import ai.onnxspark.internal.model.ModelSource;
 import ai.onnxspark.internal.session.DeviceSpec;
 import ai.onnxspark.internal.session.SessionOptionsSpec;
 import ai.onnxspark.internal.tensor.InputBinding;
@@ -25,28 +26,38 @@ import org.apache.spark.sql.types.StructType;
 public final class ModelHandle implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  private final transient ModelBytes bytes;
+  private final transient ModelSource source;
   private final Broadcast<BroadcastModel> model;
   private final String fingerprint;
   private final String description;
   private final ModelInfo info;
   private final ResolvedOptions options;
-  private final String externalDataFolder;
+  private final boolean byPath;
 
   private ModelHandle(
-      ModelBytes bytes, Broadcast<BroadcastModel> model, ModelInfo info, ResolvedOptions options) {
-    this.bytes = bytes;
+      ModelSource source,
+      Broadcast<BroadcastModel> model,
+      ModelInfo info,
+      ResolvedOptions options) {
+    this.source = source;
     this.model = model;
-    this.fingerprint = bytes.fingerprint();
-    this.description = bytes.source() + " (sha256 " + bytes.shortFingerprint() + ")";
+    this.fingerprint = source.fingerprint();
+    this.byPath = source instanceof ModelFiles;
+    this.description =
+        source.source()
+            + " ("
+            + (byPath ? "by path, id " : "sha256 ")
+            + source.shortFingerprint()
+            + ")";
     this.info = info;
     this.options = options;
-    this.externalDataFolder = bytes.externalDataFolder();
   }
 
-  /** A handle of {@code bytes} with {@code options}, not broadcast yet. */
-  public static ModelHandle of(ModelBytes bytes, ModelInfo info, ResolvedOptions options) {
-    return new ModelHandle(bytes, null, info, options);
+  /**
+   * A handle of {@code source} (as it is to be shipped) with {@code options}, not broadcast yet.
+   */
+  public static ModelHandle of(ModelSource source, ModelInfo info, ResolvedOptions options) {
+    return new ModelHandle(source, null, info, options);
   }
 
   /**
@@ -57,7 +68,8 @@ public final class ModelHandle implements Serializable {
     if (model != null) {
       return this;
     }
-    return new ModelHandle(bytes, BroadcastModel.of(sc, bytes), info, options);
+    return new ModelHandle(
+        source, BroadcastModel.of(sc, source, SparkConfs.activeHadoopConf()), info, options);
   }
 
   /** Whether the model's bytes were broadcast, so that executors can create sessions. */
@@ -158,9 +170,14 @@ public final class ModelHandle implements Serializable {
     return model;
   }
 
-  /** The session options, with the folder the model's external data is read from. */
+  /** The session options. */
   SessionOptionsSpec options() {
-    return options.session().withExternalDataFolder(externalDataFolder);
+    return options.session();
+  }
+
+  /** Whether executors load the model from their node's copy of its files. */
+  public boolean shippedByPath() {
+    return byPath;
   }
 
   int maxSessions() {
@@ -172,7 +189,7 @@ public final class ModelHandle implements Serializable {
     return o instanceof ModelHandle h
         && fingerprint.equals(h.fingerprint)
         && options.equals(h.options)
-        && Objects.equals(externalDataFolder, h.externalDataFolder);
+        && byPath == h.byPath;
   }
 
   @Override

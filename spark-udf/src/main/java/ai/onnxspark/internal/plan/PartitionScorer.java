@@ -241,7 +241,11 @@ public final class PartitionScorer implements Serializable {
       SessionCache cache = SessionCache.get();
       cache.setMaxSessions(model.maxSessions());
       Broadcast<BroadcastModel> bytes = model.broadcastHandle();
-      lease = cache.acquire(key, () -> bytes.value().bytes(), model.description());
+      lease =
+          cache.acquire(
+              key,
+              (env, options) -> bytes.value().loader().open(env, options),
+              model.description());
       if (task != null) {
         task.addTaskCompletionListener((TaskCompletionListener) context -> finish());
       }

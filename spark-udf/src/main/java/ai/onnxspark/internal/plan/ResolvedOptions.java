@@ -4,6 +4,7 @@ import ai.onnxspark.OnnxOption;
 import ai.onnxspark.OnnxOptions;
 import ai.onnxspark.convert.Float16Conversion;
 import ai.onnxspark.internal.OnnxErrors;
+import ai.onnxspark.internal.model.ModelShipping;
 import ai.onnxspark.internal.session.DeviceSpec;
 import ai.onnxspark.internal.session.SessionOptionsSpec;
 import ai.onnxspark.model.ModelInfo;
@@ -31,6 +32,8 @@ public final class ResolvedOptions implements Serializable {
   private final Double gpusPerTask;
   private final String errorColumn;
   private final long maxBatchBytes;
+  private final ModelShipping shipping;
+  private final long pathAboveBytes;
 
   private ResolvedOptions(
       int batchSize,
@@ -42,7 +45,9 @@ public final class ResolvedOptions implements Serializable {
       String nativeDir,
       Double gpusPerTask,
       String errorColumn,
-      long maxBatchBytes) {
+      long maxBatchBytes,
+      ModelShipping shipping,
+      long pathAboveBytes) {
     this.batchSize = batchSize;
     this.batching = batching;
     this.session = session;
@@ -53,6 +58,8 @@ public final class ResolvedOptions implements Serializable {
     this.gpusPerTask = gpusPerTask;
     this.errorColumn = errorColumn;
     this.maxBatchBytes = maxBatchBytes;
+    this.shipping = shipping;
+    this.pathAboveBytes = pathAboveBytes;
   }
 
   /**
@@ -118,7 +125,9 @@ public final class ResolvedOptions implements Serializable {
         nativeDir,
         gpus,
         errorColumn,
-        maxBatchBytes);
+        maxBatchBytes,
+        ModelShipping.parse(r.checked(OnnxOptions.SHIPPING, ModelShipping::parse)),
+        r.confLong(OnnxOptions.SHIPPING_PATH_ABOVE_BYTES_CONF, 1));
   }
 
   /**
@@ -210,6 +219,16 @@ public final class ResolvedOptions implements Serializable {
       return OptionValues.parseBoolean(source(option(key)), string(key));
     }
 
+    long confLong(String confKey, long min) {
+      OnnxOption option = OnnxOptions.forConfKey(confKey).orElseThrow();
+      String value = conf.getOrDefault(confKey, option.defaultValue());
+      long parsed = OptionValues.parseLong(confKey, value, option.values());
+      if (parsed < min) {
+        throw OnnxErrors.badOption(confKey, value, option.values());
+      }
+      return parsed;
+    }
+
     int confInteger(String confKey, int min) {
       OnnxOption option = OnnxOptions.forConfKey(confKey).orElseThrow();
       String value = conf.getOrDefault(confKey, option.defaultValue());
@@ -257,6 +276,16 @@ public final class ResolvedOptions implements Serializable {
    */
   public long maxBatchBytes() {
     return maxBatchBytes;
+  }
+
+  /** How the model reaches executors. */
+  public ModelShipping shipping() {
+    return shipping;
+  }
+
+  /** Model files larger than this are shipped by path under {@code auto} shipping. */
+  public long pathAboveBytes() {
+    return pathAboveBytes;
   }
 
   /** The node-local folder for ONNX Runtime's natives, or null. */

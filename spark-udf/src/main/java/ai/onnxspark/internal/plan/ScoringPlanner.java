@@ -2,7 +2,7 @@ package ai.onnxspark.internal.plan;
 
 import ai.onnxspark.OnnxOptions;
 import ai.onnxspark.internal.OnnxErrors;
-import ai.onnxspark.internal.model.ModelBytes;
+import ai.onnxspark.internal.model.ModelSource;
 import ai.onnxspark.internal.tensor.InputBinding;
 import ai.onnxspark.internal.tensor.OutputBinding;
 import ai.onnxspark.model.ModelInfo;
@@ -60,14 +60,25 @@ public final class ScoringPlanner {
    *     spark.onnx.native.dir}) to another value than the application was launched with
    */
   public static ModelHandle handle(
-      SparkSession spark, ModelBytes bytes, ModelInfo info, ScoringSpec spec) {
+      SparkSession spark, ModelSource model, ModelInfo info, ScoringSpec spec) {
     String nativeDir = SparkConfs.staticValue(spark, OnnxOptions.NATIVE_DIR_CONF).orElse(null);
+    for (String key :
+        List.of(
+            OnnxOptions.MODEL_CACHE_DIR_CONF,
+            OnnxOptions.MODEL_CACHE_MAX_BYTES_CONF,
+            OnnxOptions.MODEL_CACHE_MAX_AGE_HOURS_CONF)) {
+      SparkConfs.staticValue(spark, key);
+    }
     ResolvedOptions options = ResolvedOptions.resolve(spec, onnxConf(spark), nativeDir, info);
-    String batching = options.batching().describe(bytes.source());
+    String batching = options.batching().describe(model.source());
     if (!batching.isEmpty()) {
       LOG.info(batching);
     }
-    return ModelHandle.of(bytes, info, options);
+    ModelSource shipped =
+        options
+            .shipping()
+            .ship(model, info, options.pathAboveBytes(), SparkConfs.hadoopConf(spark));
+    return ModelHandle.of(shipped, info, options);
   }
 
   /**
@@ -77,7 +88,7 @@ public final class ScoringPlanner {
    */
   public static PartitionScorer forTransform(
       SparkSession spark,
-      ModelBytes bytes,
+      ModelSource bytes,
       ModelInfo info,
       ScoringSpec spec,
       StructType schema,
@@ -132,7 +143,7 @@ public final class ScoringPlanner {
   public static PredictFunction forColumn(
       SparkSession spark,
       String name,
-      ModelBytes bytes,
+      ModelSource bytes,
       ModelInfo info,
       ScoringSpec spec,
       int arguments) {

@@ -61,14 +61,38 @@ public final class SessionCache {
   }
 
   /**
+   * How a session is made from a model: from its bytes, or from its local file (where ONNX Runtime
+   * finds external data beside it). Called only when the cache has no session for the key, so a
+   * broadcast or a copy behind it is fetched once per JVM.
+   */
+  @FunctionalInterface
+  public interface ModelLoader {
+    /** A new session of the model with {@code options}, which the caller closes. */
+    OrtSession open(OrtEnvironment env, OrtSession.SessionOptions options) throws OrtException;
+
+    /** A loader of a model held in memory. */
+    static ModelLoader ofBytes(Supplier<byte[]> bytes) {
+      return (env, options) -> env.createSession(bytes.get(), options);
+    }
+  }
+
+  /**
    * Leases the session for {@code key}, creating it from {@code modelBytes} if this JVM has none.
-   * {@code modelBytes} is only called on creation, so a broadcast behind it is fetched once per
-   * JVM.
    *
    * @param description how to name the model in errors and logs
    * @throws ai.onnxspark.OnnxException if ONNX Runtime cannot create the session
    */
   public SessionLease acquire(SessionKey key, Supplier<byte[]> modelBytes, String description) {
+    return acquire(key, ModelLoader.ofBytes(modelBytes), description);
+  }
+
+  /**
+   * Leases the session for {@code key}, creating it with {@code model} if this JVM has none.
+   *
+   * @param description how to name the model in errors and logs
+   * @throws ai.onnxspark.OnnxException if ONNX Runtime cannot create the session
+   */
+  public SessionLease acquire(SessionKey key, ModelLoader model, String description) {
     Entry entry;
     synchronized (this) {
       entry = entries.get(key);
@@ -80,7 +104,7 @@ public final class SessionCache {
     }
     boolean created;
     try {
-      created = entry.ensureSession(modelBytes, description);
+      created = entry.ensureSession(model, description);
     } catch (RuntimeException | Error e) {
       release(entry);
       synchronized (this) {
@@ -204,7 +228,7 @@ public final class SessionCache {
     }
 
     /** Creates the session unless it exists; true when this call created it. */
-    synchronized boolean ensureSession(Supplier<byte[]> modelBytes, String description) {
+    synchronized boolean ensureSession(ModelLoader model, String description) {
       if (session != null) {
         return false;
       }
@@ -212,13 +236,12 @@ public final class SessionCache {
       NativeLibraries.markLoaded();
       OrtEnvironment env = OrtEnvironment.getEnvironment();
       String device = key.device();
-      byte[] bytes = modelBytes.get();
       if (device.equals("cpu")) {
-        session = createOnCpu(env, bytes, description);
+        session = createOnCpu(env, model, description);
         provider = "cpu";
       } else {
         try {
-          session = createOnGpu(env, bytes, device);
+          session = createOnGpu(env, model, device);
           provider = device;
         } catch (OrtException | RuntimeException e) {
           if (!key.fallbackToCpu()) {
@@ -231,7 +254,7 @@ public final class SessionCache {
               device,
               e.getMessage(),
               OnnxOptions.DEVICE_FALLBACK_CONF);
-          session = createOnCpu(env, bytes, description);
+          session = createOnCpu(env, model, description);
           provider = "cpu (fallback from " + device + ")";
         }
       }
@@ -246,20 +269,20 @@ public final class SessionCache {
       return true;
     }
 
-    private OrtSession createOnCpu(OrtEnvironment env, byte[] bytes, String description) {
+    private OrtSession createOnCpu(OrtEnvironment env, ModelLoader model, String description) {
       try (OrtSession.SessionOptions options = key.options().toOrt()) {
-        return env.createSession(bytes, options);
+        return model.open(env, options);
       } catch (OrtException e) {
         throw OnnxErrors.sessionCreation(description, "cpu", e);
       }
     }
 
     /** A session whose GPU provider must load; the failure is left to the caller to judge. */
-    private OrtSession createOnGpu(OrtEnvironment env, byte[] bytes, String device)
+    private OrtSession createOnGpu(OrtEnvironment env, ModelLoader model, String device)
         throws OrtException {
       try (OrtSession.SessionOptions options = key.options().toOrt()) {
         Providers.add(options, device, key.providerOptions());
-        return env.createSession(bytes, options);
+        return model.open(env, options);
       }
     }
 

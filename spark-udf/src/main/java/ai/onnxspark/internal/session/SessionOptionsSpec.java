@@ -58,25 +58,9 @@ public final class SessionOptionsSpec implements Serializable {
   private final int intraOpThreads;
   private final int interOpThreads;
   private final OptimizationLevel optimizationLevel;
-  private final String externalDataFolder;
-
-  /**
-   * The session option of ONNX Runtime that names the folder external data is read from when a
-   * session is created from bytes.
-   */
-  static final String EXTERNAL_DATA_FOLDER_ENTRY =
-      "session.model_external_initializers_file_folder_path";
 
   private SessionOptionsSpec(
       int intraOpThreads, int interOpThreads, OptimizationLevel optimizationLevel) {
-    this(intraOpThreads, interOpThreads, optimizationLevel, null);
-  }
-
-  private SessionOptionsSpec(
-      int intraOpThreads,
-      int interOpThreads,
-      OptimizationLevel optimizationLevel,
-      String externalDataFolder) {
     if (intraOpThreads < 0) {
       throw OnnxErrors.badOption(OnnxOptions.INTRA_OP_THREADS, intraOpThreads, "0 (auto) or more");
     }
@@ -86,7 +70,6 @@ public final class SessionOptionsSpec implements Serializable {
     this.intraOpThreads = intraOpThreads;
     this.interOpThreads = interOpThreads;
     this.optimizationLevel = Objects.requireNonNull(optimizationLevel, "optimizationLevel");
-    this.externalDataFolder = externalDataFolder;
   }
 
   /** The defaults of {@link OnnxOptions}. */
@@ -96,17 +79,17 @@ public final class SessionOptionsSpec implements Serializable {
 
   /** A copy with this many intra-op threads; 0 means the task's CPU share. */
   public SessionOptionsSpec withIntraOpThreads(int threads) {
-    return new SessionOptionsSpec(threads, interOpThreads, optimizationLevel, externalDataFolder);
+    return new SessionOptionsSpec(threads, interOpThreads, optimizationLevel);
   }
 
   /** A copy with this many inter-op threads. */
   public SessionOptionsSpec withInterOpThreads(int threads) {
-    return new SessionOptionsSpec(intraOpThreads, threads, optimizationLevel, externalDataFolder);
+    return new SessionOptionsSpec(intraOpThreads, threads, optimizationLevel);
   }
 
   /** A copy with this graph optimization level. */
   public SessionOptionsSpec withOptimizationLevel(OptimizationLevel level) {
-    return new SessionOptionsSpec(intraOpThreads, interOpThreads, level, externalDataFolder);
+    return new SessionOptionsSpec(intraOpThreads, interOpThreads, level);
   }
 
   /**
@@ -114,22 +97,6 @@ public final class SessionOptionsSpec implements Serializable {
    */
   public SessionOptionsSpec withTaskCpus(int taskCpus) {
     return intraOpThreads > 0 ? this : withIntraOpThreads(Math.max(1, taskCpus));
-  }
-
-  /**
-   * A copy whose sessions read the model's external data (initializers stored beside the model,
-   * such as {@code weights.bin}) from {@code folder}, the folder the model file was read from; null
-   * for none (external data is then looked up in the working directory).
-   */
-  public SessionOptionsSpec withExternalDataFolder(String folder) {
-    return Objects.equals(folder, externalDataFolder)
-        ? this
-        : new SessionOptionsSpec(intraOpThreads, interOpThreads, optimizationLevel, folder);
-  }
-
-  /** The folder external data is read from, or null. */
-  public String externalDataFolder() {
-    return externalDataFolder;
   }
 
   public int intraOpThreads() {
@@ -155,9 +122,6 @@ public final class SessionOptionsSpec implements Serializable {
       options.setInterOpNumThreads(interOpThreads);
       options.setOptimizationLevel(optimizationLevel.ort);
       options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-      if (externalDataFolder != null) {
-        options.addConfigEntry(EXTERNAL_DATA_FOLDER_ENTRY, externalDataFolder);
-      }
       return options;
     } catch (OrtException | RuntimeException e) {
       options.close();
@@ -176,13 +140,12 @@ public final class SessionOptionsSpec implements Serializable {
     SessionOptionsSpec that = (SessionOptionsSpec) o;
     return intraOpThreads == that.intraOpThreads
         && interOpThreads == that.interOpThreads
-        && optimizationLevel == that.optimizationLevel
-        && Objects.equals(externalDataFolder, that.externalDataFolder);
+        && optimizationLevel == that.optimizationLevel;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(intraOpThreads, interOpThreads, optimizationLevel, externalDataFolder);
+    return Objects.hash(intraOpThreads, interOpThreads, optimizationLevel);
   }
 
   @Override
@@ -192,7 +155,6 @@ public final class SessionOptionsSpec implements Serializable {
         + ", interOpThreads="
         + interOpThreads
         + ", optimization="
-        + optimizationLevel.name().toLowerCase(Locale.ROOT)
-        + (externalDataFolder == null ? "" : ", externalData=" + externalDataFolder);
+        + optimizationLevel.name().toLowerCase(Locale.ROOT);
   }
 }
