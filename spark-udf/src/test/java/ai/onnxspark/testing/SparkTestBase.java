@@ -8,6 +8,10 @@ import org.junit.jupiter.api.BeforeAll;
 public abstract class SparkTestBase {
   protected static SparkSession spark;
 
+  /** The node cache of models shipped by path, in the build's folder rather than the machine's. */
+  public static final String MODEL_CACHE =
+      java.nio.file.Path.of("target", "model-cache").toAbsolutePath().toString();
+
   @BeforeAll
   static void startSpark() {
     spark =
@@ -18,6 +22,7 @@ public abstract class SparkTestBase {
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.sql.adaptive.enabled", "false")
+            .config("spark.onnx.modelCache.dir", MODEL_CACHE)
             .getOrCreate();
   }
 
