@@ -164,6 +164,18 @@ public final class OutputBinding implements Serializable {
       // Each row gets its sequence: an array of the tensors, each flattened in row-major order.
       return new OutputBinding(spec, column, false, 2, PostProcess.NONE, true);
     }
+    if (spec.kind() == TensorSpec.Kind.OPTIONAL) {
+      throw OnnxErrors.unsupportedOutput(
+          spec.name(),
+          spec.typeString(),
+          "ONNX Runtime's Java API (1.28) hands over a present optional value as a tensor but"
+              + " crashes the JVM in native code when the value is absent, so the library does"
+              + " not run a model for an optional output; re-export the model with"
+              + " OptionalGetElement on this output when it is always present, or, when it may be"
+              + " absent, output OptionalHasElement of it (a bool) and an If that gives"
+              + " OptionalGetElement of it or a default tensor; or score the model's other"
+              + " outputs only, naming them with withOutput(output, column)");
+    }
     if (spec.kind() != TensorSpec.Kind.TENSOR) {
       throw OnnxErrors.unsupportedOutput(
           spec.name(),
