@@ -379,6 +379,84 @@ class ElementTypesTest extends SparkTestBase {
         .isEqualTo(expected);
   }
 
+  /**
+   * {@code pieces = SequenceConstruct(Cast(x, uint64), big)} over x int64[3], with big a uint64
+   * initializer holding 2^64 - 1 and 2^63, each row whole (row-as-tensor): a sequence of uint64
+   * tensors comes back as {@code array<array<decimal(20,0)>>}, the values as ONNX Runtime run
+   * directly gives their bits (it has no uint64 SplitToSequence).
+   */
+  @Test
+  void aSequenceOfUint64TensorsComesBackAsDecimals() throws Exception {
+    byte[] model =
+        new ModelBuilder("unsigned_split")
+            .input("x", ElementType.INT64, 3)
+            .initializer(
+                "big",
+                ElementType.UINT64,
+                new long[] {2},
+                java.nio.ByteBuffer.allocate(16)
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .putLong(-1L)
+                    .putLong(Long.MIN_VALUE)
+                    .array())
+            .node("Cast", "x", "u", ModelBuilder.intAttr("to", ElementType.UINT64.code()))
+            .node("SequenceConstruct", new String[] {"u", "big"}, new String[] {"pieces"})
+            .sequenceOutput("pieces", ElementType.UINT64)
+            .build();
+    long[][] x = {{-1L, 5L, Long.MIN_VALUE}, {0L, -7L, Long.MAX_VALUE}};
+    java.util.Map<Integer, List<Object>> expected = new java.util.TreeMap<>();
+    List<Row> rows = new ArrayList<>();
+    ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+    try (ai.onnxruntime.OrtSession session =
+        env.createSession(model, new ai.onnxruntime.OrtSession.SessionOptions())) {
+      for (int r = 0; r < x.length; r++) {
+        rows.add(RowFactory.create(r, new Long[] {x[r][0], x[r][1], x[r][2]}));
+        List<Object> pieces = new ArrayList<>();
+        try (ai.onnxruntime.OnnxTensor in = ai.onnxruntime.OnnxTensor.createTensor(env, x[r]);
+            ai.onnxruntime.OrtSession.Result result = session.run(java.util.Map.of("x", in))) {
+          for (Object piece : ((ai.onnxruntime.OnnxSequence) result.get(0)).getValue()) {
+            List<Object> values = new ArrayList<>();
+            for (long bits : (long[]) ((ai.onnxruntime.OnnxTensor) piece).getValue()) {
+              values.add(new java.math.BigDecimal(Long.toUnsignedString(bits)));
+            }
+            pieces.add(values);
+          }
+        }
+        expected.put(r, List.of(pieces));
+      }
+    }
+    assertThat(expected.get(0).get(0))
+        .isEqualTo(
+            List.of(
+                List.of(
+                    new java.math.BigDecimal("18446744073709551615"),
+                    new java.math.BigDecimal(5),
+                    new java.math.BigDecimal("9223372036854775808")),
+                List.of(
+                    new java.math.BigDecimal("18446744073709551615"),
+                    new java.math.BigDecimal("9223372036854775808"))));
+    Dataset<Row> df =
+        spark.createDataFrame(
+            rows,
+            new StructType()
+                .add("id", DataTypes.IntegerType)
+                .add("x", DataTypes.createArrayType(DataTypes.LongType, false)));
+    Dataset<Row> scored = OnnxModel.fromBytes(model).withRowAsTensor().transform(df);
+    assertThat(scored.schema().apply("pieces").dataType().simpleString())
+        .isEqualTo("array<array<decimal(20,0)>>");
+    java.util.Map<Integer, List<Object>> got = new java.util.TreeMap<>();
+    for (Row row : scored.collectAsList()) {
+      List<Object> pieces = new ArrayList<>();
+      for (Object piece : row.getList(2)) {
+        List<Object> values = new ArrayList<>();
+        flatten(piece, values);
+        pieces.add(values);
+      }
+      got.put(row.getInt(0), List.of(pieces));
+    }
+    assertThat(got).isEqualTo(expected);
+  }
+
   /** Rows by their id (first column), the other columns as plain Java values (lists). */
   private static java.util.Map<Integer, List<Object>> byId(Dataset<Row> df) {
     java.util.Map<Integer, List<Object>> rows = new java.util.TreeMap<>();
