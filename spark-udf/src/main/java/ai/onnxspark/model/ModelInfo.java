@@ -132,6 +132,9 @@ public final class ModelInfo implements Serializable {
       }
       return new TensorSpec(name, TensorSpec.Kind.TENSOR, elementType, dims, names, true, null);
     }
+    if (type.hasOptionalType() && type.getOptionalType().getElemType().hasTensorType()) {
+      return spec(name, type.getOptionalType().getElemType()).asOptional();
+    }
     TensorSpec.Kind kind =
         type.hasSequenceType()
             ? TensorSpec.Kind.SEQUENCE

@@ -25,7 +25,12 @@ public final class TensorSpec implements Serializable {
     SEQUENCE,
     /** A map from keys to values (ZipMap outputs). */
     MAP,
-    /** Any other ONNX type (optional, sparse tensor). */
+    /**
+     * An optional tensor ({@code optional(tensor(float))}, opset 15 and later): a tensor or none.
+     * The element type and shape are the tensor's.
+     */
+    OPTIONAL,
+    /** Any other ONNX type (optional sequences, sparse tensors). */
     OTHER
   }
 
@@ -75,6 +80,23 @@ public final class TensorSpec implements Serializable {
     return copy;
   }
 
+  /** This tensor spec as an optional tensor ({@code optional(float[batch,3])}). */
+  TensorSpec asOptional() {
+    return new TensorSpec(
+        name,
+        Kind.OPTIONAL,
+        elementType,
+        dims,
+        dimNames,
+        shapeKnown,
+        "optional(" + typeString() + ")");
+  }
+
+  /** Whether a tensor is what it holds: a tensor, or an optional tensor (when present). */
+  public boolean holdsTensor() {
+    return kind == Kind.TENSOR || kind == Kind.OPTIONAL;
+  }
+
   /** Whether this is a sequence of maps, one map per row (ZipMap's output). */
   public boolean sequenceOfMaps() {
     return kind == Kind.SEQUENCE && mapKey != ElementType.UNDEFINED;
@@ -100,7 +122,10 @@ public final class TensorSpec implements Serializable {
     return kind;
   }
 
-  /** The element type of a tensor; {@link ElementType#UNDEFINED} for other kinds. */
+  /**
+   * The element type of a tensor, an optional tensor or a sequence of tensors; {@link
+   * ElementType#UNDEFINED} for other kinds.
+   */
   public ElementType elementType() {
     return elementType;
   }

@@ -8,6 +8,7 @@ import ai.onnxspark.internal.tensor.Float16;
 import ai.onnxspark.model.ElementType;
 import ai.onnxspark.testing.FullSuiteOnly;
 import ai.onnxspark.testing.ModelBuilder;
+import ai.onnxspark.testing.OrtReference;
 import ai.onnxspark.testing.SparkTestBase;
 import java.util.ArrayList;
 import java.util.List;
@@ -265,7 +266,8 @@ class ElementTypesTest extends SparkTestBase {
         .hasMessageContaining("converting would lose information")
         .hasMessageContaining("cast(\"array<tinyint>\")");
 
-    // Types ONNX Runtime's Java API cannot create or Spark cannot hold exactly: refused with why.
+    // Types ONNX Runtime's Java API cannot create (OnnxJavaType has no unsigned type past uint8):
+    // refused before the job with why and the fix.
     for (ElementType unsigned :
         List.of(ElementType.UINT16, ElementType.UINT32, ElementType.UINT64)) {
       byte[] model =
@@ -276,22 +278,202 @@ class ElementTypesTest extends SparkTestBase {
               .build();
       assertThatThrownBy(() -> OnnxModel.fromBytes(model).transform(ints))
           .isInstanceOf(OnnxException.class)
+          .hasMessageContaining("Model input 'x' (" + unsigned + "[batch,2])")
           .hasMessageContaining("Java API cannot create " + unsigned)
           .hasMessageContaining("Cast");
     }
-    byte[] uint64Out =
-        new ModelBuilder("uint64_out")
-            .input("x", ElementType.INT64, "batch", 2)
-            .node("Cast", "x", "y", ModelBuilder.intAttr("to", 13))
-            .output("y", ElementType.UINT64, "batch", 2)
+  }
+
+  /**
+   * {@code Cast} of int64 values to uint64, uint32 and uint16 ({@code u64 = Cast(x)}, ... over x
+   * int64[batch,3], and a per-row scalar {@code s64 = Cast(s)} over s int64[batch]): negative
+   * int64s wrap to values past 2^63 (past 2^31, 2^15), which come back exactly as {@code
+   * decimal(20,0)} (bigint, int), through transform, withColumn and SQL, as ONNX Runtime run
+   * directly on the same tensors gives them (its Java arrays hold the unsigned bits in signed
+   * types).
+   */
+  @Test
+  void unsignedOutputsComeBackExactlyPast2To63() throws Exception {
+    byte[] model =
+        new ModelBuilder("unsigned_out")
+            .input("x", ElementType.INT64, "batch", 3)
+            .input("s", ElementType.INT64, "batch")
+            .node("Cast", "x", "u64", ModelBuilder.intAttr("to", ElementType.UINT64.code()))
+            .node("Cast", "x", "u32", ModelBuilder.intAttr("to", ElementType.UINT32.code()))
+            .node("Cast", "x", "u16", ModelBuilder.intAttr("to", ElementType.UINT16.code()))
+            .node("Cast", "s", "s64", ModelBuilder.intAttr("to", ElementType.UINT64.code()))
+            .output("u64", ElementType.UINT64, "batch", 3)
+            .output("u32", ElementType.UINT32, "batch", 3)
+            .output("u16", ElementType.UINT16, "batch", 3)
+            .output("s64", ElementType.UINT64, "batch")
             .build();
-    Dataset<Row> longs =
+    long[][] x = {
+      {-1L, Long.MIN_VALUE, Long.MAX_VALUE},
+      {0L, 1L, -2048L},
+      {-65536L, 65535L, 4294967295L},
+      {Long.MIN_VALUE + 1, -123456789012345L, 42L},
+      {-32768L, -2L, 1L << 40}
+    };
+    long[] s = {-1L, 7L, Long.MIN_VALUE, -9L, 0L};
+    List<Row> rows = new ArrayList<>();
+    for (int r = 0; r < x.length; r++) {
+      rows.add(RowFactory.create(r, new Long[] {x[r][0], x[r][1], x[r][2]}, s[r]));
+    }
+    Dataset<Row> df =
+        spark
+            .createDataFrame(
+                rows,
+                new StructType()
+                    .add("id", DataTypes.IntegerType)
+                    .add("x", DataTypes.createArrayType(DataTypes.LongType, false))
+                    .add("s", DataTypes.LongType))
+            .repartition(2);
+
+    java.util.Map<String, Object> feeds = java.util.Map.of("x", x, "s", s);
+    long[][] u64 = (long[][]) OrtReference.run(model, feeds, "u64");
+    int[][] u32 = (int[][]) OrtReference.run(model, feeds, "u32");
+    short[][] u16 = (short[][]) OrtReference.run(model, feeds, "u16");
+    long[] s64 = (long[]) OrtReference.run(model, feeds, "s64");
+    java.util.Map<Integer, List<Object>> expected = new java.util.TreeMap<>();
+    for (int r = 0; r < x.length; r++) {
+      List<Object> a = new ArrayList<>();
+      List<Object> b = new ArrayList<>();
+      List<Object> c = new ArrayList<>();
+      for (int k = 0; k < 3; k++) {
+        a.add(new java.math.BigDecimal(Long.toUnsignedString(u64[r][k])));
+        b.add(Integer.toUnsignedLong(u32[r][k]));
+        c.add(Short.toUnsignedInt(u16[r][k]));
+      }
+      expected.put(r, List.of(a, b, c, new java.math.BigDecimal(Long.toUnsignedString(s64[r]))));
+    }
+    assertThat(expected.get(0).get(0))
+        .as("-1 and Long.MIN_VALUE wrap past 2^63")
+        .isEqualTo(
+            List.of(
+                new java.math.BigDecimal("18446744073709551615"),
+                new java.math.BigDecimal("9223372036854775808"),
+                new java.math.BigDecimal(Long.MAX_VALUE)));
+
+    OnnxModel onnx = OnnxModel.fromBytes(model).withBatchSize(2);
+    Dataset<Row> scored = onnx.transform(df);
+    assertThat(scored.schema().apply("u64").dataType().simpleString())
+        .isEqualTo("array<decimal(20,0)>");
+    assertThat(scored.schema().apply("u32").dataType().simpleString()).isEqualTo("array<bigint>");
+    assertThat(scored.schema().apply("u16").dataType().simpleString()).isEqualTo("array<int>");
+    assertThat(scored.schema().apply("s64").dataType().simpleString()).isEqualTo("decimal(20,0)");
+    assertThat(byId(scored.select("id", "u64", "u32", "u16", "s64"))).isEqualTo(expected);
+
+    assertThat(
+            byId(
+                df.withColumn("p", ai.onnxspark.sql.OnnxFunctions.onnxPredict(onnx))
+                    .select("id", "p.u64", "p.u32", "p.u16", "p.s64")))
+        .isEqualTo(expected);
+
+    ai.onnxspark.sql.OnnxModels.register(spark, "unsigned_out", onnx);
+    df.createOrReplaceTempView("unsigned_rows");
+    assertThat(
+            byId(
+                spark.sql(
+                    "SELECT id, p.u64, p.u32, p.u16, p.s64 FROM (SELECT id,"
+                        + " onnx_predict('unsigned_out', x, s) AS p FROM unsigned_rows)")))
+        .isEqualTo(expected);
+  }
+
+  /**
+   * {@code pieces = SequenceConstruct(Cast(x, uint64), big)} over x int64[3], with big a uint64
+   * initializer holding 2^64 - 1 and 2^63, each row whole (row-as-tensor): a sequence of uint64
+   * tensors comes back as {@code array<array<decimal(20,0)>>}, the values as ONNX Runtime run
+   * directly gives their bits (it has no uint64 SplitToSequence).
+   */
+  @Test
+  void aSequenceOfUint64TensorsComesBackAsDecimals() throws Exception {
+    byte[] model =
+        new ModelBuilder("unsigned_split")
+            .input("x", ElementType.INT64, 3)
+            .initializer(
+                "big",
+                ElementType.UINT64,
+                new long[] {2},
+                java.nio.ByteBuffer.allocate(16)
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .putLong(-1L)
+                    .putLong(Long.MIN_VALUE)
+                    .array())
+            .node("Cast", "x", "u", ModelBuilder.intAttr("to", ElementType.UINT64.code()))
+            .node("SequenceConstruct", new String[] {"u", "big"}, new String[] {"pieces"})
+            .sequenceOutput("pieces", ElementType.UINT64)
+            .build();
+    long[][] x = {{-1L, 5L, Long.MIN_VALUE}, {0L, -7L, Long.MAX_VALUE}};
+    java.util.Map<Integer, List<Object>> expected = new java.util.TreeMap<>();
+    List<Row> rows = new ArrayList<>();
+    ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+    try (ai.onnxruntime.OrtSession session =
+        env.createSession(model, new ai.onnxruntime.OrtSession.SessionOptions())) {
+      for (int r = 0; r < x.length; r++) {
+        rows.add(RowFactory.create(r, new Long[] {x[r][0], x[r][1], x[r][2]}));
+        List<Object> pieces = new ArrayList<>();
+        try (ai.onnxruntime.OnnxTensor in = ai.onnxruntime.OnnxTensor.createTensor(env, x[r]);
+            ai.onnxruntime.OrtSession.Result result = session.run(java.util.Map.of("x", in))) {
+          for (Object piece : ((ai.onnxruntime.OnnxSequence) result.get(0)).getValue()) {
+            List<Object> values = new ArrayList<>();
+            for (long bits : (long[]) ((ai.onnxruntime.OnnxTensor) piece).getValue()) {
+              values.add(new java.math.BigDecimal(Long.toUnsignedString(bits)));
+            }
+            pieces.add(values);
+          }
+        }
+        expected.put(r, List.of(pieces));
+      }
+    }
+    assertThat(expected.get(0).get(0))
+        .isEqualTo(
+            List.of(
+                List.of(
+                    new java.math.BigDecimal("18446744073709551615"),
+                    new java.math.BigDecimal(5),
+                    new java.math.BigDecimal("9223372036854775808")),
+                List.of(
+                    new java.math.BigDecimal("18446744073709551615"),
+                    new java.math.BigDecimal("9223372036854775808"))));
+    Dataset<Row> df =
         spark.createDataFrame(
-            List.of(RowFactory.create((Object) new Long[] {1L, 2L})),
-            new StructType().add("x", DataTypes.createArrayType(DataTypes.LongType, false)));
-    assertThatThrownBy(() -> OnnxModel.fromBytes(uint64Out).transform(longs))
-        .isInstanceOf(OnnxException.class)
-        .hasMessageContaining("no exact Spark integer type");
+            rows,
+            new StructType()
+                .add("id", DataTypes.IntegerType)
+                .add("x", DataTypes.createArrayType(DataTypes.LongType, false)));
+    Dataset<Row> scored = OnnxModel.fromBytes(model).withRowAsTensor().transform(df);
+    assertThat(scored.schema().apply("pieces").dataType().simpleString())
+        .isEqualTo("array<array<decimal(20,0)>>");
+    java.util.Map<Integer, List<Object>> got = new java.util.TreeMap<>();
+    for (Row row : scored.collectAsList()) {
+      List<Object> pieces = new ArrayList<>();
+      for (Object piece : row.getList(2)) {
+        List<Object> values = new ArrayList<>();
+        flatten(piece, values);
+        pieces.add(values);
+      }
+      got.put(row.getInt(0), List.of(pieces));
+    }
+    assertThat(got).isEqualTo(expected);
+  }
+
+  /** Rows by their id (first column), the other columns as plain Java values (lists). */
+  private static java.util.Map<Integer, List<Object>> byId(Dataset<Row> df) {
+    java.util.Map<Integer, List<Object>> rows = new java.util.TreeMap<>();
+    for (Row row : df.collectAsList()) {
+      List<Object> values = new ArrayList<>();
+      for (int i = 1; i < row.size(); i++) {
+        Object v = row.get(i);
+        if (v instanceof scala.collection.Seq<?> seq) {
+          List<Object> items = new ArrayList<>();
+          flatten(seq, items);
+          v = items;
+        }
+        values.add(v);
+      }
+      rows.put(row.getInt(0), values);
+    }
+    return rows;
   }
 
   private static Object value(Case c, Random random) {

@@ -426,6 +426,168 @@ class ModelShapesTest extends SparkTestBase {
   }
 
   /**
+   * {@code y = If(c) {Optional(x)} else {Optional()}}: an optional output, present for some rows
+   * and absent for others, beside {@code doubled = 2x}. ONNX Runtime's Java API returns a present
+   * optional as a tensor but crashes the JVM natively on an absent one, so the output is refused
+   * before anything runs, with the re-export that avoids it; the model's other output still scores,
+   * absent rows included.
+   */
+  @Test
+  void anOptionalOutputIsRefusedBeforeRunningAndTheOtherOutputsScore() throws Exception {
+    byte[] model =
+        new ModelBuilder("maybe")
+            .opset(18)
+            .input("x", ElementType.FLOAT, 3)
+            .input("c", ElementType.BOOL)
+            .initializer("two", new long[] {}, 2f)
+            .node(
+                "If",
+                new String[] {"c"},
+                new String[] {"y"},
+                ModelBuilder.graphAttr(
+                    "then_branch",
+                    new ModelBuilder("present")
+                        .node("Optional", "x", "some")
+                        .optionalOutput("some", ElementType.FLOAT, 3)
+                        .graph()),
+                ModelBuilder.graphAttr(
+                    "else_branch",
+                    new ModelBuilder("absent")
+                        .node(
+                            "Optional",
+                            new String[0],
+                            new String[] {"none"},
+                            ModelBuilder.tensorTypeAttr("type", ElementType.FLOAT, 3))
+                        .optionalOutput("none", ElementType.FLOAT, 3)
+                        .graph()))
+            .node("Mul", new String[] {"x", "two"}, new String[] {"doubled"})
+            .optionalOutput("y", ElementType.FLOAT, 3)
+            .output("doubled", ElementType.FLOAT, 3)
+            .build();
+    List<Row> data = new ArrayList<>();
+    Map<Long, List<Object>> expected = new TreeMap<>();
+    for (long id = 0; id < 4; id++) {
+      float[] x = {id, id + 0.5f, -id};
+      boolean c = id % 2 == 0;
+      data.add(RowFactory.create(id, new Float[] {x[0], x[1], x[2]}, c));
+      Map<String, Object> feeds = new java.util.LinkedHashMap<>();
+      feeds.put("x", x);
+      feeds.put("c", c);
+      expected.put(id, List.of(nested(OrtReference.run(model, feeds, "doubled"))));
+    }
+    Dataset<Row> df =
+        spark.createDataFrame(
+            data,
+            new StructType()
+                .add("id", DataTypes.LongType)
+                .add("x", DataTypes.createArrayType(DataTypes.FloatType, false))
+                .add("c", DataTypes.BooleanType));
+
+    assertThatThrownBy(() -> OnnxModel.fromBytes(model).transform(df))
+        .isInstanceOf(ai.onnxspark.OnnxException.class)
+        .hasMessageContaining(
+            "Model output 'y' (optional(float[3])) cannot be returned as a column")
+        .hasMessageContaining("crashes the JVM in native code when the value is absent")
+        .hasMessageContaining("OptionalGetElement")
+        .hasMessageContaining("withOutput(output, column)");
+
+    OnnxModel onnx = OnnxModel.fromBytes(model).withOutput("doubled", "doubled");
+    assertThat(byId(onnx.transform(df).select("id", "doubled"))).isEqualTo(expected);
+    assertThat(byId(df.withColumn("p", onnxPredict(onnx)).select("id", "p"))).isEqualTo(expected);
+    OnnxModels.register(spark, "maybe", OnnxModel.fromBytes(model));
+    df.createOrReplaceTempView("maybe_rows");
+    assertThat(
+            byId(
+                spark.sql(
+                    "SELECT id, onnx_predict('maybe', map('output.doubled', 'doubled'), x, c)"
+                        + " FROM maybe_rows")))
+        .isEqualTo(expected);
+  }
+
+  /**
+   * {@code y = OptionalGetElement(x) * 2} over an optional input x optional(float[batch,3]): ONNX
+   * Runtime's Java API feeds an optional input a plain tensor (present), so array columns feed it
+   * in batches as they feed a tensor input.
+   */
+  @Test
+  void anOptionalInputIsFedItsTensor() throws Exception {
+    byte[] model =
+        new ModelBuilder("optional_in")
+            .opset(18)
+            .optionalInput("x", ElementType.FLOAT, "batch", 3)
+            .initializer("two", new long[] {}, 2f)
+            .node("OptionalGetElement", "x", "v")
+            .node("Mul", new String[] {"v", "two"}, new String[] {"y"})
+            .output("y", ElementType.FLOAT, "batch", 3)
+            .build();
+    Random random = new Random(15);
+    int n = 7;
+    float[][] x = new float[n][3];
+    List<Row> data = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Float[] boxed = new Float[3];
+      for (int j = 0; j < 3; j++) {
+        x[i][j] = (float) random.nextGaussian();
+        boxed[j] = x[i][j];
+      }
+      data.add(RowFactory.create((long) i, boxed));
+    }
+    Dataset<Row> df =
+        spark
+            .createDataFrame(
+                data,
+                new StructType()
+                    .add("id", DataTypes.LongType)
+                    .add("x", DataTypes.createArrayType(DataTypes.FloatType, false)))
+            .repartition(2);
+    float[][] reference = (float[][]) OrtReference.run(model, Map.of("x", x), "y");
+    Map<Long, List<Object>> expected = new TreeMap<>();
+    for (int i = 0; i < n; i++) {
+      expected.put((long) i, List.of(nested(reference[i])));
+    }
+
+    OnnxModel onnx = OnnxModel.fromBytes(model).withBatchSize(3);
+    assertThat(onnx.info().inputs().get(0).typeString()).isEqualTo("optional(float[batch,3])");
+    assertThat(byId(onnx.transform(df).select("id", "y"))).isEqualTo(expected);
+    assertThat(byId(df.withColumn("p", onnxPredict(onnx)).select("id", "p"))).isEqualTo(expected);
+    OnnxModels.register(spark, "optional_in", onnx);
+    df.createOrReplaceTempView("optional_in_rows");
+    assertThat(byId(spark.sql("SELECT id, onnx_predict('optional_in', x) FROM optional_in_rows")))
+        .isEqualTo(expected);
+  }
+
+  /**
+   * {@code y = ConcatFromSequence(s)} over a sequence input s seq(float): ONNX Runtime's Java API
+   * cannot create a sequence to feed it, so an {@code array<array<float>>} column is refused before
+   * the job, naming the input and the re-export that avoids it.
+   */
+  @Test
+  void aSequenceInputIsRefusedWithTheReExportThatAvoidsIt() {
+    byte[] model =
+        new ModelBuilder("concat")
+            .sequenceInput("s", ElementType.FLOAT)
+            .node("ConcatFromSequence", "s", "y", ModelBuilder.intAttr("axis", 0))
+            .output("y", ElementType.FLOAT, "n")
+            .build();
+    Dataset<Row> df =
+        spark.createDataFrame(
+            List.of(RowFactory.create((Object) new Float[][] {{1f, 2f}, {3f}})),
+            new StructType()
+                .add(
+                    "s",
+                    DataTypes.createArrayType(
+                        DataTypes.createArrayType(DataTypes.FloatType, false), false)));
+    for (OnnxModel onnx :
+        List.of(OnnxModel.fromBytes(model), OnnxModel.fromBytes(model).withRowAsTensor())) {
+      assertThatThrownBy(() -> onnx.transform(df))
+          .isInstanceOf(ai.onnxspark.OnnxException.class)
+          .hasMessageContaining("Model input 's' (seq(float)) cannot be fed from columns")
+          .hasMessageContaining("cannot create sequence values")
+          .hasMessageContaining("SplitToSequence");
+    }
+  }
+
+  /**
    * Property-style: random element types, ranks 0 to 4 and dims (zero-size among them), as whole
    * tensors per row and as batches of rows, through an Identity model: every row comes back as it
    * went in, shaped as the README says (a scalar when every dim is 1, else an array, nested beyond

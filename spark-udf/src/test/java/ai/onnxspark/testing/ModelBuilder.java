@@ -94,6 +94,65 @@ public final class ModelBuilder {
     return this;
   }
 
+  /** A graph input holding a sequence of tensors of {@code type} (no shape). */
+  public ModelBuilder sequenceInput(String name, ElementType type) {
+    graph.addInput(
+        ValueInfoProto.newBuilder()
+            .setName(name)
+            .setType(
+                TypeProto.newBuilder()
+                    .setSequenceType(
+                        TypeProto.Sequence.newBuilder()
+                            .setElemType(
+                                TypeProto.newBuilder()
+                                    .setTensorType(
+                                        TypeProto.Tensor.newBuilder().setElemType(type.code()))))));
+    return this;
+  }
+
+  /** A graph input holding an optional tensor ({@code optional(tensor)}) of this shape. */
+  public ModelBuilder optionalInput(String name, ElementType type, Object... dims) {
+    graph.addInput(optional(valueInfo(name, type, dims)));
+    return this;
+  }
+
+  /** A graph output holding an optional tensor ({@code optional(tensor)}) of this shape. */
+  public ModelBuilder optionalOutput(String name, ElementType type, Object... dims) {
+    graph.addOutput(optional(valueInfo(name, type, dims)));
+    return this;
+  }
+
+  private static ValueInfoProto optional(ValueInfoProto tensor) {
+    return tensor.toBuilder()
+        .setType(
+            TypeProto.newBuilder()
+                .setOptionalType(TypeProto.Optional.newBuilder().setElemType(tensor.getType())))
+        .build();
+  }
+
+  /** The graph so far, as the body of an {@code If} or {@code Loop} node. */
+  public GraphProto graph() {
+    return graph.clone().build();
+  }
+
+  /** A graph attribute ({@code If}'s branches). */
+  public static AttributeProto graphAttr(String name, GraphProto body) {
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeProto.AttributeType.GRAPH)
+        .setG(body)
+        .build();
+  }
+
+  /** A type attribute ({@code Optional}'s type): a tensor of {@code type} with these dims. */
+  public static AttributeProto tensorTypeAttr(String name, ElementType type, Object... dims) {
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeProto.AttributeType.TYPE_PROTO)
+        .setTp(valueInfo(name, type, dims).getType())
+        .build();
+  }
+
   /** A float initializer (a weight). */
   public ModelBuilder initializer(String name, long[] dims, float... values) {
     ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);

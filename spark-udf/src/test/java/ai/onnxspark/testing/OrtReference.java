@@ -24,7 +24,8 @@ public final class OrtReference {
       for (Map.Entry<String, Object> e : inputs.entrySet()) {
         tensors.put(e.getKey(), OnnxTensor.createTensor(env, e.getValue()));
       }
-      try (OrtSession.Result result = session.run(tensors)) {
+      // Only the output asked for: others (an absent optional) are not fetched.
+      try (OrtSession.Result result = session.run(tensors, java.util.Set.of(output))) {
         return result.get(output).orElseThrow().getValue();
       }
     } finally {

@@ -56,7 +56,7 @@ public final class Batching implements Serializable {
     long fixed = -1;
     boolean symbolic = false;
     for (TensorSpec input : info.inputs()) {
-      if (input.kind() != TensorSpec.Kind.TENSOR || !input.shapeKnown()) {
+      if (!input.holdsTensor() || !input.shapeKnown()) {
         // No shape to read: taken as a free batch dimension.
         symbolic = true;
         continue;

@@ -23,7 +23,9 @@ import org.apache.spark.sql.vectorized.ColumnarBatch;
  *
  * <p>Immutable and serializable. Supported element types: float, double, float16 and bfloat16 (from
  * float columns, rounded), int8, uint8 (values checked to be in 0..255), int16, int32, int64, bool
- * and string. ONNX Runtime's Java API creates no uint16, uint32 or uint64 tensors.
+ * and string. ONNX Runtime's Java API creates no uint16, uint32 or uint64 tensors. An optional
+ * tensor input ({@code optional(tensor)}) is fed its tensor, always present: the Java API cannot
+ * feed an absent one, so a null row is an error as for any input.
  */
 public final class InputBinding implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -187,8 +189,19 @@ public final class InputBinding implements Serializable {
       boolean wholeTensor) {
     String input = spec.name();
     String type = spec.typeString();
-    if (spec.kind() != TensorSpec.Kind.TENSOR) {
-      throw OnnxErrors.unsupportedInput(input, type, "only tensor inputs are supported");
+    if (spec.kind() == TensorSpec.Kind.SEQUENCE) {
+      throw OnnxErrors.unsupportedInput(
+          input,
+          type,
+          "ONNX Runtime's Java API (1.28) cannot create sequence values (OnnxSequence has no"
+              + " public constructor, and run() takes tensors only), so no column can feed a"
+              + " sequence input; re-export the model with a tensor input and a SplitToSequence"
+              + " node that makes the sequence inside the model (for a ConcatFromSequence or"
+              + " SequenceAt consumer, feed the concatenated tensor)");
+    }
+    if (!spec.holdsTensor()) {
+      throw OnnxErrors.unsupportedInput(
+          input, type, "only tensor and optional tensor inputs are supported");
     }
     ElementType target = spec.elementType();
     if (!SUPPORTED.contains(target)) {

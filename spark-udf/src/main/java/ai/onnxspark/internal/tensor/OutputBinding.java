@@ -28,8 +28,9 @@ import org.apache.spark.unsafe.types.UTF8String;
  * row-major order.
  *
  * <p>Element types and their Spark types: float, float16 and bfloat16 to float; double; int8 to
- * tinyint; uint8 and int16 to smallint; uint16 and int32 to int; uint32 and int64 to bigint; bool
- * to boolean; string to string. Immutable and serializable.
+ * tinyint; uint8 and int16 to smallint; uint16 and int32 to int; uint32 and int64 to bigint; uint64
+ * to decimal(20,0), which holds every uint64 exactly; bool to boolean; string to string. Immutable
+ * and serializable.
  */
 public final class OutputBinding implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -140,7 +141,9 @@ public final class OutputBinding implements Serializable {
   public static OutputBinding bind(
       TensorSpec spec, String column, boolean flatten, boolean wholeTensor) {
     if (spec.sequenceOfMaps()) {
-      if (mapKeyType(spec) == null || elementType(spec.mapValueType()) == null) {
+      if (mapKeyType(spec) == null
+          || elementType(spec.mapValueType()) == null
+          || spec.mapValueType() == ElementType.UINT64) {
         throw OnnxErrors.unsupportedOutput(
             spec.name(),
             spec.typeString(),
@@ -161,6 +164,18 @@ public final class OutputBinding implements Serializable {
       // Each row gets its sequence: an array of the tensors, each flattened in row-major order.
       return new OutputBinding(spec, column, false, 2, PostProcess.NONE, true);
     }
+    if (spec.kind() == TensorSpec.Kind.OPTIONAL) {
+      throw OnnxErrors.unsupportedOutput(
+          spec.name(),
+          spec.typeString(),
+          "ONNX Runtime's Java API (1.28) hands over a present optional value as a tensor but"
+              + " crashes the JVM in native code when the value is absent, so the library does"
+              + " not run a model for an optional output; re-export the model with"
+              + " OptionalGetElement on this output when it is always present, or, when it may be"
+              + " absent, output OptionalHasElement of it (a bool) and an If that gives"
+              + " OptionalGetElement of it or a default tensor; or score the model's other"
+              + " outputs only, naming them with withOutput(output, column)");
+    }
     if (spec.kind() != TensorSpec.Kind.TENSOR) {
       throw OnnxErrors.unsupportedOutput(
           spec.name(),
@@ -174,11 +189,8 @@ public final class OutputBinding implements Serializable {
           "element type "
               + spec.elementType()
               + " is not supported (float, float16, bfloat16, double, int8, uint8, int16, uint16,"
-              + " int32, uint32, int64, bool, string)"
-              + (spec.elementType() == ElementType.UINT64
-                  ? ": uint64 values past 2^63 have no exact Spark integer type; re-export the"
-                      + " model with a Cast to int64 (or double) for this output"
-                  : ""));
+              + " int32, uint32, int64, uint64, bool, string); re-export the model with a Cast to"
+              + " one of them for this output");
     }
     int lead = wholeTensor ? 0 : 1;
     boolean scalar = false;
@@ -208,7 +220,8 @@ public final class OutputBinding implements Serializable {
     boolean numeric =
         spec.kind() == TensorSpec.Kind.TENSOR
             && spec.elementType() != ElementType.STRING
-            && spec.elementType() != ElementType.BOOL;
+            && spec.elementType() != ElementType.BOOL
+            && spec.elementType() != ElementType.UINT64;
     if (!numeric || wholeTensor || spec.shapeKnown() && spec.rank() != 2) {
       throw OnnxErrors.unsupportedOutput(
           spec.name(),
@@ -256,11 +269,26 @@ public final class OutputBinding implements Serializable {
         return DataTypes.IntegerType;
       case UINT32:
         return DataTypes.LongType;
+      case UINT64:
+        return UINT64_TYPE;
       case STRING:
         return DataTypes.StringType;
       default:
         return null;
     }
+  }
+
+  /** The Spark type of uint64 values: every one of 0..2^64-1 fits in 20 decimal digits. */
+  private static final DataType UINT64_TYPE = DataTypes.createDecimalType(20, 0);
+
+  /** A uint64 value (its bits in {@code bits}) as a Spark decimal(20,0), exactly. */
+  static org.apache.spark.sql.types.Decimal unsignedDecimal(long bits) {
+    if (bits >= 0) {
+      return org.apache.spark.sql.types.Decimal.apply(bits, 20, 0);
+    }
+    java.math.BigInteger value =
+        java.math.BigInteger.valueOf(bits & Long.MAX_VALUE).setBit(Long.SIZE - 1);
+    return org.apache.spark.sql.types.Decimal.apply(new java.math.BigDecimal(value), 20, 0);
   }
 
   private static DataType mapKeyType(TensorSpec spec) {
@@ -442,6 +470,10 @@ public final class OutputBinding implements Serializable {
         splitStrings(tensor, rows, perRow, shape, into);
         return;
       }
+      if (spec.elementType() == ElementType.UINT64) {
+        splitObjects(unsignedDecimals(tensor, rows * perRow), rows, perRow, shape, into);
+        return;
+      }
       byte[] values = sparkBytes(tensor.getByteBuffer(), rows * perRow);
       if (post.kind() != PostProcess.Kind.NONE) {
         postProcess(ByteBuffer.wrap(values).order(ByteOrder.nativeOrder()), rows, perRow, into);
@@ -563,6 +595,8 @@ public final class OutputBinding implements Serializable {
             throw new IllegalStateException("Cannot read string output " + spec.name(), e);
           }
           arrays[i] = new GenericArrayData(flat.toArray());
+        } else if (spec.elementType() == ElementType.UINT64) {
+          arrays[i] = new GenericArrayData(unsignedDecimals(tensor, (int) count).toArray());
         } else {
           arrays[i] = leaf(sparkBytes(tensor.getByteBuffer(), (int) count), 0, (int) count);
         }
@@ -768,6 +802,23 @@ public final class OutputBinding implements Serializable {
       } catch (ai.onnxruntime.OrtException e) {
         throw new IllegalStateException("Cannot read string output " + spec.name(), e);
       }
+      splitObjects(flat, rows, perRow, shape, into);
+    }
+
+    /** The first {@code count} values of a uint64 tensor, as Spark decimals. */
+    private List<Object> unsignedDecimals(OnnxTensor tensor, int count) {
+      java.nio.LongBuffer bits =
+          tensor.getByteBuffer().order(ByteOrder.nativeOrder()).asLongBuffer();
+      List<Object> values = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        values.add(unsignedDecimal(bits.get(i)));
+      }
+      return values;
+    }
+
+    /** Boxed values (strings, decimals) in row-major order, split into one value per row. */
+    private void splitObjects(
+        List<? extends Object> flat, int rows, int perRow, long[] shape, Object[] into) {
       for (int r = 0; r < rows; r++) {
         long start = (long) r * perRow;
         if (scalar) {
@@ -780,7 +831,7 @@ public final class OutputBinding implements Serializable {
       }
     }
 
-    private ArrayData strings(List<UTF8String> flat, long start, long[] shape, int level) {
+    private ArrayData strings(List<? extends Object> flat, long start, long[] shape, int level) {
       int n = (int) shape[level];
       long stride = 1;
       for (int i = level + 1; i < shape.length; i++) {
