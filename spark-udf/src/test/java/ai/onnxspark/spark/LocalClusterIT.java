@@ -220,6 +220,106 @@ class LocalClusterIT {
     }
   }
 
+  /**
+   * A streaming query over Parquet files on two executor JVMs: an executor is killed in the middle
+   * of a micro-batch, the query is stopped after its first micro-batches and started again from its
+   * checkpoint, and the file sink holds every input row exactly once with its scores.
+   */
+  @Test
+  @Order(3)
+  @FullSuiteOnly
+  void aStreamSurvivesAKilledExecutorAndARestartWithEveryRowOnce(@TempDir Path dir)
+      throws Exception {
+    TestModels.Affine affine = new TestModels.Affine(8, 2, 11);
+    int files = 4;
+    int perFile = 500;
+    float[][] x = TransformTest.randomRows(files * perFile, 8, 13);
+    String in = dir.resolve("in").toString();
+    for (int f = 0; f < files; f++) {
+      float[][] part = java.util.Arrays.copyOfRange(x, f * perFile, (f + 1) * perFile);
+      TransformTest.featuresFrame(part, 1)
+          .selectExpr("id + " + (f * perFile) + " AS id", "features")
+          .write()
+          .mode("append")
+          .parquet(in);
+    }
+    String marker = dir.resolve("killed").toString();
+    OnnxModel model =
+        OnnxModel.fromBytes(affine.bytes).withInput("x", "features").withBatchSize(50);
+    String out = dir.resolve("out").toString();
+    String checkpoint = dir.resolve("checkpoint").toString();
+    StructType schema = spark.read().parquet(in).schema();
+
+    // First run: one file per micro-batch; the first task to reach its 100th row kills its
+    // executor JVM (once: the marker file says it happened); stopped after two micro-batches.
+    org.apache.spark.sql.streaming.StreamingQuery first =
+        killOnce(model.transform(stream(schema, in)), marker)
+            .writeStream()
+            .format("parquet")
+            .option("checkpointLocation", checkpoint)
+            .trigger(org.apache.spark.sql.streaming.Trigger.ProcessingTime(200))
+            .start(out);
+    long deadline = System.currentTimeMillis() + 180_000;
+    while (first.recentProgress().length < 2 && System.currentTimeMillis() < deadline) {
+      assertThat(first.exception().isEmpty()).as("query failed: %s", first.exception()).isTrue();
+      Thread.sleep(100);
+    }
+    first.stop();
+    assertThat(java.nio.file.Files.exists(Path.of(marker))).as("an executor was killed").isTrue();
+    long afterFirst = spark.read().parquet(out).count();
+    assertThat(afterFirst).isBetween((long) perFile, (long) (files - 1) * perFile);
+
+    // Restarted from the checkpoint, it scores what is left and nothing twice.
+    org.apache.spark.sql.streaming.StreamingQuery second =
+        model
+            .transform(stream(schema, in))
+            .writeStream()
+            .format("parquet")
+            .option("checkpointLocation", checkpoint)
+            .trigger(org.apache.spark.sql.streaming.Trigger.AvailableNow())
+            .start(out);
+    assertThat(second.awaitTermination(180_000)).isTrue();
+
+    List<Row> written = spark.read().parquet(out).orderBy("id").collectAsList();
+    assertThat(written).hasSize(files * perFile);
+    for (int i = 0; i < written.size(); i++) {
+      Row row = written.get(i);
+      assertThat(row.getLong(0)).isEqualTo(i);
+      double[] expected = affine.apply(x[i]);
+      List<Float> y = row.getList(2);
+      assertThat((double) y.get(1))
+          .isCloseTo(expected[1], org.assertj.core.data.Offset.offset(1e-4));
+    }
+  }
+
+  private static Dataset<Row> stream(StructType schema, String in) {
+    return spark.readStream().schema(schema).option("maxFilesPerTrigger", 1).parquet(in);
+  }
+
+  /**
+   * {@code df} whose first task to reach its 100th row halts its JVM, unless {@code marker} exists.
+   */
+  private static Dataset<Row> killOnce(Dataset<Row> df, String marker) {
+    return df.mapPartitions(
+        (MapPartitionsFunction<Row, Row>)
+            rows -> {
+              List<Row> seen = new ArrayList<>();
+              while (rows.hasNext()) {
+                seen.add(rows.next());
+                if (seen.size() == 100 && !java.nio.file.Files.exists(Path.of(marker))) {
+                  try {
+                    java.nio.file.Files.createFile(Path.of(marker));
+                  } catch (java.nio.file.FileAlreadyExistsException e) {
+                    continue;
+                  }
+                  Runtime.getRuntime().halt(1);
+                }
+              }
+              return seen.iterator();
+            },
+        Encoders.row(df.schema()));
+  }
+
   private static Map<String, String> executorStats() {
     return LocalCluster.perExecutor(
         spark,
