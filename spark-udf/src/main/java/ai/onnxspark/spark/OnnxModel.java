@@ -49,7 +49,8 @@ import scala.Option;
  * them), so the same settings can be given as a map ({@link #withOptions}), in SQL, to the ML stage
  * and to the jobs. Names of inputs and outputs are checked at once against the model; columns are
  * checked against the DataFrame's schema when scoring starts, before any Spark job runs. Lives on
- * the driver; executors receive a broadcast of the bytes, once per Spark context.
+ * the driver; executors receive a broadcast of the bytes, once per Spark context, or, for a model
+ * shipped by path ({@link #withShipping}), copy its files once per node.
  */
 public final class OnnxModel {
   private final ModelSource bytes;
