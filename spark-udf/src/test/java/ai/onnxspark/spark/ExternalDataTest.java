@@ -7,8 +7,6 @@ import ai.onnxspark.OnnxException;
 import ai.onnxspark.model.ElementType;
 import ai.onnxspark.testing.ModelBuilder;
 import ai.onnxspark.testing.SparkTestBase;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -101,21 +99,7 @@ class ExternalDataTest extends SparkTestBase {
 
   /** {@code y = x + W}, W float[4] stored in {@code weights.bin} beside the model. */
   private static Path writeModel(Path folder) throws Exception {
-    ByteBuffer weights = ByteBuffer.allocate(8 + 4 * WEIGHTS.length).order(ByteOrder.LITTLE_ENDIAN);
-    weights.putLong(0L); // some other tensor's bytes first, so the offset matters
-    for (float w : WEIGHTS) {
-      weights.putFloat(w);
-    }
-    Files.write(folder.resolve("weights.bin"), weights.array());
-    byte[] bytes =
-        new ModelBuilder("external")
-            .input("x", ElementType.FLOAT, "batch", WEIGHTS.length)
-            .externalInitializer(
-                "W", new long[] {WEIGHTS.length}, "weights.bin", 8, 4L * WEIGHTS.length)
-            .node("Add", new String[] {"x", "W"}, new String[] {"y"})
-            .output("y", ElementType.FLOAT, "batch", WEIGHTS.length)
-            .build();
-    return Files.write(folder.resolve("model.onnx"), bytes);
+    return ModelShippingTest.writeExternalModel(folder, WEIGHTS);
   }
 
   private static Dataset<Row> frame() {

@@ -101,6 +101,10 @@ class LargeModelIT {
     assertThat(number(output, "driverMaxHeap=")).isLessThanOrEqualTo(512L << 20);
     assertThat(peak).as("driver heap peak").isLessThan(512L << 20);
     System.out.println("LargeModelIT: driver heap peak " + (peak >> 20) + " MB");
+    output
+        .lines()
+        .filter(l -> l.startsWith("memory "))
+        .forEach(l -> System.out.println("LargeModelIT: " + l));
   }
 
   private static long number(String output, String prefix) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxspark.internal.plan.BroadcastModel;
 import ai.onnxspark.internal.plan.PartitionScorer;
-import ai.onnxspark.internal.session.SessionCache;
 import ai.onnxspark.sql.OnnxFunctions;
 import ai.onnxspark.sql.OnnxModels;
 import ai.onnxspark.testing.EveryLine;
@@ -321,13 +320,7 @@ class LocalClusterIT {
   }
 
   private static Map<String, String> executorStats() {
-    return LocalCluster.perExecutor(
-        spark,
-        () ->
-            "sessions="
-                + SessionCache.get().stats().creations()
-                + " copies="
-                + BroadcastModel.receivedCopies());
+    return LocalCluster.sessionsAndCopies(spark, BroadcastModel::receivedCopies);
   }
 
   private static int serializedSize(Object o) throws Exception {

@@ -3,7 +3,6 @@ package ai.onnxspark.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxspark.internal.plan.BroadcastModel;
-import ai.onnxspark.internal.session.SessionCache;
 import ai.onnxspark.testing.LocalCluster;
 import ai.onnxspark.testing.TestModels;
 import java.nio.file.Files;
@@ -73,13 +72,7 @@ class SoakIT {
             now.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue() / 1024).toList());
       }
       Map<String, String> stats =
-          LocalCluster.perExecutor(
-              spark,
-              () ->
-                  "sessions="
-                      + SessionCache.get().stats().creations()
-                      + " copies="
-                      + BroadcastModel.receivedCopies());
+          LocalCluster.sessionsAndCopies(spark, BroadcastModel::receivedCopies);
       System.out.println("soak executors: " + stats);
       assertThat(stats).hasSize(2);
       assertThat(stats.values()).allMatch(s -> s.equals("sessions=1 copies=1"));

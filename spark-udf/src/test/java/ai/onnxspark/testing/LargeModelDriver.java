@@ -1,7 +1,6 @@
 package ai.onnxspark.testing;
 
 import ai.onnxspark.internal.model.NodeCache;
-import ai.onnxspark.internal.session.SessionCache;
 import ai.onnxspark.spark.OnnxModel;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -26,6 +25,18 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class LargeModelDriver {
   private LargeModelDriver() {}
+
+  /** This JVM's resident and peak resident memory, from {@code /proc/self/status}. */
+  private static String memory() throws Exception {
+    StringBuilder out = new StringBuilder();
+    for (String line :
+        java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmRSS:") || line.startsWith("VmHWM:")) {
+        out.append(line.replaceAll("\\s+", " ")).append(' ');
+      }
+    }
+    return out.toString().trim();
+  }
 
   public static void main(String[] args) throws Exception {
     String model = args[0];
@@ -54,15 +65,10 @@ public final class LargeModelDriver {
       for (Row r : spark.sql("SELECT idx, onnx_predict('big', idx) FROM rows").collectAsList()) {
         System.out.println("sql " + r.getLong(0) + " " + r.getFloat(1));
       }
-      Map<String, String> executors =
-          LocalCluster.perExecutor(
-              spark,
-              () ->
-                  "sessions="
-                      + SessionCache.get().stats().creations()
-                      + " copies="
-                      + NodeCache.copies());
+      Map<String, String> executors = LocalCluster.sessionsAndCopies(spark, NodeCache::copies);
       executors.forEach((id, report) -> System.out.println("executor " + id + " " + report));
+      LocalCluster.perExecutor(spark, LargeModelDriver::memory)
+          .forEach((id, memory) -> System.out.println("memory " + id + " " + memory));
       long peak = 0;
       for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
         if (pool.getType() == MemoryType.HEAP) {

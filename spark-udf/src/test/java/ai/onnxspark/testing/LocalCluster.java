@@ -86,4 +86,20 @@ public final class LocalCluster {
     reports.forEach(r -> byExecutor.put(r[0], r[1]));
     return byExecutor;
   }
+
+  /**
+   * Per executor ({@code id@pid}), {@code sessions=<n> copies=<m>}: the ONNX Runtime sessions its
+   * JVM created, and {@code copies} as it counts them there (broadcast copies received, node-cache
+   * copies made).
+   */
+  public static java.util.Map<String, String> sessionsAndCopies(
+      SparkSession spark, org.apache.spark.api.java.function.Function0<Long> copies) {
+    return perExecutor(
+        spark,
+        () ->
+            "sessions="
+                + ai.onnxspark.internal.session.SessionCache.get().stats().creations()
+                + " copies="
+                + copies.call());
+  }
 }

@@ -7,8 +7,12 @@ import java.io.Serializable;
  * broadcast to executors) or its files on a file system every executor can read ({@link
  * ModelFiles}, copied once per node into a local cache). Both carry a fingerprint of the content,
  * which keys executors' sessions, so a changed model never meets a stale session.
+ *
+ * <p>These two are the only implementations. The interface is not declared {@code sealed}, so that
+ * the oldest Scala compiler of the supported lines (2.13.8, which reads these Java sources) needs
+ * no newer Java syntax than it already meets here.
  */
-public sealed interface ModelSource extends Serializable permits ModelBytes, ModelFiles {
+public interface ModelSource extends Serializable {
 
   /** Hex SHA-256 identifying the content: the model's identity in caches and logs. */
   String fingerprint();

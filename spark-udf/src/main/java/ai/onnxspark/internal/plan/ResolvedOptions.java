@@ -230,13 +230,12 @@ public final class ResolvedOptions implements Serializable {
     }
 
     int confInteger(String confKey, int min) {
-      OnnxOption option = OnnxOptions.forConfKey(confKey).orElseThrow();
-      String value = conf.getOrDefault(confKey, option.defaultValue());
-      int parsed = OptionValues.parseInt(confKey, value, option.values());
-      if (parsed < min) {
-        throw OnnxErrors.badOption(confKey, value, option.values());
+      long parsed = confLong(confKey, min);
+      if (parsed > Integer.MAX_VALUE) {
+        throw OnnxErrors.badOption(
+            confKey, parsed, OnnxOptions.forConfKey(confKey).orElseThrow().values());
       }
-      return parsed;
+      return (int) parsed;
     }
   }
 
