@@ -178,6 +178,73 @@ class OptionalOutputTest extends SparkTestBase {
   }
 
   /**
+   * Post-processing (softmax, argmax) of an optional output is null where it is absent, computed
+   * where present; in one struct column, the optional field is null and the struct is not; in
+   * permissive mode the same rows come back, with no error.
+   */
+  @Test
+  void derivedColumnsStructsAndPermissiveModeOfAnOptionalOutput() {
+    byte[] model = maybeModel(ElementType.FLOAT, true, 3);
+    Dataset<Row> df = spark.createDataFrame(maybeRows(), MAYBE_SCHEMA);
+    Map<Long, List<Object>> expected = new TreeMap<>();
+    for (long id = 0; id < 6; id++) {
+      if (id % 3 == 0) {
+        expected.put(id, Arrays.asList(null, null));
+        continue;
+      }
+      double[] x = {id, id + 0.5, -id};
+      double sum = 0;
+      for (double v : x) {
+        sum += Math.exp(v - (id + 0.5));
+      }
+      List<Object> softmax = new ArrayList<>();
+      for (double v : x) {
+        softmax.add((float) (Math.exp(v - (id + 0.5)) / sum));
+      }
+      expected.put(id, Arrays.asList(softmax, 1));
+    }
+    OnnxModel onnx =
+        OnnxModel.fromBytes(model)
+            .withOutput("y", "y")
+            .withSoftmax("y", "probabilities")
+            .withArgmax("y", "best");
+    Dataset<Row> scored = onnx.transform(df).select("id", "probabilities", "best");
+    assertThat(scored.schema().apply("best").nullable()).isTrue();
+    Map<Long, List<Object>> actual = byId(scored);
+    assertThat(actual.keySet()).isEqualTo(expected.keySet());
+    for (long id : expected.keySet()) {
+      List<Object> want = expected.get(id);
+      List<Object> got = actual.get(id);
+      assertThat(got.get(1)).as("argmax of row " + id).isEqualTo(want.get(1));
+      if (want.get(0) == null) {
+        assertThat(got.get(0)).as("softmax of row " + id).isNull();
+      } else {
+        List<?> p = (List<?>) got.get(0);
+        List<?> q = (List<?>) want.get(0);
+        assertThat(p).hasSameSizeAs(q);
+        for (int i = 0; i < q.size(); i++) {
+          assertThat((Float) p.get(i))
+              .isCloseTo((Float) q.get(i), org.assertj.core.data.Offset.offset(1e-6f));
+        }
+      }
+    }
+
+    Dataset<Row> struct = OnnxModel.fromBytes(model).withStructOutput("out").transform(df);
+    assertThat(struct.schema().apply("out").nullable()).isFalse();
+    assertThat(struct.filter(col("out.y").isNull()).count()).isEqualTo(2);
+    assertThat(struct.filter(col("out.y__value").isNull()).count()).isZero();
+
+    Dataset<Row> permissive = OnnxModel.fromBytes(model).withPermissive().transform(df);
+    assertThat(permissive.filter(col("onnx_error").isNotNull()).count()).isZero();
+    assertThat(
+            permissive.filter(col("y").isNull()).select("id").collectAsList().stream()
+                .map(r -> r.getLong(0))
+                .sorted()
+                .toList())
+        .containsExactly(0L, 3L);
+  }
+
+  /**
    * The rewrite itself, run on ONNX Runtime directly: names that do not clash with the graph's,
    * bytes and fingerprint of its own, y's other consumers untouched, and both branches accepted
    * (the absent one an empty tensor of another shape than the present one).
