@@ -29,8 +29,12 @@ import org.apache.spark.unsafe.types.UTF8String;
  *
  * <p>Element types and their Spark types: float, float16 and bfloat16 to float; double; int8 to
  * tinyint; uint8 and int16 to smallint; uint16 and int32 to int; uint32 and int64 to bigint; uint64
- * to decimal(20,0), which holds every uint64 exactly; bool to boolean; string to string. Immutable
- * and serializable.
+ * to decimal(20,0), which holds every uint64 exactly; bool to boolean; string to string.
+ *
+ * <p>An optional tensor output ({@code optional(tensor)}) is bound like the tensor it holds, for
+ * whole tensors per row only, and read from the value and presence outputs of the model rewritten
+ * for it ({@link #readingOptionalFrom}): its column is nullable, null where the value is absent.
+ * Immutable and serializable.
  */
 public final class OutputBinding implements Serializable {
   private static final long serialVersionUID = 1L;
