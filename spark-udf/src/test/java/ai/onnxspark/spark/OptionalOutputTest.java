@@ -266,6 +266,9 @@ class OptionalOutputTest extends SparkTestBase {
     assertThat(after.output("y__has_1").orElseThrow().typeString()).isEqualTo("bool[]");
     assertThat(OptionalOutputs.rewrite(original, List.of(info.output("y").orElseThrow())))
         .isSameAs(rewritten);
+    // What OnnxModel.unpersist releases beside the model's own broadcast.
+    assertThat(OptionalOutputs.rewrittenFrom(original.fingerprint()))
+        .containsExactly(rewritten.model().fingerprint());
 
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();

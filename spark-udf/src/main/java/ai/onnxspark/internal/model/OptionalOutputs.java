@@ -43,8 +43,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * value has, so the opset imports stay as they are.
  *
  * <p>The rewrite is in memory, on the model's bytes: a model shipped by path is not rewritten. The
- * rewritten model has bytes, and so a fingerprint, of its own. Rewrites are remembered (a few), so
- * that planning the same scoring again yields the same bytes without parsing the model again.
+ * rewritten model has bytes, and so a fingerprint, of its own; the rewrite is deterministic, so
+ * planning the same scoring again gives the same fingerprint (and reuses the broadcast). A few
+ * rewrites of models up to 64 MB are remembered, so that planning again does not parse the model
+ * again.
  */
 public final class OptionalOutputs {
   private OptionalOutputs() {}
@@ -52,8 +54,16 @@ public final class OptionalOutputs {
   /** The opset from which OptionalHasElement and OptionalGetElement exist. */
   static final long MIN_OPSET = 15;
 
+  /** Rewritten models kept for planning again, small ones only: a model's bytes are held here. */
   private static final Map<String, Rewritten> DONE = new ConcurrentHashMap<>();
-  private static final int DONE_MAX = 16;
+
+  private static final int DONE_MAX = 8;
+  private static final long DONE_MAX_BYTES = 64L << 20;
+
+  /** Per original fingerprint and outputs, the rewritten model's fingerprint (any size). */
+  private static final Map<String, String> FINGERPRINTS = new ConcurrentHashMap<>();
+
+  private static final int FINGERPRINTS_MAX = 256;
 
   /**
    * The graph outputs that stand for optional output {@code output}: {@code value}, its tensor
@@ -80,10 +90,16 @@ public final class OptionalOutputs {
       return known;
     }
     Rewritten made = apply(model, wanted);
-    if (DONE.size() >= DONE_MAX) {
-      DONE.clear();
+    if (made.model().size() <= DONE_MAX_BYTES) {
+      if (DONE.size() >= DONE_MAX) {
+        DONE.clear();
+      }
+      DONE.put(key, made);
     }
-    DONE.put(key, made);
+    if (FINGERPRINTS.size() >= FINGERPRINTS_MAX) {
+      FINGERPRINTS.clear();
+    }
+    FINGERPRINTS.put(key, made.model().fingerprint());
     return made;
   }
 
@@ -92,9 +108,10 @@ public final class OptionalOutputs {
    * that releasing a model's broadcast also releases theirs.
    */
   public static List<String> rewrittenFrom(String original) {
-    return DONE.entrySet().stream()
+    return FINGERPRINTS.entrySet().stream()
         .filter(e -> e.getKey().startsWith(original + "/"))
-        .map(e -> e.getValue().model().fingerprint())
+        .map(Map.Entry::getValue)
+        .distinct()
         .toList();
   }
 
