@@ -266,6 +266,20 @@ class OptionalOutputTest extends SparkTestBase {
     assertThat(after.output("y__has_1").orElseThrow().typeString()).isEqualTo("bool[]");
     assertThat(OptionalOutputs.rewrite(original, List.of(info.output("y").orElseThrow())))
         .isSameAs(rewritten);
+    // Below opset 15 there is no OptionalHasElement to read it with.
+    ai.onnxspark.onnx.OnnxProto.ModelProto.Builder old =
+        ai.onnxspark.onnx.OnnxProto.ModelProto.parseFrom(model).toBuilder();
+    old.getOpsetImportBuilder(0).setVersion(14);
+    assertThatThrownBy(
+            () ->
+                OptionalOutputs.rewrite(
+                    ModelBytes.of(old.build().toByteArray(), "old"),
+                    List.of(info.output("y").orElseThrow())))
+        .isInstanceOf(OnnxException.class)
+        .hasMessageContaining(
+            "Model output 'y' (optional(float[3])) cannot be returned as a column")
+        .hasMessageContaining("imports opset 14 of the default domain")
+        .hasMessageContaining("re-export the model with opset 15 or later");
     // What OnnxModel.unpersist releases beside the model's own broadcast.
     assertThat(OptionalOutputs.rewrittenFrom(original.fingerprint()))
         .containsExactly(rewritten.model().fingerprint());
@@ -479,6 +493,48 @@ class OptionalOutputTest extends SparkTestBase {
         .hasMessageContaining("shipped by path");
 
     Map<Long, List<Object>> expected = maybeExpected(model);
+
+    // External data: only path shipping sends it, so the fix is the re-export (no broadcast).
+    Path folder = java.nio.file.Files.createDirectories(dir.resolve("external"));
+    java.nio.file.Files.write(
+        folder.resolve("two.bin"),
+        java.nio.ByteBuffer.allocate(4)
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+            .putFloat(2f)
+            .array());
+    ai.onnxspark.onnx.OnnxProto.ModelProto.Builder external =
+        ai.onnxspark.onnx.OnnxProto.ModelProto.parseFrom(model).toBuilder();
+    external.getGraphBuilder().clearInitializer();
+    byte[] withExternal =
+        external
+            .setGraph(
+                external.getGraph().toBuilder()
+                    .addAllInitializer(
+                        ai.onnxspark.onnx.OnnxProto.GraphProto.parseFrom(
+                                new ModelBuilder("data")
+                                    .externalInitializer("two", new long[] {}, "two.bin", 0, 4)
+                                    .graph()
+                                    .toByteArray())
+                            .getInitializerList()))
+            .build()
+            .toByteArray();
+    java.nio.file.Files.write(folder.resolve("maybe.onnx"), withExternal);
+    OnnxModel externalModel = OnnxModel.fromPath(folder.resolve("maybe.onnx").toString());
+    assertThat(
+            byId(
+                externalModel
+                    .withOutput("y__value", "y__value")
+                    .transform(df)
+                    .select("id", "y__value")))
+        .hasSize(6);
+    assertThatThrownBy(() -> externalModel.transform(df))
+        .isInstanceOf(OnnxException.class)
+        .hasMessageContaining(
+            "Model output 'y' (optional(float[3])) cannot be returned as a column")
+        .hasMessageContaining("shipped by path (its weights are external data in 1 file(s))")
+        .hasMessageContaining("re-export the model with OptionalHasElement")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("withShipping"));
+
     OnnxModel broadcast = byPath.withShipping("broadcast");
     assertThat(byId(broadcast.transform(df).select("id", "y", "y__value"))).isEqualTo(expected);
     assertThat(
