@@ -10,6 +10,7 @@ import ai.onnxspark.internal.model.ModelBytes;
 import ai.onnxspark.internal.model.ModelFiles;
 import ai.onnxspark.internal.model.ModelShipping;
 import ai.onnxspark.internal.model.ModelSource;
+import ai.onnxspark.internal.model.OptionalOutputs;
 import ai.onnxspark.internal.plan.BroadcastModel;
 import ai.onnxspark.internal.plan.ModelHandle;
 import ai.onnxspark.internal.plan.ModelParts;
@@ -678,6 +679,10 @@ public final class OnnxModel {
     Option<SparkSession> active = SparkSession.getActiveSession();
     if (active.isDefined()) {
       BroadcastModel.release(active.get().sparkContext(), bytes.fingerprint());
+      // The model rewritten to read its optional outputs, when it was scored so.
+      for (String rewritten : OptionalOutputs.rewrittenFrom(bytes.fingerprint())) {
+        BroadcastModel.release(active.get().sparkContext(), rewritten);
+      }
     }
   }
 

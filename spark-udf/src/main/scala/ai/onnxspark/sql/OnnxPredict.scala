@@ -18,11 +18,14 @@ import org.apache.spark.sql.catalyst.expressions.{
 import org.apache.spark.sql.catalyst.expressions.codegen.CodegenFallback
 import org.apache.spark.sql.types.DataType
 
-/** What both forms of `onnx_predict` share: the model function, whose outputs are never null. */
+/**
+ * What both forms of `onnx_predict` share: the model function, whose result is never null but for
+ * an optional output's value, null where absent.
+ */
 trait OnnxPrediction extends Expression {
   def function: PredictFunction
 
-  override def nullable: Boolean = false
+  override def nullable: Boolean = function.nullable
 
   override def dataType: DataType = function.dataType
 }

@@ -93,7 +93,7 @@ object ExtractOnnxPredict extends Rule[LogicalPlan] {
     val found = mutable.LinkedHashMap.empty[OnnxPredict, Attribute]
     expressions.foreach(_.foreach {
       case p: OnnxPredict if !found.contains(p) =>
-        found(p) = AttributeReference(s"onnx_predict_${found.size}", p.dataType, nullable = false)()
+        found(p) = AttributeReference(s"onnx_predict_${found.size}", p.dataType, p.nullable)()
       case _ =>
     })
     val rewrite: Expression => Expression = _.transformDown {

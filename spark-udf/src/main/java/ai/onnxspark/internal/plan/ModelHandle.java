@@ -2,6 +2,7 @@ package ai.onnxspark.internal.plan;
 
 import ai.onnxspark.internal.model.ModelFiles;
 import ai.onnxspark.internal.model.ModelSource;
+import ai.onnxspark.internal.model.OptionalOutputs;
 import ai.onnxspark.internal.session.DeviceSpec;
 import ai.onnxspark.internal.session.SessionOptionsSpec;
 import ai.onnxspark.internal.tensor.InputBinding;
@@ -10,6 +11,7 @@ import ai.onnxspark.model.ModelInfo;
 import ai.onnxspark.spark.ScoringMetrics;
 import java.io.Serializable;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.apache.spark.SparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -34,12 +36,20 @@ public final class ModelHandle implements Serializable {
   private final ResolvedOptions options;
   private final boolean byPath;
 
+  /**
+   * Per optional output the model was rewritten for, the outputs that stand for it; empty when the
+   * model is scored as given.
+   */
+  private final Map<String, OptionalOutputs.Names> optionalOutputs;
+
   private ModelHandle(
       ModelSource source,
       Broadcast<BroadcastModel> model,
       ModelInfo info,
-      ResolvedOptions options) {
+      ResolvedOptions options,
+      Map<String, OptionalOutputs.Names> optionalOutputs) {
     this.source = source;
+    this.optionalOutputs = Map.copyOf(optionalOutputs);
     this.model = model;
     this.fingerprint = source.fingerprint();
     this.byPath = source instanceof ModelFiles;
@@ -57,7 +67,28 @@ public final class ModelHandle implements Serializable {
    * A handle of {@code source} (as it is to be shipped) with {@code options}, not broadcast yet.
    */
   public static ModelHandle of(ModelSource source, ModelInfo info, ResolvedOptions options) {
-    return new ModelHandle(source, null, info, options);
+    return of(source, info, options, Map.of());
+  }
+
+  /**
+   * As {@link #of(ModelSource, ModelInfo, ResolvedOptions)}, for {@code source} rewritten so that
+   * each optional output of {@code optionalOutputs} is read from the outputs it names ({@link
+   * OptionalOutputs}); {@code info} stays what the user's model declares.
+   */
+  public static ModelHandle of(
+      ModelSource source,
+      ModelInfo info,
+      ResolvedOptions options,
+      Map<String, OptionalOutputs.Names> optionalOutputs) {
+    return new ModelHandle(source, null, info, options, optionalOutputs);
+  }
+
+  /**
+   * Per optional output the model was rewritten for, the value and presence outputs that stand for
+   * it; empty when the model runs as the user gave it.
+   */
+  public Map<String, OptionalOutputs.Names> optionalOutputs() {
+    return optionalOutputs;
   }
 
   /**
@@ -69,7 +100,11 @@ public final class ModelHandle implements Serializable {
       return this;
     }
     return new ModelHandle(
-        source, BroadcastModel.of(sc, source, SparkConfs.activeHadoopConf()), info, options);
+        source,
+        BroadcastModel.of(sc, source, SparkConfs.activeHadoopConf()),
+        info,
+        options,
+        optionalOutputs);
   }
 
   /** Whether the model's bytes were broadcast, so that executors can create sessions. */

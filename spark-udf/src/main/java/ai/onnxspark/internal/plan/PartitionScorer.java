@@ -83,6 +83,17 @@ public final class PartitionScorer implements Serializable {
     this.model = model;
     this.inputs = inputs.toArray(new InputBinding[0]);
     this.outputs = outputs.toArray(new OutputBinding[0]);
+    for (OutputBinding output : outputs) {
+      if (output.unreadableOptional()) {
+        // Fetching an absent optional value crashes the JVM in ONNX Runtime's Java API (1.28).
+        throw OnnxErrors.unsupportedOutput(
+            output.outputName(),
+            output.spec().typeString(),
+            "an optional output is read only from a model the library rewrote for it (scoring"
+                + " with withRowAsTensor()), never fetched as it is: ONNX Runtime's Java API"
+                + " crashes the JVM on an absent one");
+      }
+    }
     this.outputSchema = outputSchema;
     // The model's own batch size, if it fixes one, is already resolved into it (Batching).
     this.batchSize = model.batchSize();
@@ -192,7 +203,10 @@ public final class PartitionScorer implements Serializable {
       this.task = TaskContext.get();
       this.partition = task != null ? task.partitionId() : 0;
       for (OutputBinding output : outputs) {
-        outputNames.add(output.outputName());
+        outputNames.add(output.fetchedOutput());
+        if (output.presentOutput() != null) {
+          outputNames.add(output.presentOutput());
+        }
       }
     }
 
@@ -559,9 +573,15 @@ public final class PartitionScorer implements Serializable {
             }
           }
           for (int j = 0; j < outputs.length; j++) {
+            String present = outputs[j].presentOutput();
+            if (present != null && !present(result.get(present).orElseThrow(), outputs[j])) {
+              // An absent optional value: its rows get a null (the value output is empty).
+              Arrays.fill(into[j], 0, tensorRows, null);
+              continue;
+            }
             boolean trim = lengths != null && outputs[j].firstRowDimNamed(paddedDim);
             splitters[j].split(
-                result.get(outputs[j].outputName()).orElseThrow(),
+                result.get(outputs[j].fetchedOutput()).orElseThrow(),
                 tensorRows,
                 batchRows,
                 into[j],
@@ -574,6 +594,26 @@ public final class PartitionScorer implements Serializable {
       } finally {
         tensors.forEach(OnnxTensor::close);
       }
+    }
+
+    /** Whether the presence output of optional {@code output} says its value is there. */
+    private boolean present(ai.onnxruntime.OnnxValue value, OutputBinding output)
+        throws OrtException {
+      Object flag = value.getValue();
+      if (flag instanceof Boolean b) {
+        return b;
+      }
+      if (flag instanceof boolean[] flags && flags.length == 1) {
+        return flags[0];
+      }
+      throw OnnxErrors.outputShape(
+          output.presentOutput(),
+          "bool[]",
+          tensorRows,
+          value.getInfo().toString(),
+          "it must be one bool saying whether optional output "
+              + output.outputName()
+              + " is present");
     }
 
     /**

@@ -121,6 +121,14 @@ public final class PredictFunction implements Serializable {
     return new StructType(resultFields().toArray(StructField[]::new));
   }
 
+  /**
+   * Whether the result may be null: the only output's value when it is an optional output, null
+   * where absent. A struct result is never null (its fields may be).
+   */
+  public boolean nullable() {
+    return !structResult() && outputs.get(0).field().nullable();
+  }
+
   /** Whether the result is a struct rather than the only output's value. */
   public boolean structResult() {
     return outputs.size() > 1 || errorField() != null;

@@ -2,7 +2,11 @@ package ai.onnxspark.internal.plan;
 
 import ai.onnxspark.OnnxOptions;
 import ai.onnxspark.internal.OnnxErrors;
+import ai.onnxspark.internal.model.ModelBytes;
+import ai.onnxspark.internal.model.ModelFiles;
+import ai.onnxspark.internal.model.ModelShipping;
 import ai.onnxspark.internal.model.ModelSource;
+import ai.onnxspark.internal.model.OptionalOutputs;
 import ai.onnxspark.internal.tensor.InputBinding;
 import ai.onnxspark.internal.tensor.OutputBinding;
 import ai.onnxspark.model.ModelInfo;
@@ -78,7 +82,63 @@ public final class ScoringPlanner {
         options
             .shipping()
             .ship(model, info, options.pathAboveBytes(), SparkConfs.hadoopConf(spark));
-    return ModelHandle.of(shipped, info, options);
+    List<TensorSpec> optional = scoredOptionalOutputs(info, spec);
+    if (optional.isEmpty() || !options.batching().wholeTensors()) {
+      // In batches an optional output is refused when its column is bound (OutputBinding).
+      return ModelHandle.of(shipped, info, options);
+    }
+    if (shipped instanceof ModelFiles files) {
+      throw optionalOutputByPath(optional.get(0), files, options.shipping());
+    }
+    OptionalOutputs.Rewritten rewritten = OptionalOutputs.rewrite((ModelBytes) shipped, optional);
+    LOG.info(
+        "Model {}: optional outputs {} are read through OptionalHasElement and"
+            + " OptionalGetElement added to the graph (a null where absent); the rewritten model"
+            + " has sha256 {}.",
+        model.source(),
+        rewritten.names().keySet(),
+        rewritten.model().shortFingerprint());
+    return ModelHandle.of(rewritten.model(), info, options, rewritten.names());
+  }
+
+  /** The optional outputs that {@code spec} scores, in columns or post-processed. */
+  static List<TensorSpec> scoredOptionalOutputs(ModelInfo info, ScoringSpec spec) {
+    Set<String> scored = new java.util.LinkedHashSet<>(spec.outputColumns().keySet());
+    if (scored.isEmpty()) {
+      scored.addAll(info.outputNames());
+    }
+    spec.derived(info).forEach(d -> scored.add(d.output()));
+    List<TensorSpec> optional = new ArrayList<>();
+    for (String name : scored) {
+      info.output(name).filter(o -> o.kind() == TensorSpec.Kind.OPTIONAL).ifPresent(optional::add);
+    }
+    return optional;
+  }
+
+  private static RuntimeException optionalOutputByPath(
+      TensorSpec output, ModelFiles files, ModelShipping shipping) {
+    String why =
+        files.hasExternalData()
+            ? "its weights are external data in " + files.dataFiles().size() + " file(s)"
+            : shipping == ModelShipping.PATH
+                ? OnnxOptions.SHIPPING + " is path"
+                : "it is larger than "
+                    + OnnxOptions.SHIPPING_PATH_ABOVE_BYTES_CONF
+                    + " or was loaded from a folder";
+    return OnnxErrors.unsupportedOutput(
+        output.name(),
+        output.typeString(),
+        "the library reads an optional output through OptionalHasElement and OptionalGetElement"
+            + " nodes it adds to the model in memory (ONNX Runtime's Java API crashes the JVM"
+            + " when it fetches an absent optional value), but this model is shipped by path ("
+            + why
+            + "), and executors load such a model from its own files, unchanged; "
+            + (files.hasExternalData()
+                ? ""
+                : "score it broadcast with withShipping(\"broadcast\") (shipping=broadcast), or ")
+            + "re-export the model with OptionalHasElement of this output (a bool output) and an"
+            + " If giving OptionalGetElement of it or a default tensor, or score the model's other"
+            + " outputs only, naming them with withOutput(output, column)");
   }
 
   /**
@@ -115,7 +175,12 @@ public final class ScoringPlanner {
         bindInputs(info, spec, schema, spec.feeding(info), defaulted, keyOrdinal);
     ColumnNames names = ColumnNames.of(spark);
     List<OutputBinding> outputs =
-        bindOutputs(info, spec, names.index(Arrays.asList(schema.fieldNames())), names);
+        bindOutputs(
+            info,
+            spec,
+            names.index(Arrays.asList(schema.fieldNames())),
+            names,
+            handle.optionalOutputs());
     String errorColumn = handle.resolved().errorColumn();
     List<StructField> fields = new ArrayList<>(Arrays.asList(schema.fields()));
     outputs.forEach(o -> fields.add(o.field(errorColumn != null)));
@@ -150,7 +215,8 @@ public final class ScoringPlanner {
     ModelHandle handle = handle(spark, bytes, info, spec);
     int[] split = PredictFunction.columnsPerInput(info, name, arguments);
     ColumnNames names = ColumnNames.of(spark);
-    List<OutputBinding> outputs = bindOutputs(info, spec, Map.of(), names);
+    List<OutputBinding> outputs =
+        bindOutputs(info, spec, Map.of(), names, handle.optionalOutputs());
     return new PredictFunction(name, handle, spec, outputs, split);
   }
 
@@ -239,10 +305,15 @@ public final class ScoringPlanner {
   /**
    * Binds the outputs the spec asks for (every output when it names none) and the derived columns,
    * refusing columns in {@code existing} (keyed by {@link ColumnNames#key}) and duplicates, as
-   * {@code names} compares them.
+   * {@code names} compares them. An optional output is read from the outputs {@code optional} names
+   * for it (the model was rewritten for it, see {@link OptionalOutputs}).
    */
   static List<OutputBinding> bindOutputs(
-      ModelInfo info, ScoringSpec spec, Map<String, String> existing, ColumnNames names) {
+      ModelInfo info,
+      ScoringSpec spec,
+      Map<String, String> existing,
+      ColumnNames names,
+      Map<String, OptionalOutputs.Names> optional) {
     Map<String, String> wanted = new LinkedHashMap<>(spec.outputColumns());
     if (wanted.isEmpty()) {
       info.outputNames().forEach(name -> wanted.put(name, name));
@@ -257,14 +328,33 @@ public final class ScoringPlanner {
           OutputBinding.bind(
               info.output(e.getKey()).orElseThrow(), e.getValue(), spec.flattenOutputs(), whole);
       Integer group = groupings.get(e.getKey());
-      bindings.add(group == null ? binding : binding.groupedBy(group));
+      bindings.add(readingOptional(group == null ? binding : binding.groupedBy(group), optional));
     }
     for (ScoringSpec.Derived d : spec.derived(info)) {
       checkColumn(d.output() + " (" + d.post() + ")", d.column(), existing, taken, names);
       bindings.add(
-          OutputBinding.bind(info.output(d.output()).orElseThrow(), d.column(), d.post(), whole));
+          readingOptional(
+              OutputBinding.bind(
+                  info.output(d.output()).orElseThrow(), d.column(), d.post(), whole),
+              optional));
     }
     return bindings;
+  }
+
+  /** {@code binding}, reading an optional output from the outputs that stand for it. */
+  private static OutputBinding readingOptional(
+      OutputBinding binding, Map<String, OptionalOutputs.Names> optional) {
+    OptionalOutputs.Names read = optional.get(binding.outputName());
+    if (binding.spec().kind() != TensorSpec.Kind.OPTIONAL) {
+      return binding;
+    }
+    if (read == null) {
+      throw new IllegalStateException(
+          "Optional output "
+              + binding.outputName()
+              + " was bound without the model being rewritten for it");
+    }
+    return binding.readingOptionalFrom(read.value(), read.present());
   }
 
   private static void checkColumn(

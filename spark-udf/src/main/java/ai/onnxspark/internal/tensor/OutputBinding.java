@@ -29,8 +29,12 @@ import org.apache.spark.unsafe.types.UTF8String;
  *
  * <p>Element types and their Spark types: float, float16 and bfloat16 to float; double; int8 to
  * tinyint; uint8 and int16 to smallint; uint16 and int32 to int; uint32 and int64 to bigint; uint64
- * to decimal(20,0), which holds every uint64 exactly; bool to boolean; string to string. Immutable
- * and serializable.
+ * to decimal(20,0), which holds every uint64 exactly; bool to boolean; string to string.
+ *
+ * <p>An optional tensor output ({@code optional(tensor)}) is bound like the tensor it holds, for
+ * whole tensors per row only, and read from the value and presence outputs of the model rewritten
+ * for it ({@link #readingOptionalFrom}): its column is nullable, null where the value is absent.
+ * Immutable and serializable.
  */
 public final class OutputBinding implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -55,6 +59,16 @@ public final class OutputBinding implements Serializable {
    * or -1 when the output has one slice per row.
    */
   private int groupIndex = -1;
+
+  /**
+   * For an optional output: the model output holding its tensor (empty when absent), and the bool
+   * output saying whether it is present, which the rewritten model computes (see {@code
+   * OptionalOutputs}); null otherwise, and null for an optional output not rewritten yet, which is
+   * never fetched.
+   */
+  private String valueOutput;
+
+  private String presentOutput;
 
   private OutputBinding(
       TensorSpec spec,
@@ -164,23 +178,22 @@ public final class OutputBinding implements Serializable {
       // Each row gets its sequence: an array of the tensors, each flattened in row-major order.
       return new OutputBinding(spec, column, false, 2, PostProcess.NONE, true);
     }
-    if (spec.kind() == TensorSpec.Kind.OPTIONAL) {
+    if (spec.kind() == TensorSpec.Kind.OPTIONAL && !wholeTensor) {
       throw OnnxErrors.unsupportedOutput(
           spec.name(),
           spec.typeString(),
-          "ONNX Runtime's Java API (1.28) hands over a present optional value as a tensor but"
-              + " crashes the JVM in native code when the value is absent, so the library does"
-              + " not run a model for an optional output; re-export the model with"
-              + " OptionalGetElement on this output when it is always present, or, when it may be"
-              + " absent, output OptionalHasElement of it (a bool) and an If that gives"
-              + " OptionalGetElement of it or a default tensor; or score the model's other"
-              + " outputs only, naming them with withOutput(output, column)");
+          "an optional output is one value for the whole run, present or absent for all the rows"
+              + " of a batch together, not for each row; score each row on its own with"
+              + " withRowAsTensor() (row-as-tensor), where a row whose value is absent gets a"
+              + " null, or score the model's other outputs only, naming them with"
+              + " withOutput(output, column)");
     }
-    if (spec.kind() != TensorSpec.Kind.TENSOR) {
+    if (!spec.holdsTensor()) {
       throw OnnxErrors.unsupportedOutput(
           spec.name(),
           spec.typeString(),
-          "tensors, sequences of tensors (with row-as-tensor) and sequences of maps are supported");
+          "tensors, optional tensors (with row-as-tensor), sequences of tensors (with"
+              + " row-as-tensor) and sequences of maps are supported");
     }
     if (elementType(spec.elementType()) == null) {
       throw OnnxErrors.unsupportedOutput(
@@ -243,6 +256,45 @@ public final class OutputBinding implements Serializable {
     OutputBinding grouped = new OutputBinding(spec, column, false, 2, PostProcess.NONE, false);
     grouped.groupIndex = indexColumn;
     return grouped;
+  }
+
+  /**
+   * This binding of an optional output, reading its tensor from model output {@code value} and
+   * whether it is present from bool output {@code present}, so that no optional value is ever
+   * fetched (ONNX Runtime's Java API crashes on an absent one); a row whose value is absent gets a
+   * null.
+   *
+   * @throws IllegalArgumentException when the output is not optional
+   */
+  public OutputBinding readingOptionalFrom(String value, String present) {
+    if (spec.kind() != TensorSpec.Kind.OPTIONAL) {
+      throw new IllegalArgumentException("Output " + spec.name() + " is not optional");
+    }
+    OutputBinding copy = new OutputBinding(spec, column, scalar, depth, post, wholeTensor);
+    copy.groupIndex = groupIndex;
+    copy.valueOutput = value;
+    copy.presentOutput = present;
+    return copy;
+  }
+
+  /** The model output to fetch for this column: the output, or an optional output's value. */
+  public String fetchedOutput() {
+    return valueOutput != null ? valueOutput : spec.name();
+  }
+
+  /**
+   * For an optional output, the bool model output saying whether its value is present; else null.
+   */
+  public String presentOutput() {
+    return presentOutput;
+  }
+
+  /**
+   * Whether this is an optional output the model was not rewritten for: fetching it could crash the
+   * JVM, so it must not be scored.
+   */
+  public boolean unreadableOptional() {
+    return spec.kind() == TensorSpec.Kind.OPTIONAL && presentOutput == null;
   }
 
   private static DataType elementType(ElementType type) {
@@ -351,8 +403,12 @@ public final class OutputBinding implements Serializable {
     return field(false);
   }
 
-  /** The column's field, nullable where rows that fail get null (permissive mode). */
+  /**
+   * The column's field, nullable where rows that fail get null (permissive mode), and always for an
+   * optional output (null where its value is absent).
+   */
   public StructField field(boolean nullable) {
+    nullable |= spec.kind() == TensorSpec.Kind.OPTIONAL;
     if (spec.sequenceOfMaps()) {
       return DataTypes.createStructField(
           column,
