@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A model past protobuf's and Java's 2 GB limits: {@code y = Gather(W, idx)} with {@code W} a 2.3
@@ -36,8 +35,25 @@ class LargeModelIT {
   private static final long[] PLACES = {0, 1, 536_870_911L, 536_870_912L, 575_000_000L - 1};
 
   @Test
-  void aModelOf2Point3GigabytesScoresByPathWithASmallDriverHeapAndOneCopyPerNode(@TempDir Path dir)
+  void aModelOf2Point3GigabytesScoresByPathWithASmallDriverHeapAndOneCopyPerNode()
       throws Exception {
+    // In the build's folder, not /tmp, which may be a small memory-backed file system; the node
+    // cache's copy writes 2.3 GB. Deleted afterwards.
+    Path dir =
+        Files.createTempDirectory(
+            Files.createDirectories(Path.of("target").toAbsolutePath()), "large-model");
+    try {
+      scoreFrom(dir);
+    } finally {
+      try (var files = Files.walk(dir)) {
+        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  private static void scoreFrom(Path dir) throws Exception {
     Path folder = Files.createDirectories(dir.resolve("big"));
     Path model = writeModel(folder);
     Path cache = dir.resolve("cache");

@@ -73,9 +73,27 @@ public final class NodeCache {
    * @param maxAge how long an unused model stays
    */
   public NodeCache(Path root, long maxBytes, Duration maxAge) {
-    this.root = root.toAbsolutePath().normalize();
+    this.root = checkedRoot(root.toString()).normalize();
     this.maxBytes = maxBytes;
     this.maxAge = maxAge;
+  }
+
+  /**
+   * {@code folder} as the node cache's root: an absolute path. A relative one would be resolved in
+   * each executor's own working directory, so the executors of a node would not share copies.
+   *
+   * @throws ai.onnxspark.OnnxException for a relative path
+   */
+  public static Path checkedRoot(String folder) {
+    Path root = Path.of(folder);
+    if (!root.isAbsolute()) {
+      throw OnnxErrors.badOption(
+          ai.onnxspark.OnnxOptions.MODEL_CACHE_DIR_CONF,
+          folder,
+          "an absolute node-local folder (a relative one is resolved in each executor's working"
+              + " directory, so the executors of a node would not share one copy)");
+    }
+    return root;
   }
 
   /** How many models this JVM has copied into a node cache. */

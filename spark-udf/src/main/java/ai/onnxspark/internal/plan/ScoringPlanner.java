@@ -66,13 +66,10 @@ public final class ScoringPlanner {
   public static ModelHandle handle(
       SparkSession spark, ModelSource model, ModelInfo info, ScoringSpec spec) {
     String nativeDir = SparkConfs.staticValue(spark, OnnxOptions.NATIVE_DIR_CONF).orElse(null);
-    for (String key :
-        List.of(
-            OnnxOptions.MODEL_CACHE_DIR_CONF,
-            OnnxOptions.MODEL_CACHE_MAX_BYTES_CONF,
-            OnnxOptions.MODEL_CACHE_MAX_AGE_HOURS_CONF)) {
-      SparkConfs.staticValue(spark, key);
-    }
+    SparkConfs.staticValue(spark, OnnxOptions.MODEL_CACHE_DIR_CONF)
+        .ifPresent(ai.onnxspark.internal.model.NodeCache::checkedRoot);
+    SparkConfs.staticValue(spark, OnnxOptions.MODEL_CACHE_MAX_BYTES_CONF);
+    SparkConfs.staticValue(spark, OnnxOptions.MODEL_CACHE_MAX_AGE_HOURS_CONF);
     ResolvedOptions options = ResolvedOptions.resolve(spec, onnxConf(spark), nativeDir, info);
     String batching = options.batching().describe(model.source());
     if (!batching.isEmpty()) {

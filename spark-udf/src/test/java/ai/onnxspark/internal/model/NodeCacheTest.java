@@ -88,6 +88,15 @@ class NodeCacheTest {
     assertThat(fresh).exists();
   }
 
+  @Test
+  void aRelativeFolderIsRefusedAsExecutorsWouldNotShareIt() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new NodeCache(Path.of("target", "cache"), 1, Duration.ofDays(1)))
+        .isInstanceOf(ai.onnxspark.OnnxException.class)
+        .hasMessageContaining("spark.onnx.modelCache.dir")
+        .hasMessageContaining("an absolute node-local folder");
+  }
+
   private static ModelFiles scan(Path dir, String name, float weight) throws Exception {
     return ModelFiles.scan(writeModel(dir.resolve(name), weight).toString(), CONF);
   }
