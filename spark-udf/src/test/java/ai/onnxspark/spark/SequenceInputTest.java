@@ -186,6 +186,13 @@ class SequenceInputTest extends SparkTestBase {
             ModelBytes.of(model, "concat"), List.of(onnx.info().input("s").orElseThrow()));
     assertThat(rewritten.names().get("s"))
         .isEqualTo(new SequenceInputs.Names("s", "s__values_1", "s__lengths"));
+    // Remembered by the model it was made from, so that releasing that model releases it too.
+    assertThat(
+            ai.onnxspark.internal.model.OptionalOutputs.rewrittenFrom(
+                ModelBytes.of(model, "concat").fingerprint()))
+        .containsExactly(rewritten.model().fingerprint());
+    assertThat(rewritten.model().fingerprint())
+        .isNotEqualTo(ModelBytes.of(model, "concat").fingerprint());
     Map<String, Object> feeds = new LinkedHashMap<>();
     feeds.put("s__values_1", new long[] {7, 8, 9});
     feeds.put("s__lengths", new long[] {1, 2});
