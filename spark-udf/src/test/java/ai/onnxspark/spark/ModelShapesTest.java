@@ -557,37 +557,6 @@ class ModelShapesTest extends SparkTestBase {
   }
 
   /**
-   * {@code y = ConcatFromSequence(s)} over a sequence input s seq(float): ONNX Runtime's Java API
-   * cannot create a sequence to feed it, so an {@code array<array<float>>} column is refused before
-   * the job, naming the input and the re-export that avoids it.
-   */
-  @Test
-  void aSequenceInputIsRefusedWithTheReExportThatAvoidsIt() {
-    byte[] model =
-        new ModelBuilder("concat")
-            .sequenceInput("s", ElementType.FLOAT)
-            .node("ConcatFromSequence", "s", "y", ModelBuilder.intAttr("axis", 0))
-            .output("y", ElementType.FLOAT, "n")
-            .build();
-    Dataset<Row> df =
-        spark.createDataFrame(
-            List.of(RowFactory.create((Object) new Float[][] {{1f, 2f}, {3f}})),
-            new StructType()
-                .add(
-                    "s",
-                    DataTypes.createArrayType(
-                        DataTypes.createArrayType(DataTypes.FloatType, false), false)));
-    for (OnnxModel onnx :
-        List.of(OnnxModel.fromBytes(model), OnnxModel.fromBytes(model).withRowAsTensor())) {
-      assertThatThrownBy(() -> onnx.transform(df))
-          .isInstanceOf(ai.onnxspark.OnnxException.class)
-          .hasMessageContaining("Model input 's' (seq(float)) cannot be fed from columns")
-          .hasMessageContaining("cannot create sequence values")
-          .hasMessageContaining("SplitToSequence");
-    }
-  }
-
-  /**
    * Property-style: random element types, ranks 0 to 4 and dims (zero-size among them), as whole
    * tensors per row and as batches of rows, through an Identity model: every row comes back as it
    * went in, shaped as the README says (a scalar when every dim is 1, else an array, nested beyond

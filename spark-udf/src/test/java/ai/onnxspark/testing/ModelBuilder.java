@@ -94,19 +94,23 @@ public final class ModelBuilder {
     return this;
   }
 
-  /** A graph input holding a sequence of tensors of {@code type} (no shape). */
-  public ModelBuilder sequenceInput(String name, ElementType type) {
+  /**
+   * A graph input holding a sequence of tensors of {@code type}: of no declared shape when {@code
+   * elementDims} is empty, else of these dims (Long for fixed, String for symbolic).
+   */
+  public ModelBuilder sequenceInput(String name, ElementType type, Object... elementDims) {
+    TypeProto element =
+        elementDims.length == 0
+            ? TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(type.code()))
+                .build()
+            : valueInfo(name, type, elementDims).getType();
     graph.addInput(
         ValueInfoProto.newBuilder()
             .setName(name)
             .setType(
                 TypeProto.newBuilder()
-                    .setSequenceType(
-                        TypeProto.Sequence.newBuilder()
-                            .setElemType(
-                                TypeProto.newBuilder()
-                                    .setTensorType(
-                                        TypeProto.Tensor.newBuilder().setElemType(type.code()))))));
+                    .setSequenceType(TypeProto.Sequence.newBuilder().setElemType(element))));
     return this;
   }
 

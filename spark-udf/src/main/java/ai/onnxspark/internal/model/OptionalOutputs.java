@@ -3,7 +3,6 @@ package ai.onnxspark.internal.model;
 import ai.onnxspark.internal.OnnxErrors;
 import ai.onnxspark.model.ElementType;
 import ai.onnxspark.model.TensorSpec;
-import ai.onnxspark.onnx.OnnxProto;
 import ai.onnxspark.onnx.OnnxProto.AttributeProto;
 import ai.onnxspark.onnx.OnnxProto.GraphProto;
 import ai.onnxspark.onnx.OnnxProto.ModelProto;
@@ -12,8 +11,6 @@ import ai.onnxspark.onnx.OnnxProto.TensorProto;
 import ai.onnxspark.onnx.OnnxProto.TensorShapeProto;
 import ai.onnxspark.onnx.OnnxProto.TypeProto;
 import ai.onnxspark.onnx.OnnxProto.ValueInfoProto;
-import com.google.protobuf.CodedInputStream;
-import java.io.IOException;
 import java.io.Serializable;
 import java.util.Collection;
 import java.util.HashSet;
@@ -22,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Rewrites a model so that its optional tensor outputs ({@code optional(tensor(…))}) are never
@@ -54,17 +50,6 @@ public final class OptionalOutputs {
   /** The opset from which OptionalHasElement and OptionalGetElement exist. */
   static final long MIN_OPSET = 15;
 
-  /** Rewritten models kept for planning again, small ones only: a model's bytes are held here. */
-  private static final Map<String, Rewritten> DONE = new ConcurrentHashMap<>();
-
-  private static final int DONE_MAX = 8;
-  private static final long DONE_MAX_BYTES = 64L << 20;
-
-  /** Per original fingerprint and outputs, the rewritten model's fingerprint (any size). */
-  private static final Map<String, String> FINGERPRINTS = new ConcurrentHashMap<>();
-
-  private static final int FINGERPRINTS_MAX = 256;
-
   /**
    * The graph outputs that stand for optional output {@code output}: {@code value}, its tensor
    * (zero elements when absent), and {@code present}, a bool scalar saying whether it is present.
@@ -84,56 +69,29 @@ public final class OptionalOutputs {
   public static Rewritten rewrite(ModelBytes model, Collection<TensorSpec> outputs) {
     Map<String, TensorSpec> wanted = new TreeMap<>();
     outputs.forEach(o -> wanted.put(o.name(), o));
-    String key = model.fingerprint() + "/" + String.join("\u0000", wanted.keySet());
-    Rewritten known = DONE.get(key);
-    if (known != null) {
-      return known;
-    }
-    Rewritten made = apply(model, wanted);
-    if (made.model().size() <= DONE_MAX_BYTES) {
-      if (DONE.size() >= DONE_MAX) {
-        DONE.clear();
-      }
-      DONE.put(key, made);
-    }
-    if (FINGERPRINTS.size() >= FINGERPRINTS_MAX) {
-      FINGERPRINTS.clear();
-    }
-    FINGERPRINTS.put(key, made.model().fingerprint());
-    return made;
+    return GraphRewrites.cached(
+        model.fingerprint(),
+        "optional:" + String.join("\u0000", wanted.keySet()),
+        () -> apply(model, wanted),
+        Rewritten::model);
   }
 
   /**
-   * Fingerprints of the rewritten models made from the model of fingerprint {@code original}, so
-   * that releasing a model's broadcast also releases theirs.
+   * Fingerprints of the rewritten models made from the model of fingerprint {@code original} (by
+   * this rewrite or {@link SequenceInputs}), so that releasing a model's broadcast also releases
+   * theirs.
    */
   public static List<String> rewrittenFrom(String original) {
-    return FINGERPRINTS.entrySet().stream()
-        .filter(e -> e.getKey().startsWith(original + "/"))
-        .map(Map.Entry::getValue)
-        .distinct()
-        .toList();
+    return GraphRewrites.rewrittenFrom(original);
   }
 
   private static Rewritten apply(ModelBytes source, Map<String, TensorSpec> wanted) {
-    ModelProto model;
-    try {
-      CodedInputStream in = CodedInputStream.newInstance(source.bytes());
-      in.setRecursionLimit(1000);
-      model = ModelProto.parseFrom(in);
-    } catch (IOException e) {
-      throw OnnxErrors.notAnOnnxModel(source.source(), source.size(), e.getMessage(), e);
-    }
-    long opset = 0;
-    for (OnnxProto.OperatorSetIdProto id : model.getOpsetImportList()) {
-      if (id.getDomain().isEmpty() || id.getDomain().equals("ai.onnx")) {
-        opset = id.getVersion();
-      }
-    }
+    ModelProto model = GraphRewrites.parse(source);
+    long opset = GraphRewrites.opset(model);
     GraphProto graph = model.getGraph();
     Set<String> names = new HashSet<>();
     Set<String> nodeNames = new HashSet<>();
-    collectNames(graph, names, nodeNames);
+    GraphRewrites.collectNames(graph, names, nodeNames);
     GraphProto.Builder rewritten = graph.toBuilder().clearOutput();
     Map<String, Names> made = new LinkedHashMap<>();
     for (ValueInfoProto output : graph.getOutputList()) {
@@ -162,22 +120,22 @@ public final class OptionalOutputs {
                 + " or later, or score its other outputs only with withOutput(output, column)");
       }
       TypeProto.Tensor tensor = type.getOptionalType().getElemType().getTensorType();
-      String has = unique(names, y + "__has");
-      String value = unique(names, y + "__value");
-      String got = unique(names, y + "__got");
-      String empty = unique(names, y + "__empty");
+      String has = GraphRewrites.unique(names, y + "__has");
+      String value = GraphRewrites.unique(names, y + "__value");
+      String got = GraphRewrites.unique(names, y + "__got");
+      String empty = GraphRewrites.unique(names, y + "__empty");
       rewritten.addNode(
           NodeProto.newBuilder()
-              .setName(unique(nodeNames, y + "__has"))
+              .setName(GraphRewrites.unique(nodeNames, y + "__has"))
               .setOpType("OptionalHasElement")
               .addInput(y)
               .addOutput(has));
       GraphProto thenBranch =
           GraphProto.newBuilder()
-              .setName(unique(names, y + "__present"))
+              .setName(GraphRewrites.unique(names, y + "__present"))
               .addNode(
                   NodeProto.newBuilder()
-                      .setName(unique(nodeNames, y + "__get"))
+                      .setName(GraphRewrites.unique(nodeNames, y + "__get"))
                       .setOpType("OptionalGetElement")
                       .addInput(y)
                       .addOutput(got))
@@ -185,10 +143,10 @@ public final class OptionalOutputs {
               .build();
       GraphProto elseBranch =
           GraphProto.newBuilder()
-              .setName(unique(names, y + "__absent"))
+              .setName(GraphRewrites.unique(names, y + "__absent"))
               .addNode(
                   NodeProto.newBuilder()
-                      .setName(unique(nodeNames, y + "__empty"))
+                      .setName(GraphRewrites.unique(nodeNames, y + "__empty"))
                       .setOpType("Constant")
                       .addOutput(empty)
                       .addAttribute(
@@ -200,7 +158,7 @@ public final class OptionalOutputs {
               .build();
       rewritten.addNode(
           NodeProto.newBuilder()
-              .setName(unique(nodeNames, y + "__value"))
+              .setName(GraphRewrites.unique(nodeNames, y + "__value"))
               .setOpType("If")
               .addInput(has)
               .addOutput(value)
@@ -262,37 +220,5 @@ public final class OptionalOutputs {
       empty.addDims(0);
     }
     return empty.build();
-  }
-
-  /** Every value and subgraph name in {@code graph} and its subgraphs, and its node names. */
-  private static void collectNames(GraphProto graph, Set<String> names, Set<String> nodeNames) {
-    names.add(graph.getName());
-    graph.getInputList().forEach(v -> names.add(v.getName()));
-    graph.getOutputList().forEach(v -> names.add(v.getName()));
-    graph.getValueInfoList().forEach(v -> names.add(v.getName()));
-    graph.getInitializerList().forEach(t -> names.add(t.getName()));
-    graph.getSparseInitializerList().forEach(t -> names.add(t.getValues().getName()));
-    for (NodeProto node : graph.getNodeList()) {
-      nodeNames.add(node.getName());
-      names.addAll(node.getInputList());
-      names.addAll(node.getOutputList());
-      for (AttributeProto a : node.getAttributeList()) {
-        if (a.hasG()) {
-          collectNames(a.getG(), names, nodeNames);
-        }
-        for (GraphProto g : a.getGraphsList()) {
-          collectNames(g, names, nodeNames);
-        }
-      }
-    }
-  }
-
-  /** {@code wanted}, or {@code wanted_1}, {@code wanted_2}, … : the first not in {@code names}. */
-  private static String unique(Set<String> names, String wanted) {
-    String name = wanted;
-    for (int i = 1; !names.add(name); i++) {
-      name = wanted + "_" + i;
-    }
-    return name;
   }
 }

@@ -14,10 +14,10 @@ import java.io.Serializable;
  *   <li>{@link Mode#FIXED}: every input and output has the same fixed first dimension {@code B >
  *       1}, as a model exported with an example batch of B and no dynamic axes; rows run in batches
  *       of exactly B, the last one filled with copies of one of its rows whose results are dropped.
- *   <li>{@link Mode#WHOLE}: the model has no batch dimension (a scalar input, inputs whose first
- *       dimensions differ, outputs whose first dimension is not the inputs'), or the user asked for
- *       it ({@code row-as-tensor}); each row holds complete input tensors, one run per row, and
- *       each output comes back whole.
+ *   <li>{@link Mode#WHOLE}: the model has no batch dimension (a scalar or sequence input, inputs
+ *       whose first dimensions differ, outputs whose first dimension is not the inputs'), or the
+ *       user asked for it ({@code row-as-tensor}); each row holds complete input tensors, one run
+ *       per row, and each output comes back whole.
  * </ul>
  */
 public final class Batching implements Serializable {
@@ -56,6 +56,16 @@ public final class Batching implements Serializable {
     long fixed = -1;
     boolean symbolic = false;
     for (TensorSpec input : info.inputs()) {
+      if (input.kind() == TensorSpec.Kind.SEQUENCE) {
+        return new Batching(
+            Mode.WHOLE,
+            1,
+            "input '"
+                + input.name()
+                + "' ("
+                + input.typeString()
+                + ") is a sequence, one value per run");
+      }
       if (!input.holdsTensor() || !input.shapeKnown()) {
         // No shape to read: taken as a free batch dimension.
         symbolic = true;

@@ -3,6 +3,7 @@ package ai.onnxspark.internal.plan;
 import ai.onnxspark.internal.model.ModelFiles;
 import ai.onnxspark.internal.model.ModelSource;
 import ai.onnxspark.internal.model.OptionalOutputs;
+import ai.onnxspark.internal.model.SequenceInputs;
 import ai.onnxspark.internal.session.DeviceSpec;
 import ai.onnxspark.internal.session.SessionOptionsSpec;
 import ai.onnxspark.internal.tensor.InputBinding;
@@ -42,14 +43,22 @@ public final class ModelHandle implements Serializable {
    */
   private final Map<String, OptionalOutputs.Names> optionalOutputs;
 
+  /**
+   * Per sequence input the model was rewritten for, the tensor inputs that stand for it; empty when
+   * the model has none.
+   */
+  private final Map<String, SequenceInputs.Names> sequenceInputs;
+
   private ModelHandle(
       ModelSource source,
       Broadcast<BroadcastModel> model,
       ModelInfo info,
       ResolvedOptions options,
-      Map<String, OptionalOutputs.Names> optionalOutputs) {
+      Map<String, OptionalOutputs.Names> optionalOutputs,
+      Map<String, SequenceInputs.Names> sequenceInputs) {
     this.source = source;
     this.optionalOutputs = Map.copyOf(optionalOutputs);
+    this.sequenceInputs = Map.copyOf(sequenceInputs);
     this.model = model;
     this.fingerprint = source.fingerprint();
     this.byPath = source instanceof ModelFiles;
@@ -67,20 +76,22 @@ public final class ModelHandle implements Serializable {
    * A handle of {@code source} (as it is to be shipped) with {@code options}, not broadcast yet.
    */
   public static ModelHandle of(ModelSource source, ModelInfo info, ResolvedOptions options) {
-    return of(source, info, options, Map.of());
+    return of(source, info, options, Map.of(), Map.of());
   }
 
   /**
    * As {@link #of(ModelSource, ModelInfo, ResolvedOptions)}, for {@code source} rewritten so that
    * each optional output of {@code optionalOutputs} is read from the outputs it names ({@link
-   * OptionalOutputs}); {@code info} stays what the user's model declares.
+   * OptionalOutputs}), and each sequence input of {@code sequenceInputs} is fed through the tensor
+   * inputs it names ({@link SequenceInputs}); {@code info} stays what the user's model declares.
    */
   public static ModelHandle of(
       ModelSource source,
       ModelInfo info,
       ResolvedOptions options,
-      Map<String, OptionalOutputs.Names> optionalOutputs) {
-    return new ModelHandle(source, null, info, options, optionalOutputs);
+      Map<String, OptionalOutputs.Names> optionalOutputs,
+      Map<String, SequenceInputs.Names> sequenceInputs) {
+    return new ModelHandle(source, null, info, options, optionalOutputs, sequenceInputs);
   }
 
   /**
@@ -89,6 +100,14 @@ public final class ModelHandle implements Serializable {
    */
   public Map<String, OptionalOutputs.Names> optionalOutputs() {
     return optionalOutputs;
+  }
+
+  /**
+   * Per sequence input the model was rewritten for, the values and lengths inputs that stand for
+   * it; empty when the model has none.
+   */
+  public Map<String, SequenceInputs.Names> sequenceInputs() {
+    return sequenceInputs;
   }
 
   /**
@@ -104,7 +123,8 @@ public final class ModelHandle implements Serializable {
         BroadcastModel.of(sc, source, SparkConfs.activeHadoopConf()),
         info,
         options,
-        optionalOutputs);
+        optionalOutputs,
+        sequenceInputs);
   }
 
   /** Whether the model's bytes were broadcast, so that executors can create sessions. */

@@ -6,12 +6,14 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxspark.OnnxException;
 import ai.onnxspark.internal.OnnxErrors;
+import ai.onnxspark.internal.model.SequenceInputs;
 import ai.onnxspark.internal.session.NativeLibraries;
 import ai.onnxspark.internal.session.SessionCache;
 import ai.onnxspark.internal.session.SessionKey;
 import ai.onnxspark.internal.session.SessionLease;
 import ai.onnxspark.internal.tensor.InputBinding;
 import ai.onnxspark.internal.tensor.OutputBinding;
+import ai.onnxspark.internal.tensor.SourceKind;
 import ai.onnxspark.spark.OnnxModel;
 import ai.onnxspark.spark.ScoringMetrics;
 import java.io.Serializable;
@@ -558,6 +560,21 @@ public final class PartitionScorer implements Serializable {
         for (int i = 0; i < inputs.length; i++) {
           OnnxTensor tensor = batches[i].toTensor(env);
           tensors.add(tensor);
+          if (inputs[i].kind() == SourceKind.SEQUENCE) {
+            // Fed as values and lengths, which the rewritten model splits into the sequence.
+            SequenceInputs.Names names = model.sequenceInputs().get(inputs[i].inputName());
+            if (names == null) {
+              throw new IllegalStateException(
+                  "Sequence input "
+                      + inputs[i].inputName()
+                      + " is fed only to a model the library rewrote for it");
+            }
+            OnnxTensor lengths = batches[i].lengthsTensor(env);
+            tensors.add(lengths);
+            feeds.put(names.values(), tensor);
+            feeds.put(names.lengths(), lengths);
+            continue;
+          }
           feeds.put(inputs[i].inputName(), tensor);
         }
         long start = System.nanoTime();

@@ -7,6 +7,7 @@ import ai.onnxspark.internal.model.ModelFiles;
 import ai.onnxspark.internal.model.ModelShipping;
 import ai.onnxspark.internal.model.ModelSource;
 import ai.onnxspark.internal.model.OptionalOutputs;
+import ai.onnxspark.internal.model.SequenceInputs;
 import ai.onnxspark.internal.tensor.InputBinding;
 import ai.onnxspark.internal.tensor.OutputBinding;
 import ai.onnxspark.model.ModelInfo;
@@ -80,14 +81,39 @@ public final class ScoringPlanner {
             .shipping()
             .ship(model, info, options.pathAboveBytes(), SparkConfs.hadoopConf(spark));
     List<TensorSpec> optional = scoredOptionalOutputs(info, spec);
-    if (optional.isEmpty() || !options.batching().wholeTensors()) {
-      // In batches an optional output is refused when its column is bound (OutputBinding).
+    List<TensorSpec> sequences =
+        info.inputs().stream().filter(i -> i.kind() == TensorSpec.Kind.SEQUENCE).toList();
+    if (!options.batching().wholeTensors()) {
+      // In batches an optional output is refused when its column is bound (OutputBinding), a
+      // sequence input when its columns are (InputBinding).
+      return ModelHandle.of(shipped, info, options);
+    }
+    if (optional.isEmpty() && sequences.isEmpty()) {
       return ModelHandle.of(shipped, info, options);
     }
     if (shipped instanceof ModelFiles files) {
+      if (!sequences.isEmpty()) {
+        throw sequenceInputByPath(sequences.get(0), files, options.shipping());
+      }
       throw optionalOutputByPath(optional.get(0), files, options.shipping());
     }
-    OptionalOutputs.Rewritten rewritten = OptionalOutputs.rewrite((ModelBytes) shipped, optional);
+    ModelBytes bytes = (ModelBytes) shipped;
+    Map<String, SequenceInputs.Names> sequenceNames = Map.of();
+    if (!sequences.isEmpty()) {
+      SequenceInputs.Rewritten fed = SequenceInputs.rewrite(bytes, sequences);
+      LOG.info(
+          "Model {}: sequence inputs {} are fed as values and lengths tensors through"
+              + " SplitToSequence added to the graph; the rewritten model has sha256 {}.",
+          model.source(),
+          fed.names().keySet(),
+          fed.model().shortFingerprint());
+      bytes = fed.model();
+      sequenceNames = fed.names();
+    }
+    if (optional.isEmpty()) {
+      return ModelHandle.of(bytes, info, options, Map.of(), sequenceNames);
+    }
+    OptionalOutputs.Rewritten rewritten = OptionalOutputs.rewrite(bytes, optional);
     LOG.info(
         "Model {}: optional outputs {} are read through OptionalHasElement and"
             + " OptionalGetElement added to the graph (a null where absent); the rewritten model"
@@ -95,7 +121,34 @@ public final class ScoringPlanner {
         model.source(),
         rewritten.names().keySet(),
         rewritten.model().shortFingerprint());
-    return ModelHandle.of(rewritten.model(), info, options, rewritten.names());
+    return ModelHandle.of(rewritten.model(), info, options, rewritten.names(), sequenceNames);
+  }
+
+  private static RuntimeException sequenceInputByPath(
+      TensorSpec input, ModelFiles files, ModelShipping shipping) {
+    return OnnxErrors.unsupportedInput(
+        input.name(),
+        input.typeString(),
+        "the library feeds a sequence input as a values and a lengths tensor through a"
+            + " SplitToSequence node it adds to the model in memory (ONNX Runtime's Java API"
+            + " cannot create sequence values), but this model is shipped by path ("
+            + shippedByPathBecause(files, shipping)
+            + "), and executors load such a model from its own files, unchanged; "
+            + (files.hasExternalData()
+                ? ""
+                : "score it broadcast with withShipping(\"broadcast\") (shipping=broadcast), or ")
+            + "re-export the model with a tensor input and a SplitToSequence node that makes the"
+            + " sequence inside the model");
+  }
+
+  private static String shippedByPathBecause(ModelFiles files, ModelShipping shipping) {
+    return files.hasExternalData()
+        ? "its weights are external data in " + files.dataFiles().size() + " file(s)"
+        : shipping == ModelShipping.PATH
+            ? OnnxOptions.SHIPPING + " is path"
+            : "it is larger than "
+                + OnnxOptions.SHIPPING_PATH_ABOVE_BYTES_CONF
+                + " or was loaded from a folder";
   }
 
   /** The optional outputs that {@code spec} scores, in columns or post-processed. */
@@ -114,14 +167,7 @@ public final class ScoringPlanner {
 
   private static RuntimeException optionalOutputByPath(
       TensorSpec output, ModelFiles files, ModelShipping shipping) {
-    String why =
-        files.hasExternalData()
-            ? "its weights are external data in " + files.dataFiles().size() + " file(s)"
-            : shipping == ModelShipping.PATH
-                ? OnnxOptions.SHIPPING + " is path"
-                : "it is larger than "
-                    + OnnxOptions.SHIPPING_PATH_ABOVE_BYTES_CONF
-                    + " or was loaded from a folder";
+    String why = shippedByPathBecause(files, shipping);
     return OnnxErrors.unsupportedOutput(
         output.name(),
         output.typeString(),

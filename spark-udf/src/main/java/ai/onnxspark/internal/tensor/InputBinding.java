@@ -25,7 +25,9 @@ import org.apache.spark.sql.vectorized.ColumnarBatch;
  * float columns, rounded), int8, uint8 (values checked to be in 0..255), int16, int32, int64, bool
  * and string. ONNX Runtime's Java API creates no uint16, uint32 or uint64 tensors. An optional
  * tensor input ({@code optional(tensor)}) is fed its tensor, always present: the Java API cannot
- * feed an absent one, so a null row is an error as for any input.
+ * feed an absent one, so a null row is an error as for any input. A sequence of 1-D tensors ({@code
+ * seq(tensor)}, one row per run) is fed from an {@code array<array<…>>} column as the elements'
+ * concatenation and their lengths, to a model rewritten to split them ({@code SequenceInputs}).
  */
 public final class InputBinding implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -190,14 +192,7 @@ public final class InputBinding implements Serializable {
     String input = spec.name();
     String type = spec.typeString();
     if (spec.kind() == TensorSpec.Kind.SEQUENCE) {
-      throw OnnxErrors.unsupportedInput(
-          input,
-          type,
-          "ONNX Runtime's Java API (1.28) cannot create sequence values (OnnxSequence has no"
-              + " public constructor, and run() takes tensors only), so no column can feed a"
-              + " sequence input; re-export the model with a tensor input and a SplitToSequence"
-              + " node that makes the sequence inside the model (for a ConcatFromSequence or"
-              + " SequenceAt consumer, feed the concatenated tensor)");
+      return bindSequence(spec, columns, schema, defaulted, narrowing, wholeTensor);
     }
     if (!spec.holdsTensor()) {
       throw OnnxErrors.unsupportedInput(
@@ -375,6 +370,106 @@ public final class InputBinding implements Serializable {
   private static boolean kindMismatch(NumericType column, ElementType target) {
     return (column == NumericType.STRING) != (target == ElementType.STRING)
         || (column == NumericType.BOOLEAN) != (target == ElementType.BOOL);
+  }
+
+  /**
+   * A sequence of 1-D tensors ({@code seq(tensor(T))}), fed from one {@code array<array<T'>>}
+   * column: each row's inner arrays are the elements, sent as their concatenation and their lengths
+   * to a model rewritten to split them (see {@code SequenceInputs}). One row per run.
+   */
+  private static InputBinding bindSequence(
+      TensorSpec spec,
+      List<String> columns,
+      StructType schema,
+      boolean defaulted,
+      boolean narrowing,
+      boolean wholeTensor) {
+    String input = spec.name();
+    String type = spec.typeString();
+    ElementType target = spec.elementType();
+    if (target == ElementType.UNDEFINED) {
+      throw OnnxErrors.unsupportedInput(
+          input,
+          type,
+          "it is not a sequence of tensors; only tensors, optional tensors and (with"
+              + " row-as-tensor) sequences of 1-D tensors are fed from columns");
+    }
+    if (!wholeTensor) {
+      throw OnnxErrors.unsupportedInput(
+          input,
+          type,
+          "a sequence is one value per run, not one per row of a batch; score one row per run"
+              + " with withRowAsTensor() (option row-as-tensor), each row's array<array<"
+              + NumericType.sparkName(target)
+              + ">> holding the sequence's elements");
+    }
+    if (!SUPPORTED.contains(target)) {
+      throw OnnxErrors.unsupportedInput(
+          input,
+          type,
+          "element type "
+              + target
+              + " is not supported (float, double, float16, bfloat16, int8, uint8, int16, int32,"
+              + " int64, bool, string)");
+    }
+    String wantedType = "array<array<" + NumericType.sparkName(target) + ">>";
+    if (columns.size() != 1) {
+      throw OnnxErrors.unsupportedInput(
+          input,
+          type,
+          "a sequence input is fed from one "
+              + wantedType
+              + " column (one inner array per element), not from "
+              + columns.size()
+              + " columns "
+              + columns);
+    }
+    String column = columns.get(0);
+    List<String> names = Arrays.asList(schema.fieldNames());
+    int ordinal = names.indexOf(column);
+    if (ordinal < 0) {
+      throw OnnxErrors.missingColumn(input, type, column, names, defaulted);
+    }
+    DataType actual = schema.fields()[ordinal].dataType();
+    NumericType element = null;
+    boolean nullable = false;
+    if (actual instanceof ArrayType outer && outer.elementType() instanceof ArrayType inner) {
+      element = NumericType.of(inner.elementType());
+      nullable = inner.containsNull();
+    }
+    if (element == null || !fits(element, target, narrowing)) {
+      throw OnnxErrors.columnType(
+          input,
+          type,
+          column,
+          actual.simpleString(),
+          element == null
+              ? "a sequence of 1-D tensors is fed from an array of arrays of numbers, booleans or"
+                  + " strings, one inner array per element"
+              : kindMismatch(element, target)
+                  ? "its innermost elements are not " + NumericType.sparkName(target)
+                  : "converting would lose information",
+          "make it a column of type "
+              + wantedType
+              + " (cast it with col(\""
+              + column
+              + "\").cast(\""
+              + wantedType
+              + "\"))"
+              + (element != null && element.narrowsTo(target)
+                  ? ", or let the library round it with withNarrowing()"
+                  : ""));
+    }
+    return new InputBinding(
+        spec,
+        new String[] {column},
+        new int[] {ordinal},
+        SourceKind.SEQUENCE,
+        element,
+        new NumericType[] {element},
+        nullable,
+        new long[] {-1},
+        2);
   }
 
   /** Whole tensors per row: all of the model's dims, checking a row can resolve them. */
@@ -904,7 +999,10 @@ public final class InputBinding implements Serializable {
         perRow = Math.max(rows == 0 ? 0 : perRow, n);
         return;
       }
-      if (rows == 0) {
+      if (rows == 0 && kind == SourceKind.SEQUENCE) {
+        // A sequence's values may be none (no elements, or empty ones).
+        startBatchWith(n);
+      } else if (rows == 0) {
         if (n == 0 || n % fixedPerRow != 0) {
           throw OnnxErrors.wrongLength(
               spec.name(), spec.typeString(), columnLabel(), fixedPerRow, n, where());
@@ -985,6 +1083,19 @@ public final class InputBinding implements Serializable {
         return buffer.toPaddedTensor(env, shape, rows, rowValues, perRow);
       }
       return buffer.toTensor(env, shape);
+    }
+
+    /**
+     * A sequence input: the int64 tensor of the lengths of the elements of the batch's row (one row
+     * per run), which split the values of {@link #toTensor}. The caller closes it.
+     */
+    public OnnxTensor lengthsTensor(OrtEnvironment env) throws OrtException {
+      if (!(feeder instanceof SequenceFeeder sequence)) {
+        throw new IllegalStateException("Input " + spec.name() + " is not a sequence input");
+      }
+      long[] lengths = sequence.lengths();
+      return OnnxTensor.createTensor(
+          env, java.nio.LongBuffer.wrap(lengths), new long[] {lengths.length});
     }
 
     /** The batch as its feeder sees it while adding a row. */

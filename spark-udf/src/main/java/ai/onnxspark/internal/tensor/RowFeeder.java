@@ -30,6 +30,8 @@ interface RowFeeder {
         return new BytesFeeder(binding);
       case IMAGE:
         return new ImageFeeder(binding);
+      case SEQUENCE:
+        return new SequenceFeeder(binding);
       default:
         return new ScalarsFeeder(binding);
     }

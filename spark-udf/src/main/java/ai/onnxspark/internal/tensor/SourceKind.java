@@ -19,5 +19,10 @@ public enum SourceKind {
    * One image column: Spark's image data source struct (BGR or BGRA bytes, row-major) or encoded
    * JPEG/PNG bytes, resized and normalised into an NCHW float tensor.
    */
-  IMAGE
+  IMAGE,
+  /**
+   * One {@code array<array<…>>} column feeding a sequence of 1-D tensors: the inner arrays are the
+   * elements, concatenated, their lengths kept for splitting them in the model.
+   */
+  SEQUENCE
 }
