@@ -1,6 +1,7 @@
 package ai.onnxspark.spark;
 
 import static ai.onnxspark.sql.OnnxFunctions.onnxPredict;
+import static ai.onnxspark.testing.SparkRows.byId;
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -388,36 +389,5 @@ class SequenceInputTest extends SparkTestBase {
         .isInstanceOf(OnnxException.class)
         .hasMessageContaining("Model input 's' (seq(float))")
         .hasMessageContaining("withRowAsTensor()");
-  }
-
-  private static Map<Long, List<Object>> byId(Dataset<Row> df) {
-    Map<Long, List<Object>> rows = new TreeMap<>();
-    for (Row row : df.collectAsList()) {
-      List<Object> values = new ArrayList<>();
-      for (int i = 1; i < row.size(); i++) {
-        values.add(plain(row.get(i)));
-      }
-      rows.put(row.getLong(0), values);
-    }
-    return rows;
-  }
-
-  private static Object plain(Object value) {
-    if (value instanceof scala.collection.Seq<?> seq) {
-      List<Object> items = new ArrayList<>();
-      scala.collection.Iterator<?> it = seq.iterator();
-      while (it.hasNext()) {
-        items.add(plain(it.next()));
-      }
-      return items;
-    }
-    if (value instanceof Row row) {
-      List<Object> fields = new ArrayList<>();
-      for (int i = 0; i < row.size(); i++) {
-        fields.add(plain(row.get(i)));
-      }
-      return fields;
-    }
-    return value;
   }
 }
