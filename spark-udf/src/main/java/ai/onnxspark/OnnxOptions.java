@@ -122,6 +122,17 @@ public final class OnnxOptions {
   public static final String FLATTEN_OUTPUTS = "flatten-outputs";
 
   /**
+   * Per call: {@code output-shapes} ({@code true}/{@code false}, default false): outputs come back
+   * flat as with {@link #FLATTEN_OUTPUTS}, and each output whose rows are arrays gets a column
+   * {@code <column>_shape} ({@code array<int>}) with the row's dimensions of it (without the batch
+   * dimension in batches; every dimension of a whole tensor).
+   */
+  public static final String OUTPUT_SHAPES = "output-shapes";
+
+  /** The suffix of the shape column of an output's column ({@link #OUTPUT_SHAPES}). */
+  public static final String SHAPE_COLUMN_SUFFIX = "_shape";
+
+  /**
    * Per call: {@code row-as-tensor} ({@code true}/{@code false}, default false): each row holds the
    * model's complete input tensors (no batch dimension) and gets its complete output tensors, one
    * ONNX Runtime run per row. Chosen without it for models whose shapes have no batch dimension.
@@ -461,6 +472,12 @@ public final class OnnxOptions {
               FLATTEN_OUTPUTS,
               "true or false",
               "Outputs of per-row rank 2 or more come back as one flat array per row."),
+          OnnxOption.perCall(
+              OUTPUT_SHAPES,
+              "true or false",
+              "Outputs come back flat (as with flatten-outputs), each array output with a column"
+                  + " <column>_shape (array<int>): the row's dimensions of it, without the batch"
+                  + " dimension."),
           OnnxOption.perCall(
               ROW_AS_TENSOR,
               "true or false",

@@ -341,6 +341,19 @@ public final class OnnxModel {
   }
 
   /**
+   * Returns outputs flat, as {@link #withFlatOutputs()} does, each output whose rows are arrays
+   * with a column {@code <column>_shape} ({@code array<int>}) beside it: the row's dimensions of
+   * the output, without the batch dimension in batches, every dimension of a whole tensor ({@link
+   * #withRowAsTensor()}), so that the flat values, in row-major order, can be read back as the
+   * tensor (zero-size dimensions included). Outputs of one value per row stay scalars, with no
+   * shape column. The column function returns a struct of the outputs and their shapes. Per call:
+   * {@code output-shapes}.
+   */
+  public OnnxModel withOutputShapes() {
+    return withOption(OnnxOptions.OUTPUT_SHAPES, "true");
+  }
+
+  /**
    * Feeds each row's columns as the model's complete input tensors (every dimension, none of them a
    * batch) and returns each output whole, one ONNX Runtime run per row: for models that take whole
    * tensors, such as signal or graph models. Models whose shapes have no batch dimension (scalar

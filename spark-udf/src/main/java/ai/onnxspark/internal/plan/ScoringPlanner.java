@@ -371,7 +371,14 @@ public final class ScoringPlanner {
           OutputBinding.bind(
               info.output(e.getKey()).orElseThrow(), e.getValue(), spec.flattenOutputs(), whole);
       Integer group = groupings.get(e.getKey());
-      bindings.add(readingOptional(group == null ? binding : binding.groupedBy(group), optional));
+      OutputBinding read =
+          readingOptional(group == null ? binding : binding.groupedBy(group), optional);
+      bindings.add(read);
+      if (spec.outputShapes() && read.takesShapeColumn()) {
+        String shapeColumn = e.getValue() + OnnxOptions.SHAPE_COLUMN_SUFFIX;
+        checkColumn(e.getKey() + " (shape)", shapeColumn, existing, taken, names);
+        bindings.add(read.shapeColumn(shapeColumn));
+      }
     }
     for (ScoringSpec.Derived d : spec.derived(info)) {
       checkColumn(d.output() + " (" + d.post() + ")", d.column(), existing, taken, names);

@@ -132,6 +132,7 @@ public final class ScoringSpec implements Serializable {
       case OnnxOptions.PERMISSIVE,
           OnnxOptions.NARROWING,
           OnnxOptions.FLATTEN_OUTPUTS,
+          OnnxOptions.OUTPUT_SHAPES,
           OnnxOptions.ROW_AS_TENSOR -> {
         return Boolean.toString(OptionValues.parseBoolean(key, value));
       }
@@ -356,8 +357,14 @@ public final class ScoringSpec implements Serializable {
     return Boolean.parseBoolean(settings.get(OnnxOptions.NARROWING));
   }
 
+  /** Whether outputs of per-row rank 2 or more come back flat (asked, or with shape columns). */
   public boolean flattenOutputs() {
-    return Boolean.parseBoolean(settings.get(OnnxOptions.FLATTEN_OUTPUTS));
+    return Boolean.parseBoolean(settings.get(OnnxOptions.FLATTEN_OUTPUTS)) || outputShapes();
+  }
+
+  /** Whether each array output gets a shape column ({@code output-shapes}). */
+  public boolean outputShapes() {
+    return Boolean.parseBoolean(settings.get(OnnxOptions.OUTPUT_SHAPES));
   }
 
   /** Whether each row holds whole tensors because the user asked ({@code row-as-tensor}). */

@@ -70,6 +70,12 @@ public final class OutputBinding implements Serializable {
 
   private String presentOutput;
 
+  /**
+   * Whether this column holds each row's dimensions of the output ({@code array<int>}, the shape
+   * column beside a flat array) instead of its values.
+   */
+  private boolean shapes;
+
   private OutputBinding(
       TensorSpec spec,
       String column,
@@ -259,6 +265,44 @@ public final class OutputBinding implements Serializable {
   }
 
   /**
+   * Whether the output's values come back as an array whose dimensions a shape column can give: a
+   * tensor (or optional tensor) output, not a scalar, not post-processed nor grouped.
+   */
+  public boolean takesShapeColumn() {
+    return (spec.kind() == TensorSpec.Kind.TENSOR || spec.kind() == TensorSpec.Kind.OPTIONAL)
+        && !scalar
+        && depth >= 1
+        && post.kind() == PostProcess.Kind.NONE
+        && groupIndex < 0
+        && !shapes;
+  }
+
+  /**
+   * The shape column of this output, named {@code column}: each row's dimensions of the output
+   * ({@code array<int>}; without the batch dimension in batches, all of them for whole tensors), so
+   * that a flat array in row-major order can be read back as the tensor it holds. After padding is
+   * removed, the row's own length.
+   *
+   * @throws IllegalStateException when the output takes no shape column ({@link
+   *     #takesShapeColumn()})
+   */
+  public OutputBinding shapeColumn(String column) {
+    if (!takesShapeColumn()) {
+      throw new IllegalStateException("Output " + spec.name() + " takes no shape column");
+    }
+    OutputBinding copy = new OutputBinding(spec, column, false, 1, post, wholeTensor);
+    copy.valueOutput = valueOutput;
+    copy.presentOutput = presentOutput;
+    copy.shapes = true;
+    return copy;
+  }
+
+  /** Whether this column holds the output's per-row dimensions rather than its values. */
+  public boolean shapes() {
+    return shapes;
+  }
+
+  /**
    * This binding of an optional output, reading its tensor from model output {@code value} and
    * whether it is present from bool output {@code present}, so that no optional value is ever
    * fetched (ONNX Runtime's Java API crashes on an absent one); a row whose value is absent gets a
@@ -272,6 +316,7 @@ public final class OutputBinding implements Serializable {
     }
     OutputBinding copy = new OutputBinding(spec, column, scalar, depth, post, wholeTensor);
     copy.groupIndex = groupIndex;
+    copy.shapes = shapes;
     copy.valueOutput = value;
     copy.presentOutput = present;
     return copy;
@@ -415,6 +460,10 @@ public final class OutputBinding implements Serializable {
           DataTypes.createMapType(mapKeyType(spec), elementType(spec.mapValueType()), false),
           nullable);
     }
+    if (shapes) {
+      return DataTypes.createStructField(
+          column, DataTypes.createArrayType(DataTypes.IntegerType, false), nullable);
+    }
     if (post.kind() != PostProcess.Kind.NONE) {
       return DataTypes.createStructField(
           column, post.columnType(elementType(spec.elementType())), nullable);
@@ -509,6 +558,10 @@ public final class OutputBinding implements Serializable {
                 + " withGroupedOutput(output, column) (option group.<output>); for a model whose"
                 + " rows are whole tensors, use withRowAsTensor() (row-as-tensor)");
       }
+      if (shapes) {
+        splitShapes(tensor, shape, rows, into, lengths);
+        return;
+      }
       long perRowLong = 1;
       for (int i = 1; i < shape.length; i++) {
         perRowLong *= shape[i];
@@ -553,6 +606,34 @@ public final class OutputBinding implements Serializable {
         }
       } else {
         splitArrays(values, rows, perRow, into);
+      }
+    }
+
+    /**
+     * Each row's dimensions of a batch's output of {@code shape} (its first dimension the rows):
+     * {@code shape[1..]}, with the first of them cut to the row's length when padding is removed.
+     */
+    private void splitShapes(
+        OnnxTensor tensor, long[] shape, int rows, Object[] into, int[] lengths) {
+      int[] dims = new int[shape.length - 1];
+      for (int i = 1; i < shape.length; i++) {
+        if (shape[i] > Integer.MAX_VALUE) {
+          throw OnnxErrors.outputShape(
+              spec.name(),
+              spec.typeString(),
+              rows,
+              Arrays.toString(tensor.getInfo().getShape()),
+              "its shape column (array<int>) cannot hold a dimension above " + Integer.MAX_VALUE);
+        }
+        dims[i - 1] = (int) shape[i];
+      }
+      for (int r = 0; r < rows; r++) {
+        int[] row = dims;
+        if (lengths != null && dims.length > 0) {
+          row = dims.clone();
+          row[0] = Math.min(lengths[r], dims[0]);
+        }
+        into[r] = UnsafeArrayData.fromPrimitiveArray(row);
       }
     }
 
