@@ -390,6 +390,31 @@ public final class OnnxErrors {
             + ". Pad the inner arrays to one length.");
   }
 
+  /**
+   * A row's sequence whose elements cannot be fed as one tensor split along its first dimension:
+   * elements that differ in another dimension, or that are not of the declared shape.
+   */
+  public static OnnxException raggedSequence(
+      String input, String inputType, String column, String shapes, String expected, String where) {
+    return new OnnxException(
+        ErrorClass.ROW_INPUT,
+        "Model input "
+            + quote(input)
+            + " ("
+            + inputType
+            + ") reads a sequence from column "
+            + quote(column)
+            + ", one nested array per element, but at "
+            + where
+            + " the elements have shapes "
+            + shapes
+            + "; expected "
+            + expected
+            + ". Elements of one sequence that differ in a dimension after the first cannot be"
+            + " fed: pad them to one shape, or re-export the model to take them flattened"
+            + " (1-D) with their shapes beside them.");
+  }
+
   public static OnnxException columnFeedsTwoInputs(String column, String first, String second) {
     return new OnnxException(
         ErrorClass.SCHEMA,

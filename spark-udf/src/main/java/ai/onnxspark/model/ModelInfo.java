@@ -147,6 +147,18 @@ public final class ModelInfo implements Serializable {
             : ElementType.UNDEFINED;
     TensorSpec spec =
         new TensorSpec(name, kind, element, new long[0], new String[0], false, typeString(type));
+    if (type.hasSequenceType()
+        && type.getSequenceType().getElemType().hasTensorType()
+        && type.getSequenceType().getElemType().getTensorType().hasShape()) {
+      OnnxProto.TensorShapeProto shape =
+          type.getSequenceType().getElemType().getTensorType().getShape();
+      long[] elementDims = new long[shape.getDimCount()];
+      for (int i = 0; i < elementDims.length; i++) {
+        OnnxProto.TensorShapeProto.Dimension dim = shape.getDim(i);
+        elementDims[i] = dim.hasDimValue() && dim.getDimValue() >= 0 ? dim.getDimValue() : -1;
+      }
+      spec = spec.withElementDims(elementDims);
+    }
     if (type.hasSequenceType() && type.getSequenceType().getElemType().hasMapType()) {
       OnnxProto.TypeProto.Map map = type.getSequenceType().getElemType().getMapType();
       if (map.getValueType().hasTensorType()) {

@@ -47,6 +47,12 @@ public final class TensorSpec implements Serializable {
 
   private ElementType mapValue = ElementType.UNDEFINED;
 
+  /**
+   * For a sequence of tensors whose elements declare a shape: that shape ({@code -1} for a symbolic
+   * dimension); null otherwise.
+   */
+  private long[] elementDims;
+
   TensorSpec(
       String name,
       Kind kind,
@@ -78,6 +84,22 @@ public final class TensorSpec implements Serializable {
     copy.mapKey = key;
     copy.mapValue = value;
     return copy;
+  }
+
+  /** This spec, a sequence of tensors, with its elements' declared shape. */
+  TensorSpec withElementDims(long[] dims) {
+    TensorSpec copy =
+        new TensorSpec(name, kind, elementType, this.dims, dimNames, shapeKnown, typeString);
+    copy.elementDims = dims.clone();
+    return copy;
+  }
+
+  /**
+   * For a sequence of tensors: the shape its elements declare ({@code -1} for a symbolic
+   * dimension), or null when they declare none; null for other kinds. A copy.
+   */
+  public long[] elementDims() {
+    return elementDims == null ? null : elementDims.clone();
   }
 
   /** This tensor spec as an optional tensor ({@code optional(float[batch,3])}). */
@@ -199,6 +221,7 @@ public final class TensorSpec implements Serializable {
         && shapeKnown == that.shapeKnown
         && Arrays.equals(dims, that.dims)
         && Arrays.equals(dimNames, that.dimNames)
+        && Arrays.equals(elementDims, that.elementDims)
         && Objects.equals(typeString, that.typeString);
   }
 

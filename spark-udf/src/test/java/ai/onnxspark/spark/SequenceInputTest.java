@@ -35,10 +35,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Sequence inputs ({@code seq(tensor(T))} of 1-D elements): ONNX Runtime's Java API (1.28) cannot
- * create sequence values, so the library adds {@code SplitToSequence} over a values and a lengths
- * input to the model in memory and feeds each row's {@code array<array<T'>>} as the inner arrays'
- * concatenation and their lengths, one row per run.
+ * Sequence inputs ({@code seq(tensor(T))}): ONNX Runtime's Java API (1.28) cannot create sequence
+ * values, so the library adds {@code SplitToSequence} over a values and a lengths input to the
+ * model in memory and feeds each row's nested arrays ({@code array<array<T'>>} for 1-D elements,
+ * one level more per dimension) as the elements' concatenation along their first dimension and
+ * their first dimensions, one row per run.
  */
 class SequenceInputTest extends SparkTestBase {
 
@@ -303,9 +304,249 @@ class SequenceInputTest extends SparkTestBase {
   }
 
   /**
+   * Over m seq(float[rows,3]), elements of rank 2: {@code y = ConcatFromSequence(m, axis=0)}
+   * float[total,3], {@code count = SequenceLength(m)} and {@code first = SequenceAt(m, 0)}.
+   */
+  static byte[] matrixModel() {
+    return new ModelBuilder("matrices")
+        .sequenceInput("m", ElementType.FLOAT, "rows", 3)
+        .initializer("zero", new long[] {}, 0L)
+        .node("ConcatFromSequence", "m", "y", ModelBuilder.intAttr("axis", 0))
+        .node("SequenceLength", "m", "count")
+        .node("SequenceAt", new String[] {"m", "zero"}, new String[] {"first"})
+        .output("y", ElementType.FLOAT, "total", 3)
+        .output("count", ElementType.INT64)
+        .output("first", ElementType.FLOAT, "rows", 3)
+        .build();
+  }
+
+  /**
+   * Per row, the elements of m (each [rows, 3]): their first dimensions differ, one is empty ([0,
+   * 3]).
+   */
+  private static final float[][][][] MATRICES = {
+    {{{1, 2, 3}}, {{4, 5, 6}, {7, 8, 9}}},
+    {{{-1, 0.5f, 2}, {3, 4, 5}, {6, 7, 8.25f}}},
+    {{{9, 8, 7}, {6, 5, 4}}, {}, {{3, 2, 1}}},
+  };
+
+  private static List<Object> nestedFloats(float[][] matrix) {
+    List<Object> rows = new ArrayList<>();
+    for (float[] line : matrix) {
+      List<Object> values = new ArrayList<>();
+      for (float v : line) {
+        values.add(v);
+      }
+      rows.add(values);
+    }
+    return rows;
+  }
+
+  @Test
+  void aSequenceOfMatricesIsFedFromThreeLevelsOfArraysThroughEveryApi() throws Exception {
+    byte[] model = matrixModel();
+    OnnxModel onnx = OnnxModel.fromBytes(model);
+    assertThat(onnx.info().input("m").orElseThrow().elementDims()).containsExactly(-1, 3);
+    List<Row> rows = new ArrayList<>();
+    Map<Long, List<Object>> expected = new TreeMap<>();
+    SequenceInputs.Rewritten rewritten =
+        SequenceInputs.rewrite(
+            ModelBytes.of(model, "matrices"), List.of(onnx.info().input("m").orElseThrow()));
+    for (int id = 0; id < MATRICES.length; id++) {
+      float[][][] elements = MATRICES[id];
+      Float[][][] boxed = new Float[elements.length][][];
+      List<float[]> concat = new ArrayList<>();
+      long[] lengths = new long[elements.length];
+      for (int i = 0; i < elements.length; i++) {
+        boxed[i] = new Float[elements[i].length][];
+        lengths[i] = elements[i].length;
+        for (int r = 0; r < elements[i].length; r++) {
+          boxed[i][r] = new Float[3];
+          for (int c = 0; c < 3; c++) {
+            boxed[i][r][c] = elements[i][r][c];
+          }
+          concat.add(elements[i][r]);
+        }
+      }
+      rows.add(RowFactory.create((long) id, boxed));
+      float[][] y = concat.toArray(new float[0][]);
+      // Computed here: the concatenation of the elements, their number, the first element.
+      expected.put(
+          (long) id,
+          Arrays.asList(nestedFloats(y), (long) elements.length, nestedFloats(elements[0])));
+      // ONNX Runtime run directly on the rewritten model, fed [total, 3] and the lengths, agrees.
+      Map<String, Object> feeds = new LinkedHashMap<>();
+      feeds.put("m__values", y);
+      feeds.put("m__lengths", lengths);
+      assertThat(nestedFloats((float[][]) OrtReference.run(rewritten.model().bytes(), feeds, "y")))
+          .as("row %s", id)
+          .isEqualTo(expected.get((long) id).get(0));
+      assertThat(
+              nestedFloats((float[][]) OrtReference.run(rewritten.model().bytes(), feeds, "first")))
+          .as("row %s", id)
+          .isEqualTo(expected.get((long) id).get(2));
+    }
+    assertThat(expected.get(2L).get(0))
+        .isEqualTo(List.of(List.of(9f, 8f, 7f), List.of(6f, 5f, 4f), List.of(3f, 2f, 1f)));
+    StructType schema =
+        new StructType()
+            .add("id", DataTypes.LongType)
+            .add(
+                "m",
+                DataTypes.createArrayType(
+                    DataTypes.createArrayType(
+                        DataTypes.createArrayType(DataTypes.FloatType, false), false),
+                    false));
+    Dataset<Row> df = spark.createDataFrame(rows, schema).repartition(2);
+
+    Dataset<Row> transformed = onnx.transform(df);
+    assertThat(transformed.schema().apply("y").dataType().simpleString())
+        .isEqualTo("array<array<float>>");
+    assertThat(byId(transformed.select("id", "y", "count", "first"))).isEqualTo(expected);
+    assertThat(
+            byId(df.withColumn("p", onnxPredict(onnx)).select("id", "p.y", "p.count", "p.first")))
+        .isEqualTo(expected);
+    OnnxModels.register(spark, "seq_matrices", onnx);
+    df.createOrReplaceTempView("seq_matrices_rows");
+    assertThat(
+            byId(
+                spark.sql(
+                    "SELECT id, p.y, p.count, p.first FROM (SELECT id,"
+                        + " onnx_predict('seq_matrices', m) AS p FROM seq_matrices_rows)")))
+        .isEqualTo(expected);
+  }
+
+  /**
+   * Elements of no declared shape take the column's rank: rank 3 from four levels of arrays. An
+   * empty sequence is fed too.
+   */
+  @Test
+  void elementsOfNoDeclaredShapeTakeTheColumnsRank() {
+    byte[] model =
+        new ModelBuilder("cubes")
+            .sequenceInput("s", ElementType.INT64)
+            .node("ConcatFromSequence", "s", "y", ModelBuilder.intAttr("axis", 0))
+            .node("SequenceLength", "s", "count")
+            .output("y", ElementType.INT64, "a", "b", "c")
+            .output("count", ElementType.INT64)
+            .build();
+    Long[][][] a = {{{1L, 2L}, {3L, 4L}}};
+    Long[][][] b = {{{5L, 6L}, {7L, 8L}}, {{9L, 10L}, {11L, 12L}}};
+    StructType schema =
+        new StructType()
+            .add("id", DataTypes.LongType)
+            .add(
+                "s",
+                DataTypes.createArrayType(
+                    DataTypes.createArrayType(
+                        DataTypes.createArrayType(
+                            DataTypes.createArrayType(DataTypes.LongType, false), false),
+                        false),
+                    false));
+    Dataset<Row> df =
+        spark.createDataFrame(
+            List.of(
+                RowFactory.create(0L, (Object) new Long[][][][] {a, b}),
+                RowFactory.create(1L, (Object) new Long[][][][] {b})),
+            schema);
+    Map<Long, List<Object>> expected = new TreeMap<>();
+    List<Object> bCube =
+        List.of(
+            List.of(List.of(5L, 6L), List.of(7L, 8L)),
+            List.of(List.of(9L, 10L), List.of(11L, 12L)));
+    List<Object> all = new ArrayList<>();
+    all.add(List.of(List.of(1L, 2L), List.of(3L, 4L)));
+    all.addAll(bCube);
+    expected.put(0L, Arrays.asList(all, 2L));
+    expected.put(1L, Arrays.asList(bCube, 1L));
+    OnnxModel onnx = OnnxModel.fromBytes(model);
+    assertThat(byId(onnx.transform(df).select("id", "y", "count"))).isEqualTo(expected);
+    assertThat(byId(df.withColumn("p", onnxPredict(onnx)).select("id", "p.y", "p.count")))
+        .isEqualTo(expected);
+
+    Dataset<Row> empty =
+        spark.createDataFrame(List.of(RowFactory.create(0L, (Object) new Long[0][][][])), schema);
+    byte[] length =
+        new ModelBuilder("length")
+            .sequenceInput("s", ElementType.INT64)
+            .node("SequenceLength", "s", "count")
+            .output("count", ElementType.INT64)
+            .build();
+    assertThat(byId(OnnxModel.fromBytes(length).transform(empty).select("id", "count")))
+        .isEqualTo(Map.of(0L, List.of(0L)));
+  }
+
+  /**
+   * Elements that differ after their first dimension cannot be one tensor: the row fails naming the
+   * input, the column, the row, the elements' shapes and what is expected; so do elements not of
+   * the declared shape and an element that is not rectangular. Permissive mode gives the row null
+   * outputs and the error, the other rows their values.
+   */
+  @Test
+  void raggedElementsFailTheRowWithTheirShapes() {
+    StructType schema =
+        new StructType()
+            .add("id", DataTypes.LongType)
+            .add(
+                "m",
+                DataTypes.createArrayType(
+                    DataTypes.createArrayType(
+                        DataTypes.createArrayType(DataTypes.FloatType, false), false),
+                    false));
+    Row good = RowFactory.create(0L, (Object) new Float[][][] {{{1f, 2f, 3f}}});
+    byte[] undeclared =
+        new ModelBuilder("undeclared")
+            .sequenceInput("m", ElementType.FLOAT)
+            .node("SequenceLength", "m", "count")
+            .output("count", ElementType.INT64)
+            .build();
+    Dataset<Row> ragged =
+        spark.createDataFrame(
+            List.of(
+                good,
+                RowFactory.create(
+                    1L, (Object) new Float[][][] {{{1f, 2f, 3f}, {4f, 5f, 6f}}, {{}}, {{7f, 8f}}})),
+            schema);
+    assertThatThrownBy(() -> OnnxModel.fromBytes(undeclared).transform(ragged).collectAsList())
+        .hasStackTraceContaining("Model input 'm' (seq(float)) reads a sequence from column 'm'")
+        .hasStackTraceContaining("(id=1)")
+        .hasStackTraceContaining("the elements have shapes [2, 3], [1, 0], [1, 2]")
+        .hasStackTraceContaining("elements that differ in their first dimension only");
+
+    Dataset<Row> wrongWidth =
+        spark.createDataFrame(
+            List.of(good, RowFactory.create(1L, (Object) new Float[][][] {{{1f, 2f}}, {}})),
+            schema);
+    assertThatThrownBy(
+            () -> OnnxModel.fromBytes(matrixModel()).transform(wrongWidth).collectAsList())
+        .hasStackTraceContaining("the elements have shapes [1, 2], [0, ?]")
+        .hasStackTraceContaining("every element of the shape the model declares, [?, 3]");
+
+    Dataset<Row> notRectangular =
+        spark.createDataFrame(
+            List.of(good, RowFactory.create(1L, (Object) new Float[][][] {{{1f, 2f, 3f}, {4f}}})),
+            schema);
+    assertThatThrownBy(
+            () -> OnnxModel.fromBytes(matrixModel()).transform(notRectangular).collectAsList())
+        .hasStackTraceContaining("element 0 is not rectangular")
+        .hasStackTraceContaining("index [0][1] has 1 elements where the first at its level has 3");
+
+    Map<Long, List<Object>> permissive =
+        byId(
+            OnnxModel.fromBytes(undeclared)
+                .withPermissive()
+                .transform(ragged)
+                .select(
+                    col("id"), col("count"), col("onnx_error").contains("[2, 3], [1, 0], [1, 2]")));
+    assertThat(permissive)
+        .isEqualTo(Map.of(0L, Arrays.asList(1L, null), 1L, Arrays.asList(null, true)));
+  }
+
+  /**
    * What cannot be fed is refused before the job, naming the input, its type and the fix: a column
-   * that is not an array of arrays of the element type, elements of rank 2, a model shipped by path
-   * (it cannot be rewritten), an opset without SplitToSequence, and batches of rows.
+   * that is not an array of arrays of the element type, elements declared of rank 2 fed from two
+   * levels of arrays, elements declared of rank 0, a model shipped by path (it cannot be
+   * rewritten), an opset without SplitToSequence, and batches of rows.
    */
   @Test
   void whatCannotBeFedIsRefusedWithTheFix(@TempDir Path dir) throws Exception {
@@ -338,18 +579,25 @@ class SequenceInputTest extends SparkTestBase {
         .isEqualTo(Map.of(0L, Arrays.asList(List.of(1f), 1L)));
 
     Dataset<Row> df = spark.createDataFrame(floatRows(), schema(DataTypes.FloatType));
-    byte[] matrices =
-        new ModelBuilder("matrices")
-            .sequenceInput("m", ElementType.FLOAT, "rows", 2)
-            .node("SequenceLength", "m", "count")
+    // Elements declared of rank 2 are fed from three levels of arrays, not two.
+    Dataset<Row> m = df.withColumnRenamed("s", "m");
+    assertThatThrownBy(() -> OnnxModel.fromBytes(matrixModel()).transform(m))
+        .isInstanceOf(OnnxException.class)
+        .hasMessageContaining("Model input 'm' expects seq(float) but column 'm' is")
+        .hasMessageContaining("declared of rank 2 ([?, 3])")
+        .hasMessageContaining("cast(\"array<array<array<float>>>\")");
+    byte[] scalars =
+        new ModelBuilder("scalars")
+            .scalarSequenceInput("s", ElementType.FLOAT)
+            .node("SequenceLength", "s", "count")
             .output("count", ElementType.INT64)
             .build();
-    Dataset<Row> m = df.withColumnRenamed("s", "m");
-    assertThatThrownBy(() -> OnnxModel.fromBytes(matrices).transform(m))
+    assertThat(ModelInfo.parse(scalars, "scalars").input("s").orElseThrow().elementDims())
+        .isEmpty();
+    assertThatThrownBy(() -> OnnxModel.fromBytes(scalars).transform(df))
         .isInstanceOf(OnnxException.class)
-        .hasMessageContaining("Model input 'm' (seq(float))")
-        .hasMessageContaining("declared of rank 2")
-        .hasMessageContaining("sequences of 1-D tensors");
+        .hasMessageContaining("Model input 's' (seq(float))")
+        .hasMessageContaining("declared of rank 0 (scalars)");
 
     byte[] old =
         new ModelBuilder("old")

@@ -114,6 +114,24 @@ public final class ModelBuilder {
     return this;
   }
 
+  /** A graph input holding a sequence of scalars: tensors of {@code type} declared of rank 0. */
+  public ModelBuilder scalarSequenceInput(String name, ElementType type) {
+    TypeProto element =
+        TypeProto.newBuilder()
+            .setTensorType(
+                TypeProto.Tensor.newBuilder()
+                    .setElemType(type.code())
+                    .setShape(ai.onnxspark.onnx.OnnxProto.TensorShapeProto.getDefaultInstance()))
+            .build();
+    graph.addInput(
+        ValueInfoProto.newBuilder()
+            .setName(name)
+            .setType(
+                TypeProto.newBuilder()
+                    .setSequenceType(TypeProto.Sequence.newBuilder().setElemType(element))));
+    return this;
+  }
+
   /** A graph input holding an optional tensor ({@code optional(tensor)}) of this shape. */
   public ModelBuilder optionalInput(String name, ElementType type, Object... dims) {
     graph.addInput(optional(valueInfo(name, type, dims)));

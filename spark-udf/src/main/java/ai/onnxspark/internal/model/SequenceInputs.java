@@ -24,16 +24,17 @@ import java.util.TreeMap;
  * the graph gets, instead of the input, two tensor inputs and a node
  *
  * <pre>{@code
- * s__values : T[total]       the elements, concatenated
- * s__lengths: int64[n]       each element's length
+ * s__values : T[total, d1, …]  the elements, concatenated along their first dimension
+ * s__lengths: int64[n]         each element's first dimension
  * s = SplitToSequence(s__values, s__lengths, axis=0)
  * }</pre>
  *
- * so that {@code s} is the sequence of the {@code n} 1-D tensors {@code s__values[0:len_0]}, … as
- * before (names made unique against every name of the graph and its subgraphs). Only sequences of
- * 1-D tensors are rewritten: an element declared of rank 1, or of no declared shape (then read as
- * 1-D; a model that needs another rank fails when it runs). Elements declared of another rank are
- * refused. {@code SplitToSequence} exists from opset 11.
+ * so that {@code s} is the sequence of the {@code n} tensors {@code s__values[0:len_0]}, … as
+ * before (names made unique against every name of the graph and its subgraphs). Elements of any
+ * rank from 1 are fed this way, so the elements of one value may differ in their first dimension
+ * only: they are slices of one tensor. The values input has the rank the elements declare, or no
+ * declared shape when they declare none (the rank is then the column's). Elements declared of rank
+ * 0 are refused. {@code SplitToSequence} exists from opset 11.
  *
  * <p>The rewrite is in memory, on the model's bytes: a model shipped by path is not rewritten. It
  * is deterministic, so planning the same scoring again gives the same fingerprint.
@@ -55,7 +56,8 @@ public final class SequenceInputs {
    * and a lengths input.
    *
    * @throws ai.onnxspark.OnnxException when the bytes are not a model, a name is not a sequence of
-   *     1-D tensors input of it, or the model's opset is older than 11
+   *     tensors input of it (or its elements are declared of rank 0), or the model's opset is older
+   *     than 11
    */
   public static Rewritten rewrite(ModelBytes model, Collection<TensorSpec> inputs) {
     Map<String, TensorSpec> wanted = new TreeMap<>();
@@ -89,19 +91,17 @@ public final class SequenceInputs {
             s,
             spec.typeString(),
             "it is not a sequence of tensors; only tensors, optional tensors and (with"
-                + " row-as-tensor) sequences of 1-D tensors are fed from columns");
+                + " row-as-tensor) sequences of tensors are fed from columns");
       }
       TypeProto.Tensor element = type.getSequenceType().getElemType().getTensorType();
-      if (element.hasShape() && element.getShape().getDimCount() != 1) {
+      if (element.hasShape() && element.getShape().getDimCount() == 0) {
         throw OnnxErrors.unsupportedInput(
             s,
             spec.typeString(),
-            "its elements are declared of rank "
-                + element.getShape().getDimCount()
-                + ", and only sequences of 1-D tensors (rank 1, or no declared shape) are fed,"
-                + " from an array<array<…>> column, one inner array per element; re-export the"
-                + " model with a sequence of 1-D tensors (Reshape each element inside the model),"
-                + " or with a tensor input and a SplitToSequence node");
+            "its elements are declared of rank 0 (scalars), and sequences are fed from nested"
+                + " array columns, one array per element, as tensors of rank 1 or more; re-export"
+                + " the model with a sequence of 1-D tensors of one value (Reshape each element"
+                + " inside the model), or with a tensor input and a SplitToSequence node");
       }
       if (opset < MIN_OPSET) {
         throw OnnxErrors.unsupportedInput(
@@ -118,7 +118,11 @@ public final class SequenceInputs {
       }
       String values = GraphRewrites.unique(names, s + "__values");
       String lengths = GraphRewrites.unique(names, s + "__lengths");
-      rewritten.addInput(vector(values, element.getElemType()));
+      rewritten.addInput(
+          values(
+              values,
+              element.getElemType(),
+              element.hasShape() ? element.getShape().getDimCount() : -1));
       rewritten.addInput(vector(lengths, ElementType.INT64.code()));
       rewritten.addNode(
           NodeProto.newBuilder()
@@ -152,16 +156,25 @@ public final class SequenceInputs {
 
   /** A 1-D tensor value of element type {@code elemType} and a dimension of unknown size. */
   private static ValueInfoProto vector(String name, int elemType) {
+    return values(name, elemType, 1);
+  }
+
+  /**
+   * A tensor value of element type {@code elemType} and {@code rank} dimensions of unknown size, or
+   * of no declared shape when {@code rank} is negative.
+   */
+  private static ValueInfoProto values(String name, int elemType, int rank) {
+    TypeProto.Tensor.Builder tensor = TypeProto.Tensor.newBuilder().setElemType(elemType);
+    if (rank >= 0) {
+      TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+      for (int i = 0; i < rank; i++) {
+        shape.addDim(TensorShapeProto.Dimension.getDefaultInstance());
+      }
+      tensor.setShape(shape);
+    }
     return ValueInfoProto.newBuilder()
         .setName(name)
-        .setType(
-            TypeProto.newBuilder()
-                .setTensorType(
-                    TypeProto.Tensor.newBuilder()
-                        .setElemType(elemType)
-                        .setShape(
-                            TensorShapeProto.newBuilder()
-                                .addDim(TensorShapeProto.Dimension.getDefaultInstance()))))
+        .setType(TypeProto.newBuilder().setTensorType(tensor))
         .build();
   }
 }

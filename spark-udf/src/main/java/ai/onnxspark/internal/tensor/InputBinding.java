@@ -25,9 +25,11 @@ import org.apache.spark.sql.vectorized.ColumnarBatch;
  * float columns, rounded), int8, uint8 (values checked to be in 0..255), int16, int32, int64, bool
  * and string. ONNX Runtime's Java API creates no uint16, uint32 or uint64 tensors. An optional
  * tensor input ({@code optional(tensor)}) is fed its tensor, always present: the Java API cannot
- * feed an absent one, so a null row is an error as for any input. A sequence of 1-D tensors ({@code
- * seq(tensor)}, one row per run) is fed from an {@code array<array<…>>} column as the elements'
- * concatenation and their lengths, to a model rewritten to split them ({@code SequenceInputs}).
+ * feed an absent one, so a null row is an error as for any input. A sequence of tensors ({@code
+ * seq(tensor)}, one row per run) is fed from a column of nested arrays, one level more than the
+ * elements' rank ({@code array<array<…>>} for 1-D elements), as the elements' concatenation along
+ * their first dimension and their first dimensions, to a model rewritten to split them ({@code
+ * SequenceInputs}).
  */
 public final class InputBinding implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -373,8 +375,10 @@ public final class InputBinding implements Serializable {
   }
 
   /**
-   * A sequence of 1-D tensors ({@code seq(tensor(T))}), fed from one {@code array<array<T'>>}
-   * column: each row's inner arrays are the elements, sent as their concatenation and their lengths
+   * A sequence of tensors ({@code seq(tensor(T))}), fed from one column of nested arrays: {@code
+   * array<array<T'>>} for 1-D elements, one level more per dimension of the elements (their
+   * declared rank, or for elements of no declared shape the column's). Each row's outer array holds
+   * the elements, sent as their concatenation along the first dimension and their first dimensions
    * to a model rewritten to split them (see {@code SequenceInputs}). One row per run.
    */
   private static InputBinding bindSequence(
@@ -392,7 +396,7 @@ public final class InputBinding implements Serializable {
           input,
           type,
           "it is not a sequence of tensors; only tensors, optional tensors and (with"
-              + " row-as-tensor) sequences of 1-D tensors are fed from columns");
+              + " row-as-tensor) sequences of tensors are fed from columns");
     }
     if (!wholeTensor) {
       throw OnnxErrors.unsupportedInput(
@@ -412,7 +416,18 @@ public final class InputBinding implements Serializable {
               + " is not supported (float, double, float16, bfloat16, int8, uint8, int16, int32,"
               + " int64, bool, string)");
     }
-    String wantedType = "array<array<" + NumericType.sparkName(target) + ">>";
+    long[] elementDims = spec.elementDims();
+    if (elementDims != null && elementDims.length == 0) {
+      throw OnnxErrors.unsupportedInput(
+          input,
+          type,
+          "its elements are declared of rank 0 (scalars), and sequences are fed from nested array"
+              + " columns, one array per element, as tensors of rank 1 or more; re-export the"
+              + " model with a sequence of 1-D tensors of one value (Reshape each element inside"
+              + " the model), or with a tensor input and a SplitToSequence node");
+    }
+    int declaredRank = elementDims == null ? -1 : elementDims.length;
+    String wantedType = nestedType(declaredRank < 0 ? 1 : declaredRank, target);
     if (columns.size() != 1) {
       throw OnnxErrors.unsupportedInput(
           input,
@@ -433,9 +448,18 @@ public final class InputBinding implements Serializable {
     DataType actual = schema.fields()[ordinal].dataType();
     NumericType element = null;
     boolean nullable = false;
-    if (actual instanceof ArrayType outer && outer.elementType() instanceof ArrayType inner) {
-      element = NumericType.of(inner.elementType());
-      nullable = inner.containsNull();
+    int levels = 0;
+    DataType leaf = actual;
+    while (leaf instanceof ArrayType array) {
+      nullable = array.containsNull();
+      leaf = array.elementType();
+      levels++;
+    }
+    if (levels >= 2 && (declaredRank < 0 || levels == declaredRank + 1)) {
+      element = NumericType.of(leaf);
+    }
+    if (declaredRank < 0 && levels >= 2) {
+      wantedType = nestedType(levels - 1, target);
     }
     if (element == null || !fits(element, target, narrowing)) {
       throw OnnxErrors.columnType(
@@ -444,8 +468,17 @@ public final class InputBinding implements Serializable {
           column,
           actual.simpleString(),
           element == null
-              ? "a sequence of 1-D tensors is fed from an array of arrays of numbers, booleans or"
-                  + " strings, one inner array per element"
+              ? (declaredRank < 0
+                  ? "a sequence of tensors is fed from nested arrays of numbers, booleans or"
+                      + " strings, one array per element (array<array<…>> for 1-D elements,"
+                      + " one level more per dimension)"
+                  : "its elements are declared of rank "
+                      + declaredRank
+                      + " ("
+                      + shapeText(elementDims)
+                      + "), fed from nested arrays of "
+                      + (declaredRank + 1)
+                      + " levels, one array per element")
               : kindMismatch(element, target)
                   ? "its innermost elements are not " + NumericType.sparkName(target)
                   : "converting would lose information",
@@ -469,7 +502,21 @@ public final class InputBinding implements Serializable {
         new NumericType[] {element},
         nullable,
         new long[] {-1},
-        2);
+        levels);
+  }
+
+  /** {@code array<…>} of {@code rank + 1} levels around the Spark name of {@code target}. */
+  private static String nestedType(int rank, ElementType target) {
+    return "array<".repeat(rank + 1) + NumericType.sparkName(target) + ">".repeat(rank + 1);
+  }
+
+  /** Dims as messages show them: {@code [?, 3]}. */
+  static String shapeText(long[] dims) {
+    List<String> parts = new java.util.ArrayList<>();
+    for (long d : dims) {
+      parts.add(d < 0 ? "?" : Long.toString(d));
+    }
+    return "[" + String.join(", ", parts) + "]";
   }
 
   /** Whole tensors per row: all of the model's dims, checking a row can resolve them. */
@@ -1078,7 +1125,8 @@ public final class InputBinding implements Serializable {
      * copy). The caller closes it; the buffer must not be reset while the tensor is in use.
      */
     public OnnxTensor toTensor(OrtEnvironment env) throws OrtException {
-      long[] shape = shape();
+      // A sequence's values: its elements concatenated along their first dimension.
+      long[] shape = feeder instanceof SequenceFeeder sequence ? sequence.valuesShape() : shape();
       if (padValue != null && spec.elementType() != ElementType.STRING) {
         return buffer.toPaddedTensor(env, shape, rows, rowValues, perRow);
       }
