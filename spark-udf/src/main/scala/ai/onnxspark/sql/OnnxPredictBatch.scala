@@ -22,6 +22,7 @@ import org.apache.spark.sql.catalyst.rules.Rule
 import org.apache.spark.sql.execution.{SparkPlan, SparkStrategy, UnaryExecNode}
 import org.apache.spark.sql.execution.metric.{SQLMetric, SQLMetrics}
 import org.apache.spark.sql.types.{StructField, StructType}
+import org.apache.spark.sql.vectorized.ColumnarBatch
 
 /**
  * Scores `predictions` for every row of `child` in batches, appending one column per prediction
@@ -138,13 +139,49 @@ case class OnnxPredictBatchExec(
   override protected def withNewChildInternal(newChild: SparkPlan): OnnxPredictBatchExec =
     copy(child = newChild)
 
-  override protected def doExecute(): RDD[InternalRow] = {
+  /**
+   * Columnar when there is one prediction, of a single output, over columns of a columnar child (a
+   * Parquet or ORC scan) and its scorer writes outputs into column vectors: each batch of the child
+   * then comes out with its own column vectors untouched plus the result's, and Spark turns it into
+   * rows once, in generated code, where its consumer needs them.
+   */
+  override def supportsColumnar: Boolean =
+    child.supportsColumnar && predictions.size == 1 && !predictions.head.function.structResult && {
+      val stage = stages(broadcast = false).head
+      stage.arguments.isEmpty && stage.scorer.scoresBatches
+    }
+
+  override protected def doExecuteColumnar(): RDD[ColumnarBatch] = {
+    val scorer = stages(broadcast = true).head.scorer
+    val numOutputRows = longMetric("numOutputRows")
+    val scored = child
+      .executeColumnar()
+      .mapPartitions { batches =>
+        scorer.scoreBatches(batches.asJava).asScala.map { batch =>
+          numOutputRows += batch.numRows()
+          batch
+        }
+      }
+    withGpuStage(scored)
+  }
+
+  /** The scoring stage in its own resource profile (the largest GPU share asked), if any. */
+  private def withGpuStage[T](scored: RDD[T]): RDD[T] = {
+    val gpuStages = predictions.map(_.function.handle).filter(_.gpusPerTask != null)
+    if (gpuStages.isEmpty) scored
+    else scored.withResources(gpuStages.maxBy(_.gpusPerTask.doubleValue).gpuStage(sparkContext))
+  }
+
+  /**
+   * Per prediction: the row layout it reads; its arguments, evaluated into extra columns unless
+   * they are columns of the layout already; a scorer for such rows (of the model broadcast to
+   * executors when `broadcast`, else only to look at); and the projection that keeps the layout
+   * plus the result.
+   */
+  private def stages(broadcast: Boolean): Seq[OnnxPredictBatchExec.Stage] = {
     import OnnxPredictBatchExec.Stage
-    // Per prediction: the row layout it reads; its arguments, evaluated into extra columns unless
-    // they are columns of the layout already; a scorer for such rows; and the projection that keeps
-    // the layout plus the result.
     var layout: Seq[Attribute] = child.output
-    val stages = predictions.zip(resultAttrs).map { case (prediction, result) =>
+    predictions.zip(resultAttrs).map { case (prediction, result) =>
       val direct = prediction.children.map {
         case a: Attribute => layout.indexWhere(_.exprId == a.exprId)
         case _ => -1
@@ -182,7 +219,9 @@ case class OnnxPredictBatchExec(
         StructField(name, a.dataType, a.nullable)
       })
       val scorer =
-        prediction.function.broadcastIn(sparkContext).scorer(rowSchema, ordinals, scoringMetrics)
+        if (broadcast) {
+          prediction.function.broadcastIn(sparkContext).scorer(rowSchema, ordinals, scoringMetrics)
+        } else prediction.function.scorer(rowSchema, ordinals, null)
       val fields = prediction.function.resultFields.asScala.toSeq
       val outputs = fields.zipWithIndex.map { case (field, j) =>
         AttributeReference(s"_out$j", field.dataType, field.nullable)()
@@ -199,9 +238,15 @@ case class OnnxPredictBatchExec(
       layout = layout :+ result
       stage
     }
+  }
+
+  override protected def doExecute(): RDD[InternalRow] = {
+    val stages = this.stages(broadcast = true)
     val numOutputRows = longMetric("numOutputRows")
     // A first prediction over columns of a columnar scan reads the scan's batches in place.
-    val columnar = Option(ColumnarScans.source(child)).filter(_ => stages.head.arguments.isEmpty)
+    val columnar = Option(ColumnarScans.source(child))
+      .orElse(Some(child).filter(_.supportsColumnar))
+      .filter(_ => stages.head.arguments.isEmpty)
     val input: RDD[InternalRow] = columnar match {
       case Some(scan) =>
         scan
@@ -233,10 +278,7 @@ case class OnnxPredictBatchExec(
         row
       }
     }
-    // withGpuStage: the scoring stage gets its own resource profile (the largest GPU share asked).
-    val gpuStages = predictions.map(_.function.handle).filter(_.gpusPerTask != null)
-    if (gpuStages.isEmpty) scored
-    else scored.withResources(gpuStages.maxBy(_.gpusPerTask.doubleValue).gpuStage(sparkContext))
+    withGpuStage(scored)
   }
 }
 

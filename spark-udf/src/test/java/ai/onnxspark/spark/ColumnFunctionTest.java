@@ -83,6 +83,40 @@ class ColumnFunctionTest extends SparkTestBase {
   }
 
   @Test
+  void onePredictionOverParquetColumnsIsScoredColumnarAndMatchesOnnxRuntime(@TempDir Path dir)
+      throws Exception {
+    byte[] bytes = TestModels.mlp(8, 16, 3, 31);
+    float[][] features = TransformTest.randomRows(301, 8, 5);
+    String path = dir.resolve("f.parquet").toString();
+    TransformTest.featuresFrame(features, 3).write().parquet(path);
+    OnnxModel model = OnnxModel.fromBytes(bytes).withOutput("logits", "logits").withBatchSize(40);
+    float[][] logits = (float[][]) OrtReference.run(bytes, Map.of("features", features), "logits");
+    spark.conf().set("spark.sql.parquet.columnarReaderBatchSize", "50");
+    try {
+      Dataset<Row> scored =
+          spark.read().parquet(path).withColumn("prediction", onnxPredict(model, col("features")));
+      // The scan's batches pass through with the result's column vector added.
+      assertThat(
+              scored
+                  .queryExecution()
+                  .executedPlan()
+                  .find(p -> p.nodeName().equals("OnnxPredictBatch"))
+                  .get()
+                  .supportsColumnar())
+          .isTrue();
+      List<Row> rows = scored.collectAsList();
+      assertThat(rows).hasSize(features.length);
+      for (Row row : rows) {
+        int id = (int) row.getLong(0);
+        assertThat(TransformTest.floats(row.getList(1))).containsExactly(features[id]);
+        assertThat(TransformTest.floats(row.getList(2))).containsExactly(logits[id]);
+      }
+    } finally {
+      spark.conf().unset("spark.sql.parquet.columnarReaderBatchSize");
+    }
+  }
+
+  @Test
   void rowsReachOnnxRuntimeInBatchesOfTheConfiguredSize() {
     OnnxModel model = OnnxModel.fromBytes(TestModels.rowsInBatch(8)).withBatchSize(64);
     Dataset<Row> df = TransformTest.featuresFrame(TransformTest.randomRows(1000, 8, 1), 1);

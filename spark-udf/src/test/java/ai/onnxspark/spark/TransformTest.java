@@ -89,12 +89,21 @@ class TransformTest extends SparkTestBase {
     spark.conf().set("spark.sql.parquet.columnarReaderBatchSize", "50");
     try {
       ScoringMetrics metrics = ScoringMetrics.register(spark.sparkContext());
-      List<Row> rows =
+      Dataset<Row> scored =
           OnnxModel.fromBytes(bytes)
               .withInput("features", "features")
               .withBatchSize(batchSize)
-              .transform(spark.read().parquet(path), metrics)
-              .collectAsList();
+              .transform(spark.read().parquet(path), metrics);
+      // Columnar: the scan's batches pass through with the outputs' column vectors added.
+      assertThat(
+              scored
+                  .queryExecution()
+                  .executedPlan()
+                  .find(p -> p.nodeName().equals("OnnxTransform"))
+                  .get()
+                  .supportsColumnar())
+          .isTrue();
+      List<Row> rows = scored.collectAsList();
       float[][] logits =
           (float[][]) OrtReference.run(bytes, Map.of("features", features), "logits");
       assertThat(rows).hasSize(features.length);

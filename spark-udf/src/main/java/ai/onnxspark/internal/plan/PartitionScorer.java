@@ -32,7 +32,10 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.JoinedRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.execution.vectorized.OnHeapColumnVector;
+import org.apache.spark.sql.execution.vectorized.WritableColumnVector;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.vectorized.ColumnVector;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.spark.util.TaskCompletionListener;
@@ -158,7 +161,117 @@ public final class PartitionScorer implements Serializable {
     return new Scoring(new BatchRows.Columnar(batches));
   }
 
+  /**
+   * Whether {@link #scoreBatches} can score this scorer's rows: fail-fast, any number of rows per
+   * run, inputs of fixed size per row read without padding or grouping by length, and every output
+   * a scalar or flat array that {@link OutputBinding#writesColumns writes columns}, the outputs
+   * being the only columns after the input's.
+   */
+  public boolean scoresBatches() {
+    if (permissive || fixedRows != 0 || rowsPerRead != batchSize || fixedRowBytes < 0) {
+      return false;
+    }
+    for (InputBinding input : inputs) {
+      if (input.padded() || input.kind() == SourceKind.SEQUENCE) {
+        return false;
+      }
+    }
+    int width = outputSchema.length() - outputs.length;
+    if (width < 0) {
+      return false;
+    }
+    for (int j = 0; j < outputs.length; j++) {
+      if (!outputs[j].writesColumns()
+          || !outputs[j].field().dataType().equals(outputSchema.fields()[width + j].dataType())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Scores a partition read as columnar batches (a Parquet or ORC scan), when {@link
+   * #scoresBatches}: returns each batch with one column vector per output after its own columns,
+   * which it passes through as they are. The outputs are written into the vectors in bulk, a run of
+   * ONNX Runtime at a time; the returned batches and their vectors are reused between calls to
+   * {@code next()}.
+   */
+  public Iterator<ColumnarBatch> scoreBatches(Iterator<ColumnarBatch> batches) {
+    if (!scoresBatches()) {
+      throw new IllegalStateException("This scorer does not score columnar batches");
+    }
+    return new BatchScoring(batches);
+  }
+
+  private final class BatchScoring implements Iterator<ColumnarBatch> {
+    private final BatchRows.Columnar rows;
+    private final Scoring scoring;
+    private final WritableColumnVector[] vectors = new WritableColumnVector[outputs.length];
+    private int capacity;
+
+    BatchScoring(Iterator<ColumnarBatch> batches) {
+      this.rows = new BatchRows.Columnar(batches);
+      this.scoring = new Scoring(rows);
+      scoring.sinks = vectors;
+      scoring.sinkElements = new int[outputs.length];
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (scoring.done) {
+        return false;
+      }
+      if (!rows.hasNext()) {
+        scoring.finish();
+        return false;
+      }
+      return true;
+    }
+
+    @Override
+    public ColumnarBatch next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      ColumnarBatch in = rows.currentBatch();
+      int n = in.numRows();
+      if (vectors[0] == null || capacity < n) {
+        capacity = Math.max(n, capacity);
+        for (int j = 0; j < outputs.length; j++) {
+          if (vectors[j] != null) {
+            vectors[j].close();
+          }
+          vectors[j] = new OnHeapColumnVector(capacity, outputs[j].field().dataType());
+        }
+      } else {
+        for (WritableColumnVector vector : vectors) {
+          vector.reset();
+        }
+      }
+      Arrays.fill(scoring.sinkElements, 0);
+      // Every row of the batch, a run at a time; the batch's own rows stay where they are.
+      do {
+        scoring.runBatch();
+      } while (!rows.atChunkEnd());
+      ColumnVector[] columns = new ColumnVector[in.numCols() + vectors.length];
+      for (int c = 0; c < in.numCols(); c++) {
+        columns[c] = in.column(c);
+      }
+      System.arraycopy(vectors, 0, columns, in.numCols(), vectors.length);
+      return new ColumnarBatch(columns, n);
+    }
+  }
+
   private final class Scoring implements Iterator<InternalRow> {
+    /**
+     * Where outputs go when scoring whole columnar batches ({@link BatchScoring}): one vector per
+     * output, written from the batch's row of the run; null when scoring rows.
+     */
+    private WritableColumnVector[] sinks;
+
+    /** Per sink: its element vector's next free position (array outputs). */
+    private int[] sinkElements;
+
     private final BatchRows source;
     private final TaskContext task;
     private final int partition;
@@ -377,6 +490,16 @@ public final class PartitionScorer implements Serializable {
             throw e;
           }
           isolateFailures(e);
+          if (sinks != null) {
+            // Fail-fast: every row scored alone (else it threw); their values go to the vectors.
+            int offset = ((BatchRows.Columnar) source).batchStart();
+            for (int j = 0; j < outputs.length; j++) {
+              for (int p = 0; p < count; p++) {
+                sinkElements[j] =
+                    outputs[j].putRow(sinks[j], offset + p, values[j][p], sinkElements[j]);
+              }
+            }
+          }
         }
       }
     }
@@ -538,7 +661,7 @@ public final class PartitionScorer implements Serializable {
 
     private void run(Object[][] into, long firstRow) {
       try {
-        runTensors(into);
+        runTensors(into, sinks != null && into == values);
       } catch (Deadlines.TimedOut e) {
         throw OnnxErrors.timedOut(
             model.description(), tensorRows, model.batchTimeoutMs(), e.getCause());
@@ -551,7 +674,8 @@ public final class PartitionScorer implements Serializable {
      * Runs ONNX Runtime on the {@code tensorRows} rows of the filled buffers, splitting each output
      * into {@code into[output][0..tensorRows)}; the tensors are closed on every path.
      */
-    private void runTensors(Object[][] into) throws OrtException, Deadlines.TimedOut {
+    private void runTensors(Object[][] into, boolean toSinks)
+        throws OrtException, Deadlines.TimedOut {
       int batchRows = fillFixedBatch();
       OrtEnvironment env = OrtEnvironment.getEnvironment();
       List<OnnxTensor> tensors = new ArrayList<>(inputs.length);
@@ -594,6 +718,17 @@ public final class PartitionScorer implements Serializable {
             if (present != null && !present(result.get(present).orElseThrow(), outputs[j])) {
               // An absent optional value: its rows get a null (the value output is empty).
               Arrays.fill(into[j], 0, tensorRows, null);
+              continue;
+            }
+            if (toSinks) {
+              sinkElements[j] =
+                  splitters[j].splitInto(
+                      result.get(outputs[j].fetchedOutput()).orElseThrow(),
+                      tensorRows,
+                      batchRows,
+                      sinks[j],
+                      ((BatchRows.Columnar) source).batchStart(),
+                      sinkElements[j]);
               continue;
             }
             boolean trim = lengths != null && outputs[j].firstRowDimNamed(paddedDim);
@@ -671,7 +806,7 @@ public final class PartitionScorer implements Serializable {
         nextRowIndex = saved;
         OnnxException error;
         try {
-          runTensors(single);
+          runTensors(single, false);
           for (int j = 0; j < outputs.length; j++) {
             // The splitter reuses its arena for the next row: keep a copy.
             values[j][p] = kept(single[j][0]);

@@ -166,6 +166,9 @@ final class ArrayFeeder implements RowFeeder {
         }
       }
     }
+    if (ColumnMemory.copy(values, type, first, total, out)) {
+      return true;
+    }
     switch (type) {
       case FLOAT:
         out.putAll(values.getFloats(first, total), total);

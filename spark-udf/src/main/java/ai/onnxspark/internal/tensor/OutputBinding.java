@@ -14,6 +14,7 @@ import java.util.List;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.catalyst.util.GenericArrayData;
+import org.apache.spark.sql.execution.vectorized.WritableColumnVector;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -475,6 +476,72 @@ public final class OutputBinding implements Serializable {
     return DataTypes.createStructField(column, type, nullable);
   }
 
+  /**
+   * Whether {@link Splitter#splitInto} can write this output straight into a column vector: a
+   * tensor with one scalar or one flat array of numbers or bools per row, as it is (no
+   * post-processing, grouping, optional value or whole tensor per row).
+   */
+  public boolean writesColumns() {
+    ElementType type = spec.elementType();
+    return spec.kind() == TensorSpec.Kind.TENSOR
+        && !spec.sequenceOfMaps()
+        && groupIndex < 0
+        && presentOutput == null
+        && !shapes
+        && !wholeTensor
+        && depth <= 1
+        && post.kind() == PostProcess.Kind.NONE
+        && type != ElementType.STRING
+        && type != ElementType.UINT64
+        && elementType(type) != null;
+  }
+
+  /**
+   * Writes one row's value, as {@link Splitter#split} gives it, into column vector {@code out} at
+   * {@code rowId}; an array's elements go to its element vector from {@code elementStart}. For
+   * bindings that {@link #writesColumns} only.
+   *
+   * @return the element vector's next free position
+   */
+  public int putRow(WritableColumnVector out, int rowId, Object value, int elementStart) {
+    DataType type = elementType(spec.elementType());
+    if (value == null) {
+      out.putNull(rowId);
+      return elementStart;
+    }
+    if (scalar) {
+      putValue(out, rowId, value, type);
+      return elementStart;
+    }
+    ArrayData array = (ArrayData) value;
+    int n = array.numElements();
+    WritableColumnVector data = out.arrayData();
+    data.reserve(elementStart + n);
+    for (int i = 0; i < n; i++) {
+      putValue(data, elementStart + i, array.get(i, type), type);
+    }
+    out.putArray(rowId, elementStart, n);
+    return elementStart + n;
+  }
+
+  private static void putValue(WritableColumnVector out, int rowId, Object value, DataType type) {
+    if (type.equals(DataTypes.FloatType)) {
+      out.putFloat(rowId, (Float) value);
+    } else if (type.equals(DataTypes.DoubleType)) {
+      out.putDouble(rowId, (Double) value);
+    } else if (type.equals(DataTypes.IntegerType)) {
+      out.putInt(rowId, (Integer) value);
+    } else if (type.equals(DataTypes.LongType)) {
+      out.putLong(rowId, (Long) value);
+    } else if (type.equals(DataTypes.ShortType)) {
+      out.putShort(rowId, (Short) value);
+    } else if (type.equals(DataTypes.ByteType)) {
+      out.putByte(rowId, (Byte) value);
+    } else {
+      out.putBoolean(rowId, (Boolean) value);
+    }
+  }
+
   /** A reusable splitter for one task, for batches of up to {@code batchSize} rows. */
   public Splitter newSplitter(int batchSize) {
     return new Splitter(batchSize);
@@ -540,41 +607,12 @@ public final class OutputBinding implements Serializable {
         splitGrouped(tensor, shape, rows, batchRows, into);
         return;
       }
-      if (wholeTensor) {
-        // One row's whole tensor: its dims behind a batch dimension of 1.
-        long[] withRow = new long[shape.length + 1];
-        withRow[0] = 1;
-        System.arraycopy(shape, 0, withRow, 1, shape.length);
-        shape = withRow;
-      }
-      if (shape.length == 0 || shape[0] != batchRows) {
-        throw OnnxErrors.outputShape(
-            spec.name(),
-            spec.typeString(),
-            batchRows,
-            Arrays.toString(tensor.getInfo().getShape()),
-            "its first dimension must be the batch's row count. For entries of a whole batch that"
-                + " name their row in one column (as NonMaxSuppression's), group them per row with"
-                + " withGroupedOutput(output, column) (option group.<output>); for a model whose"
-                + " rows are whole tensors, use withRowAsTensor() (row-as-tensor)");
-      }
+      shape = rowShape(tensor, rows, batchRows);
       if (shapes) {
         splitShapes(tensor, shape, rows, into, lengths);
         return;
       }
-      long perRowLong = 1;
-      for (int i = 1; i < shape.length; i++) {
-        perRowLong *= shape[i];
-      }
-      int perRow = (int) perRowLong;
-      if (scalar && perRow != 1) {
-        throw OnnxErrors.outputShape(
-            spec.name(),
-            spec.typeString(),
-            rows,
-            Arrays.toString(shape),
-            "each row must get one value");
-      }
+      int perRow = (int) perRow(shape);
       if (spec.elementType() == ElementType.STRING) {
         splitStrings(tensor, rows, perRow, shape, into);
         return;
@@ -634,6 +672,128 @@ public final class OutputBinding implements Serializable {
           row[0] = Math.min(lengths[r], dims[0]);
         }
         into[r] = UnsafeArrayData.fromPrimitiveArray(row);
+      }
+    }
+
+    /**
+     * The output's shape with the batch dimension first (a whole tensor behind a batch dimension of
+     * 1), checked to hold {@code batchRows} rows and, for a scalar column, one value per row.
+     */
+    private long[] rowShape(OnnxTensor tensor, int rows, int batchRows) {
+      long[] shape = tensor.getInfo().getShape();
+      if (wholeTensor) {
+        // One row's whole tensor: its dims behind a batch dimension of 1.
+        long[] withRow = new long[shape.length + 1];
+        withRow[0] = 1;
+        System.arraycopy(shape, 0, withRow, 1, shape.length);
+        shape = withRow;
+      }
+      if (shape.length == 0 || shape[0] != batchRows) {
+        throw OnnxErrors.outputShape(
+            spec.name(),
+            spec.typeString(),
+            batchRows,
+            Arrays.toString(tensor.getInfo().getShape()),
+            "its first dimension must be the batch's row count. For entries of a whole batch that"
+                + " name their row in one column (as NonMaxSuppression's), group them per row with"
+                + " withGroupedOutput(output, column) (option group.<output>); for a model whose"
+                + " rows are whole tensors, use withRowAsTensor() (row-as-tensor)");
+      }
+      if (scalar && perRow(shape) != 1) {
+        throw OnnxErrors.outputShape(
+            spec.name(),
+            spec.typeString(),
+            rows,
+            Arrays.toString(shape),
+            "each row must get one value");
+      }
+      return shape;
+    }
+
+    private long perRow(long[] shape) {
+      long perRow = 1;
+      for (int i = 1; i < shape.length; i++) {
+        perRow *= shape[i];
+      }
+      return perRow;
+    }
+
+    /**
+     * Writes the first {@code rows} rows of output {@code value} (of a batch of {@code batchRows})
+     * into column vector {@code out} from row {@code offset}, in bulk: the values of a scalar
+     * column, or for an array column the elements into its element vector from {@code
+     * elementStart}. For bindings that {@link #writesColumns} only.
+     *
+     * @return the element vector's next free position (for a scalar column, {@code elementStart})
+     * @throws ai.onnxspark.OnnxException when the output is not a tensor with one entry per row
+     */
+    public int splitInto(
+        OnnxValue value,
+        int rows,
+        int batchRows,
+        WritableColumnVector out,
+        int offset,
+        int elementStart) {
+      if (!(value instanceof OnnxTensor)) {
+        throw OnnxErrors.outputShape(
+            spec.name(), spec.typeString(), rows, value.getInfo().toString(), "it is not a tensor");
+      }
+      OnnxTensor tensor = (OnnxTensor) value;
+      long[] shape = rowShape(tensor, rows, batchRows);
+      long perRowLong = perRow(shape);
+      long elements = (long) rows * perRowLong;
+      if (elementStart + elements > Integer.MAX_VALUE - 64) {
+        throw new IllegalStateException(
+            "Output " + spec.name() + " has too many values for one column batch");
+      }
+      int perRow = (int) perRowLong;
+      byte[] values = sparkBytes(tensor.getByteBuffer(), (int) elements);
+      if (scalar) {
+        putValues(out, offset, rows, values);
+        return elementStart;
+      }
+      WritableColumnVector data = out.arrayData();
+      data.reserve(elementStart + (int) elements);
+      putValues(data, elementStart, (int) elements, values);
+      for (int r = 0; r < rows; r++) {
+        out.putArray(offset + r, elementStart + r * perRow, perRow);
+      }
+      return elementStart + (int) elements;
+    }
+
+    /** {@code count} values in the column's Spark layout, native byte order, into {@code out}. */
+    private void putValues(WritableColumnVector out, int rowId, int count, byte[] values) {
+      DataType type = elementType(spec.elementType());
+      if (type.equals(DataTypes.BooleanType)) {
+        for (int i = 0; i < count; i++) {
+          out.putBoolean(rowId + i, values[i] != 0);
+        }
+        return;
+      }
+      if (type.equals(DataTypes.ByteType)) {
+        out.putBytes(rowId, count, values, 0);
+        return;
+      }
+      if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+        // Spark's bulk puts read little-endian bytes: one value at a time elsewhere.
+        ByteBuffer buffer = ByteBuffer.wrap(values).order(ByteOrder.nativeOrder());
+        Object[] boxed = new Object[count];
+        splitScalars(buffer, count, boxed);
+        for (int i = 0; i < count; i++) {
+          putValue(out, rowId + i, boxed[i], type);
+        }
+        return;
+      }
+      if (type.equals(DataTypes.FloatType)) {
+        out.putFloats(rowId, count, values, 0);
+      } else if (type.equals(DataTypes.DoubleType)) {
+        out.putDoubles(rowId, count, values, 0);
+      } else if (type.equals(DataTypes.IntegerType)) {
+        out.putIntsLittleEndian(rowId, count, values, 0);
+      } else if (type.equals(DataTypes.LongType)) {
+        out.putLongsLittleEndian(rowId, count, values, 0);
+      } else {
+        out.putShorts(rowId, count, values, 0);
       }
     }
 

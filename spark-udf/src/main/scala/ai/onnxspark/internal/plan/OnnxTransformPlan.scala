@@ -14,6 +14,7 @@ import org.apache.spark.sql.catalyst.expressions.{
 import org.apache.spark.sql.catalyst.plans.logical.{LogicalPlan, UnaryNode}
 import org.apache.spark.sql.execution.{SparkPlan, SparkStrategy, UnaryExecNode}
 import org.apache.spark.sql.execution.metric.{SQLMetric, SQLMetrics}
+import org.apache.spark.sql.vectorized.ColumnarBatch
 
 /**
  * `OnnxModel.transform`'s scoring as a node of the query plan: every row of `child`, then the
@@ -76,7 +77,11 @@ object OnnxTransformStrategy extends SparkStrategy {
 /**
  * Scores each partition of `child` with the scorer: over the columnar batches of a Parquet or ORC
  * scan when the child is one (rows read in place), else over its rows; in the scoring stage's own
- * GPU resource profile when asked. Returns unsafe rows, as operators above expect.
+ * GPU resource profile when asked. Returns unsafe rows, as operators above expect; or, when the
+ * child is columnar and the scorer writes its outputs into column vectors
+ * (`PartitionScorer.scoresBatches`), columnar batches: the child's own column vectors passed
+ * through untouched plus one vector per output, which Spark turns into rows only where its consumer
+ * needs them (once, in generated code), rather than a row built per scored row.
  */
 case class OnnxTransformExec(scorer: PartitionScorer, resultAttrs: Seq[Attribute], child: SparkPlan)
     extends UnaryExecNode {
@@ -93,11 +98,34 @@ case class OnnxTransformExec(scorer: PartitionScorer, resultAttrs: Seq[Attribute
   override protected def withNewChildInternal(newChild: SparkPlan): OnnxTransformExec =
     copy(child = newChild)
 
+  override def supportsColumnar: Boolean = child.supportsColumnar && scorer.scoresBatches
+
+  override protected def doExecuteColumnar(): RDD[ColumnarBatch] = {
+    // Locals only in the closures: tasks must not carry the physical plan.
+    val batchScorer = scorer
+    val numOutputRows = longMetric("numOutputRows")
+    val scored = child
+      .executeColumnar()
+      .mapPartitions(
+        { batches =>
+          batchScorer.scoreBatches(batches.asJava).asScala.map { batch =>
+            numOutputRows += batch.numRows()
+            batch
+          }
+        },
+        preservesPartitioning = true)
+    val handle = batchScorer.model
+    if (handle.gpusPerTask == null) scored
+    else scored.withResources(handle.gpuStage(sparkContext))
+  }
+
   override protected def doExecute(): RDD[InternalRow] = {
     // Locals only in the closures: tasks must not carry the physical plan.
     val rowScorer = scorer
     val numOutputRows = longMetric("numOutputRows")
-    val scored: RDD[InternalRow] = Option(ColumnarScans.source(child)) match {
+    val columnarChild =
+      Option(ColumnarScans.source(child)).orElse(Some(child).filter(_.supportsColumnar))
+    val scored: RDD[InternalRow] = columnarChild match {
       case Some(scan) =>
         scan
           .executeColumnar()
