@@ -312,6 +312,33 @@ public final class OnnxOptions {
   /** The default of the option above: 256 MB. */
   public static final long MAX_BATCH_BYTES_DEFAULT = 256L * 1024 * 1024;
 
+  /**
+   * Per call: {@code tokenizer}, the path (or Hadoop URI) of a Hugging Face {@code tokenizer.json}
+   * that turns a text column into the model's {@code input_ids}, {@code attention_mask} and {@code
+   * token_type_ids} (those the model has). Read once on the driver and shipped with the plan.
+   */
+  public static final String TOKENIZER = "tokenizer";
+
+  /**
+   * Per call: {@code text-column}, the string column the tokenizer reads, or two columns
+   * (comma-separated) for text pairs. Default: {@code text}; the column function and SQL take the
+   * text column(s) as arguments instead.
+   */
+  public static final String TEXT_COLUMN = "text-column";
+
+  /** The default of {@link #TEXT_COLUMN}. */
+  public static final String TEXT_COLUMN_DEFAULT = "text";
+
+  /**
+   * Per call: {@code max-length}, the most tokens a row keeps, special tokens included; longer
+   * texts (pairs: the longer of the two first) are truncated. Default 512, or the model's fixed
+   * sequence length when it has one (whichever is smaller).
+   */
+  public static final String MAX_LENGTH = "max-length";
+
+  /** The default of {@link #MAX_LENGTH}. */
+  public static final int MAX_LENGTH_DEFAULT = 512;
+
   private static final List<OnnxOption> ALL =
       List.of(
           OnnxOption.perCall(BATCH_SIZE, "a positive number of rows", "Rows per ONNX Runtime call.")
@@ -445,6 +472,25 @@ public final class OnnxOptions {
               "a number",
               "Pads input <name>'s variable dimension to the longest row of each batch with this"
                   + " value; padded positions are removed from per-token outputs."),
+          OnnxOption.perCall(
+              TOKENIZER,
+              "the path or URI of a tokenizer.json",
+              "Tokenizes a text column into the model's input_ids, attention_mask and"
+                  + " token_type_ids (those it has), padded per batch; read on the driver and"
+                  + " shipped with the plan."),
+          OnnxOption.perCall(
+              TEXT_COLUMN,
+              "one string column, or two (comma-separated) for text pairs",
+              "The text the tokenizer reads; default "
+                  + TEXT_COLUMN_DEFAULT
+                  + " (onnx_predict takes the text column(s) as arguments)."),
+          OnnxOption.perCall(
+              MAX_LENGTH,
+              "1 or more tokens",
+              "With a tokenizer: the most tokens a row keeps, special tokens included; longer"
+                  + " text is truncated. Default "
+                  + MAX_LENGTH_DEFAULT
+                  + ", or the model's fixed sequence length."),
           OnnxOption.perCall(
               BUCKET_BATCHES,
               "1 or more batches",

@@ -404,6 +404,46 @@ public final class OnnxModel {
   }
 
   /**
+   * Feeds the model's {@code input_ids}, {@code attention_mask} and {@code token_type_ids} (those
+   * it has, as int64 or int32, as it declares them) from string column {@code textColumn},
+   * tokenized by the Hugging Face tokenizer {@code tokenizerPath} ({@code tokenizer.json}, a local
+   * path or Hadoop URI) with its special tokens, truncated to {@link #withMaxLength max-length}
+   * tokens, and padded to each batch's longest row (a model with a fixed sequence length gets every
+   * row padded to it). The file is read once on the driver and shipped with the plan; each executor
+   * JVM builds one native tokenizer per file. A null text fails its row (or, in permissive mode,
+   * gets null outputs and an error); an empty one is just the special tokens. Per call: {@code
+   * tokenizer} and {@code text-column}.
+   */
+  public OnnxModel withTokenizer(String textColumn, String tokenizerPath) {
+    Objects.requireNonNull(textColumn, "textColumn");
+    Objects.requireNonNull(tokenizerPath, "tokenizerPath");
+    return withOption(OnnxOptions.TOKENIZER, tokenizerPath)
+        .withOption(OnnxOptions.TEXT_COLUMN, OptionValues.list(List.of(textColumn)));
+  }
+
+  /**
+   * As {@link #withTokenizer(String, String)} for text pairs (question and passage, two sentences):
+   * each row's {@code textColumn} and {@code pairColumn} are encoded together, as the tokenizer's
+   * template puts pairs ({@code [CLS] a [SEP] b [SEP]}, {@code token_type_ids} 0 then 1), and
+   * truncated longest first.
+   */
+  public OnnxModel withTokenizer(String textColumn, String pairColumn, String tokenizerPath) {
+    Objects.requireNonNull(textColumn, "textColumn");
+    Objects.requireNonNull(pairColumn, "pairColumn");
+    Objects.requireNonNull(tokenizerPath, "tokenizerPath");
+    return withOption(OnnxOptions.TOKENIZER, tokenizerPath)
+        .withOption(OnnxOptions.TEXT_COLUMN, OptionValues.list(List.of(textColumn, pairColumn)));
+  }
+
+  /**
+   * With a tokenizer: the most tokens a row keeps, special tokens included (default 512, and at
+   * most the model's fixed sequence length). Per call: {@code max-length}.
+   */
+  public OnnxModel withMaxLength(int tokens) {
+    return withOption(OnnxOptions.MAX_LENGTH, Integer.toString(tokens));
+  }
+
+  /**
    * Names bad rows in error messages also by column {@code column} ({@code row 7 of partition 3
    * (id=1042)}), for finding them in the source table.
    */

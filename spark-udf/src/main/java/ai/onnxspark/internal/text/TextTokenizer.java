@@ -1,0 +1,185 @@
+package ai.onnxspark.internal.text;
+
+import ai.onnxspark.OnnxException;
+import ai.onnxspark.internal.OnnxErrors;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * A Hugging Face tokenizer ({@code tokenizer.json}) as a scoring carries it: the file's text, read
+ * once on the driver and shipped with the plan (tokenizer files are kilobytes to a few megabytes),
+ * the SHA-256 of that text, which keys the executors' native tokenizers ({@link Tokenizers}), the
+ * truncation length and the ids that pad a batch's shorter rows.
+ *
+ * <p>Immutable and serializable. {@link #encode} runs on executors.
+ */
+public final class TextTokenizer implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** The largest tokenizer file read, in bytes. */
+  public static final long MAX_BYTES = 256L * 1024 * 1024;
+
+  private final String location;
+  private final String json;
+  private final String sha256;
+  private final int maxLength;
+  private final long padId;
+  private final long padTypeId;
+  private final String nativeDir;
+
+  private TextTokenizer(
+      String location,
+      String json,
+      String sha256,
+      int maxLength,
+      long padId,
+      long padTypeId,
+      String nativeDir) {
+    this.location = location;
+    this.json = json;
+    this.sha256 = sha256;
+    this.maxLength = maxLength;
+    this.padId = padId;
+    this.padTypeId = padTypeId;
+    this.nativeDir = nativeDir;
+  }
+
+  /**
+   * Reads {@code location} (a local path or a Hadoop file system URI) on the driver, checks that
+   * the native tokenizer accepts it, and returns it.
+   *
+   * @param maxLength the most tokens a row keeps (longer texts are truncated), or 0 for no limit
+   * @param nativeDir {@code spark.onnx.native.dir}, or null: where executors extract the native
+   *     tokenizer library (see {@link Tokenizers})
+   * @throws OnnxException when the file cannot be read or is not a tokenizer
+   */
+  public static TextTokenizer load(
+      String location, int maxLength, Configuration hadoopConf, String nativeDir) {
+    String json = read(location, hadoopConf);
+    return of(location, json, maxLength, nativeDir);
+  }
+
+  /** The tokenizer of {@code json}, checked by the native tokenizer. */
+  public static TextTokenizer of(String location, String json, int maxLength, String nativeDir) {
+    String sha = sha256(json);
+    long[] pads = Tokenizers.padIds(json);
+    TextTokenizer tokenizer =
+        new TextTokenizer(location, json, sha, maxLength, pads[0], pads[1], nativeDir);
+    try {
+      // Parses it now, on the driver: a bad file fails the call, not every task.
+      Tokenizers.get(tokenizer, maxLength);
+    } catch (OnnxException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw OnnxErrors.badOption(
+          "tokenizer",
+          location,
+          "a Hugging Face tokenizer.json the tokenizers library reads (" + e.getMessage() + ")");
+    }
+    return tokenizer;
+  }
+
+  private static String read(String location, Configuration hadoopConf) {
+    if (location == null || location.isBlank()) {
+      throw OnnxErrors.badOption("tokenizer", location, "the path of a tokenizer.json");
+    }
+    try {
+      Path path = new Path(location);
+      FileSystem fs = path.getFileSystem(hadoopConf == null ? new Configuration() : hadoopConf);
+      long size = fs.getFileStatus(path).getLen();
+      if (size > MAX_BYTES) {
+        throw OnnxErrors.badOption(
+            "tokenizer", location, "a tokenizer.json of at most " + MAX_BYTES + " bytes");
+      }
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream((int) size);
+      try (InputStream in = fs.open(path)) {
+        in.transferTo(bytes);
+      }
+      return bytes.toString(StandardCharsets.UTF_8);
+    } catch (java.io.FileNotFoundException e) {
+      throw OnnxErrors.badOption("tokenizer", location, "an existing tokenizer.json file");
+    } catch (IOException e) {
+      throw OnnxErrors.badOption(
+          "tokenizer", location, "a readable tokenizer.json file (" + e.getMessage() + ")");
+    }
+  }
+
+  static String sha256(String text) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Encodes {@code text} (and {@code pair}, or null) with special tokens, truncated to {@code
+   * maxLength} tokens (0: this tokenizer's {@link #maxLength()}).
+   *
+   * @return the token ids, attention mask and token type ids, of equal lengths
+   */
+  public long[][] encode(String text, String pair, int maxLength) {
+    return Tokenizers.encode(this, maxLength > 0 ? maxLength : this.maxLength, text, pair);
+  }
+
+  /** Where the file was read from, for messages. */
+  public String location() {
+    return location;
+  }
+
+  /** The file's text. */
+  String json() {
+    return json;
+  }
+
+  /** The SHA-256 of the file's text, in hex. */
+  public String sha256() {
+    return sha256;
+  }
+
+  /** The most tokens a row keeps, or 0 for no limit. */
+  public int maxLength() {
+    return maxLength;
+  }
+
+  /** The id that pads {@code input_ids}: the tokenizer's padding id or pad token, else 0. */
+  public long padId() {
+    return padId;
+  }
+
+  /** The type id that pads {@code token_type_ids}: the tokenizer's, else 0. */
+  public long padTypeId() {
+    return padTypeId;
+  }
+
+  /** {@code spark.onnx.native.dir}, or null. */
+  String nativeDir() {
+    return nativeDir;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof TextTokenizer t && sha256.equals(t.sha256) && maxLength == t.maxLength;
+  }
+
+  @Override
+  public int hashCode() {
+    return sha256.hashCode() * 31 + maxLength;
+  }
+
+  @Override
+  public String toString() {
+    return "tokenizer " + location + " (sha256 " + sha256.substring(0, 12) + ")";
+  }
+}
