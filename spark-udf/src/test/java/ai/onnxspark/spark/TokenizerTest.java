@@ -380,9 +380,14 @@ class TokenizerTest extends SparkTestBase {
                 model.withTokenizer("review", DIR.resolve("missing.json").toString()).transform(df))
         .hasMessageContaining("tokenizer")
         .hasMessageContaining("missing.json");
-    Path bad = Files.writeString(DIR.resolve("bad.json"), "{\"model\": 3}");
+    Path bad = Files.writeString(DIR.resolve("bad.json"), "{\"model\": \"hunter2\"}");
     assertThatThrownBy(() -> model.withTokenizer("review", bad.toString()).transform(df))
-        .hasMessageContaining("bad.json");
+        .hasMessageContaining("bad.json")
+        .hasMessageNotContaining("hunter2");
+    Path secret = Files.writeString(DIR.resolve("secret.txt"), "password=hunter2");
+    assertThatThrownBy(() -> model.withTokenizer("review", secret.toString()).transform(df))
+        .hasMessageContaining("not JSON")
+        .hasMessageNotContaining("hunter2");
     assertThatThrownBy(() -> model.withTokenizer("id", wordPiece.toString()).transform(df))
         .hasMessageContaining("'id'")
         .hasMessageContaining("string");

@@ -71,19 +71,26 @@ public final class TextTokenizer implements Serializable {
   /** The tokenizer of {@code json}, checked by the native tokenizer. */
   public static TextTokenizer of(String location, String json, int maxLength, String nativeDir) {
     String sha = sha256(json);
-    long[] pads = Tokenizers.padIds(json);
-    TextTokenizer tokenizer =
-        new TextTokenizer(location, json, sha, maxLength, pads[0], pads[1], nativeDir);
+    TextTokenizer tokenizer;
     try {
+      long[] pads = Tokenizers.padIds(json);
+      tokenizer = new TextTokenizer(location, json, sha, maxLength, pads[0], pads[1], nativeDir);
       // Parses it now, on the driver: a bad file fails the call, not every task.
       Tokenizers.get(tokenizer, maxLength);
     } catch (OnnxException e) {
       throw e;
     } catch (RuntimeException e) {
+      // The message names the problem, not the file's content (parsers quote values, and the
+      // file may be any the driver can read); the driver's log has the parser's words.
+      org.slf4j.LoggerFactory.getLogger(TextTokenizer.class)
+          .warn("Tokenizer {} could not be read: {}", location, e.toString());
+      String why =
+          e.getMessage() != null && e.getMessage().startsWith("not ") ? e.getMessage() : "";
       throw OnnxErrors.badOption(
           "tokenizer",
           location,
-          "a Hugging Face tokenizer.json the tokenizers library reads (" + e.getMessage() + ")");
+          "a Hugging Face tokenizer.json the tokenizers library reads"
+              + (why.isEmpty() ? " (see the driver's log)" : " (" + why + ")"));
     }
     return tokenizer;
   }

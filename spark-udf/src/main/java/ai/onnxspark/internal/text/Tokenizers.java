@@ -168,8 +168,17 @@ public final class Tokenizers {
     JsonNode root;
     try {
       root = new ObjectMapper().readTree(json);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      // Where, not what: the parser's message quotes the file, which may be any file the driver
+      // can read.
+      com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+      throw new IllegalArgumentException(
+          "not JSON"
+              + (at == null
+                  ? ""
+                  : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
     } catch (IOException e) {
-      throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
+      throw new IllegalArgumentException("not readable as JSON");
     }
     JsonNode padding = root == null ? null : root.get("padding");
     if (padding != null && padding.isObject()) {
