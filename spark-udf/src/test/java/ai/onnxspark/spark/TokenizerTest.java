@@ -197,6 +197,30 @@ class TokenizerTest extends SparkTestBase {
   }
 
   @Test
+  void theMlStageTakesTheSameOptions() throws IOException {
+    Path file = DIR.resolve("ml/bert.onnx");
+    Files.createDirectories(file.getParent());
+    Files.write(file, bertLike(ElementType.INT64, "seq", true));
+    Dataset<Row> df = texts(TEXTS).repartition(2);
+    ai.onnxspark.ml.OnnxTransformer stage =
+        new ai.onnxspark.ml.OnnxTransformer()
+            .setModelPath(file.toString())
+            .setOption("tokenizer", wordPiece.toString())
+            .setOption("text-column", "review")
+            .setOption("max-length", "5");
+    try (HuggingFaceTokenizer five = reference(wordPiece, 5)) {
+      for (Row row :
+          stage
+              .transform(df)
+              .select("id", "ids", "masked", "total", "types")
+              .orderBy("id")
+              .collectAsList()) {
+        check(row, 1, five.encode(TEXTS.get(row.getInt(0))), 0, true);
+      }
+    }
+  }
+
+  @Test
   void truncatesToMaxLengthAndPadsWithinABatch() throws IOException {
     Dataset<Row> df = texts(TEXTS).coalesce(1);
     OnnxModel model =
