@@ -77,10 +77,11 @@ public final class ScoringPlanner {
       options =
           options.withTokenizer(
               TextTokenizer.load(
-                  spec.tokenizer(),
-                  maxLength(spec, info),
-                  SparkConfs.hadoopConf(spark),
-                  nativeDir));
+                      spec.tokenizer(),
+                      maxLength(spec, info),
+                      SparkConfs.hadoopConf(spark),
+                      nativeDir)
+                  .shippedIn(spark.sparkContext()));
     }
     String batching = options.batching().describe(model.source());
     if (!batching.isEmpty()) {

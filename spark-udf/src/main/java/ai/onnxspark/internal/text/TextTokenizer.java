@@ -10,15 +10,22 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import scala.reflect.ClassTag$;
 
 /**
  * A Hugging Face tokenizer ({@code tokenizer.json}) as a scoring carries it: the file's text, read
- * once on the driver and shipped with the plan (tokenizer files are kilobytes to a few megabytes),
- * the SHA-256 of that text, which keys the executors' native tokenizers ({@link Tokenizers}), the
- * truncation length and the ids that pad a batch's shorter rows.
+ * once on the driver and broadcast ({@link #shippedIn}: each executor fetches it once, when it
+ * creates its native tokenizer, however many tasks and queries use it), the SHA-256 of that text,
+ * which keys the executors' native tokenizers ({@link Tokenizers}), the truncation length and the
+ * ids that pad a batch's shorter rows.
  *
  * <p>Immutable and serializable. {@link #encode} runs on executors.
  */
@@ -28,8 +35,16 @@ public final class TextTokenizer implements Serializable {
   /** The largest tokenizer file read, in bytes. */
   public static final long MAX_BYTES = 256L * 1024 * 1024;
 
+  /** Per Spark context, the broadcast text of each tokenizer by SHA-256. */
+  private static final Map<SparkContext, Map<String, Broadcast<String>>> BROADCASTS =
+      new WeakHashMap<>();
+
   private final String location;
+
+  /** The file's text, or null once {@link #shipped} carries it. */
   private final String json;
+
+  private final Broadcast<String> shipped;
   private final String sha256;
   private final int maxLength;
   private final long padId;
@@ -39,6 +54,7 @@ public final class TextTokenizer implements Serializable {
   private TextTokenizer(
       String location,
       String json,
+      Broadcast<String> shipped,
       String sha256,
       int maxLength,
       long padId,
@@ -46,6 +62,7 @@ public final class TextTokenizer implements Serializable {
       String nativeDir) {
     this.location = location;
     this.json = json;
+    this.shipped = shipped;
     this.sha256 = sha256;
     this.maxLength = maxLength;
     this.padId = padId;
@@ -74,9 +91,10 @@ public final class TextTokenizer implements Serializable {
     TextTokenizer tokenizer;
     try {
       long[] pads = Tokenizers.padIds(json);
-      tokenizer = new TextTokenizer(location, json, sha, maxLength, pads[0], pads[1], nativeDir);
+      tokenizer =
+          new TextTokenizer(location, json, null, sha, maxLength, pads[0], pads[1], nativeDir);
       // Parses it now, on the driver: a bad file fails the call, not every task.
-      Tokenizers.get(tokenizer, maxLength);
+      Tokenizers.check(tokenizer, maxLength);
     } catch (OnnxException e) {
       throw e;
     } catch (RuntimeException e) {
@@ -145,9 +163,32 @@ public final class TextTokenizer implements Serializable {
     return location;
   }
 
-  /** The file's text. */
+  /**
+   * This tokenizer with its text broadcast in {@code sc} (once per context and text), so that a
+   * plan carries the broadcast's handle rather than the text; call on the driver.
+   */
+  public TextTokenizer shippedIn(SparkContext sc) {
+    if (shipped != null) {
+      return this;
+    }
+    Map<String, Broadcast<String>> bySha;
+    synchronized (BROADCASTS) {
+      bySha = BROADCASTS.computeIfAbsent(sc, k -> new ConcurrentHashMap<>());
+    }
+    Broadcast<String> text =
+        bySha.computeIfAbsent(
+            sha256, k -> sc.broadcast(json, ClassTag$.MODULE$.apply(String.class)));
+    return new TextTokenizer(location, null, text, sha256, maxLength, padId, padTypeId, nativeDir);
+  }
+
+  /** Whether the text travels as a broadcast ({@link #shippedIn}). */
+  public boolean isShipped() {
+    return shipped != null;
+  }
+
+  /** The file's text: on executors, the broadcast's value. */
   String json() {
-    return json;
+    return json != null ? json : shipped.value();
   }
 
   /** The SHA-256 of the file's text, in hex. */

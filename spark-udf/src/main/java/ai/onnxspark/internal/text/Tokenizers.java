@@ -11,15 +11,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One native tokenizer per JVM per tokenizer file and truncation length, keyed by the SHA-256 of
- * the file's text (as sessions are keyed by their model), closed when the JVM shuts down.
+ * the file's text (as sessions are keyed by their model): at most {@value #MAX_TOKENIZERS}, the
+ * least recently used closed beyond that (once no encoding runs on it), the rest when the JVM shuts
+ * down.
  *
  * <p>DJL's {@code HuggingFaceTokenizer} wraps the Rust tokenizers library, whose native library DJL
  * copies out of its jar ({@code native/lib/<os>-<arch>/cpu/libtokenizers.so}) at first use into
@@ -38,7 +41,11 @@ import org.slf4j.LoggerFactory;
 public final class Tokenizers {
   private static final Logger LOG = LoggerFactory.getLogger(Tokenizers.class);
 
-  private static final Map<String, HuggingFaceTokenizer> CACHE = new ConcurrentHashMap<>();
+  /** The most native tokenizers a JVM keeps; the least recently used beyond it is closed. */
+  static final int MAX_TOKENIZERS = 16;
+
+  /** By SHA-256 and truncation length, least recently used first; guarded by {@code CACHE}. */
+  private static final LinkedHashMap<String, Entry> CACHE = new LinkedHashMap<>(16, 0.75f, true);
 
   private static boolean prepared;
 
@@ -48,38 +55,86 @@ public final class Tokenizers {
 
   /** Encodes {@code text} and {@code pair} (or null) with {@code tokenizer}: ids, mask, types. */
   static long[][] encode(TextTokenizer tokenizer, int maxLength, String text, String pair) {
-    HuggingFaceTokenizer native_ = get(tokenizer, maxLength);
-    Encoding encoding =
-        pair == null ? native_.encode(text, true, false) : native_.encode(text, pair, true, false);
-    return new long[][] {encoding.getIds(), encoding.getAttentionMask(), encoding.getTypeIds()};
+    Entry entry = lease(tokenizer, maxLength);
+    try {
+      HuggingFaceTokenizer native_ = entry.tokenizer;
+      Encoding encoding =
+          pair == null
+              ? native_.encode(text, true, false)
+              : native_.encode(text, pair, true, false);
+      return new long[][] {encoding.getIds(), encoding.getAttentionMask(), encoding.getTypeIds()};
+    } finally {
+      release(entry);
+    }
   }
 
-  /** The JVM's native tokenizer for {@code tokenizer} truncating at {@code maxLength} (0: none). */
-  static HuggingFaceTokenizer get(TextTokenizer tokenizer, int maxLength) {
+  /** Creates (or finds) the JVM's native tokenizer for {@code tokenizer}, as a check. */
+  static void check(TextTokenizer tokenizer, int maxLength) {
+    release(lease(tokenizer, maxLength));
+  }
+
+  /**
+   * The JVM's native tokenizer for {@code tokenizer} truncating at {@code maxLength} (0: none),
+   * leased: it is not closed before {@link #release}, even when evicted meanwhile.
+   */
+  private static Entry lease(TextTokenizer tokenizer, int maxLength) {
     String key = tokenizer.sha256() + ":" + maxLength;
-    HuggingFaceTokenizer found = CACHE.get(key);
-    if (found != null) {
-      return found;
-    }
-    synchronized (Tokenizers.class) {
-      found = CACHE.get(key);
-      if (found == null) {
+    synchronized (CACHE) {
+      Entry entry = CACHE.get(key);
+      if (entry == null) {
         prepareNatives(tokenizer.nativeDir());
-        found = create(tokenizer.json(), maxLength);
-        CACHE.put(key, found);
+        entry = new Entry(create(tokenizer.json(), maxLength));
+        CACHE.put(key, entry);
         if (!hookAdded) {
           hookAdded = true;
           Runtime.getRuntime()
               .addShutdownHook(new Thread(Tokenizers::closeAll, "onnx-spark-tokenizers-close"));
         }
+        evictBeyond(MAX_TOKENIZERS);
       }
-      return found;
+      entry.users++;
+      return entry;
+    }
+  }
+
+  private static void release(Entry entry) {
+    synchronized (CACHE) {
+      entry.users--;
+      if (entry.evicted && entry.users == 0) {
+        entry.tokenizer.close();
+      }
+    }
+  }
+
+  /** Drops the least recently used tokenizers beyond {@code max}; guarded by {@code CACHE}. */
+  private static void evictBeyond(int max) {
+    Iterator<Entry> eldest = CACHE.values().iterator();
+    while (CACHE.size() > max && eldest.hasNext()) {
+      Entry entry = eldest.next();
+      eldest.remove();
+      entry.evicted = true;
+      if (entry.users == 0) {
+        entry.tokenizer.close();
+      }
     }
   }
 
   /** How many native tokenizers this JVM holds, for tests. */
   public static int cached() {
-    return CACHE.size();
+    synchronized (CACHE) {
+      return CACHE.size();
+    }
+  }
+
+  /** One native tokenizer and the encodings running on it. */
+  private static final class Entry {
+    final HuggingFaceTokenizer tokenizer;
+    int users;
+    boolean evicted;
+
+    Entry(HuggingFaceTokenizer tokenizer) {
+      this.tokenizer = tokenizer;
+    }
   }
 
   private static HuggingFaceTokenizer create(String json, int maxLength) {
@@ -101,14 +156,9 @@ public final class Tokenizers {
   }
 
   private static void closeAll() {
-    for (HuggingFaceTokenizer t : List.copyOf(CACHE.values())) {
-      try {
-        t.close();
-      } catch (RuntimeException e) {
-        // Shutting down: nothing more to do.
-      }
+    synchronized (CACHE) {
+      evictBeyond(0);
     }
-    CACHE.clear();
   }
 
   /**
@@ -117,7 +167,7 @@ public final class Tokenizers {
    *
    * @throws OnnxException when the jar has no native library for this platform
    */
-  static synchronized void prepareNatives(String nativeDir) {
+  static void prepareNatives(String nativeDir) {
     if (prepared) {
       return;
     }
