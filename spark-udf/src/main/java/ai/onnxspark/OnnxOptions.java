@@ -320,6 +320,18 @@ public final class OnnxOptions {
   public static final String TOKENIZER = "tokenizer";
 
   /**
+   * Per call: {@code extensions}, whether sessions load ONNX Runtime Extensions' custom operators
+   * (domain {@code ai.onnx.contrib}: tokenizers, string and image operators inside the graph).
+   */
+  public static final String EXTENSIONS = "extensions";
+
+  /** The option above as a Spark conf key, {@code spark.onnx.extensions}. */
+  public static final String EXTENSIONS_CONF = "spark.onnx.extensions";
+
+  /** The domain of ONNX Runtime Extensions' operators. */
+  public static final String EXTENSIONS_DOMAIN = "ai.onnx.contrib";
+
+  /**
    * Per call: {@code text-column}, the string column the tokenizer reads, or two columns
    * (comma-separated) for text pairs. Default: {@code text}; the column function and SQL take the
    * text column(s) as arguments instead.
@@ -472,6 +484,14 @@ public final class OnnxOptions {
               "a number",
               "Pads input <name>'s variable dimension to the longest row of each batch with this"
                   + " value; padded positions are removed from per-token outputs."),
+          OnnxOption.perCall(
+                  EXTENSIONS,
+                  "true or false",
+                  "Sessions load ONNX Runtime Extensions' custom operators (domain "
+                      + EXTENSIONS_DOMAIN
+                      + ": tokenizers, string and image operators in the graph); required by models"
+                      + " that use them.")
+              .conf(EXTENSIONS_CONF, "false"),
           OnnxOption.perCall(
               TOKENIZER,
               "the path or URI of a tokenizer.json",

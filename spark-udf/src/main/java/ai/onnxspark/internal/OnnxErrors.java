@@ -221,6 +221,21 @@ public final class OnnxErrors {
             + " to set it in the cluster configuration.");
   }
 
+  /** A model using ONNX Runtime Extensions' operators, scored without them. */
+  public static OnnxException extensionsNeeded(
+      String model, String domain, Collection<String> operators) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model "
+            + model
+            + " uses custom operators of domain "
+            + quote(domain)
+            + " "
+            + operators
+            + ", which ONNX Runtime Extensions provides. Enable them: withExtensions(), the"
+            + " option map('extensions', 'true') or spark.onnx.extensions=true.");
+  }
+
   public static OnnxException unknownInput(String name, Collection<String> valid) {
     return new OnnxException(
         ErrorClass.CONFIGURATION,

@@ -246,6 +246,16 @@ public final class OnnxModel {
   }
 
   /**
+   * Sessions load ONNX Runtime Extensions' custom operators (domain {@code ai.onnx.contrib}), for
+   * models that carry their pre-processing inside the graph: tokenizers ({@code BertTokenizer},
+   * {@code SentencepieceTokenizer}, …), string and image operators. Per call: {@code extensions};
+   * for every session: {@code spark.onnx.extensions}.
+   */
+  public OnnxModel withExtensions() {
+    return withOption(OnnxOptions.EXTENSIONS, "true");
+  }
+
+  /**
    * ONNX Runtime's graph optimization level: {@code none}, {@code basic}, {@code extended}, {@code
    * all}.
    */

@@ -78,7 +78,7 @@ class TextClassifierTest extends SparkTestBase {
 
   @AfterEach
   void unregister() {
-    for (String key : List.of("path", "tokenizer", "max-length", "softmax.probs")) {
+    for (String key : List.of("path", "tokenizer", "max-length", "softmax.logits")) {
       spark.conf().unset("spark.onnx.models.sentiment." + key);
     }
   }
@@ -88,6 +88,21 @@ class TextClassifierTest extends SparkTestBase {
    * linear layer to two classes: {@code logits}.
    */
   static byte[] classifier(int vocab, long seed) {
+    return classifierOf(
+            new ModelBuilder("sentiment")
+                .input("input_ids", ElementType.INT64, "batch", "seq")
+                .input("attention_mask", ElementType.INT64, "batch", "seq"),
+            vocab,
+            seed)
+        .output("logits", ElementType.FLOAT, "batch", 2)
+        .build();
+  }
+
+  /**
+   * Adds the classifier from {@code input_ids} and {@code attention_mask} ([batch, seq] int64) to
+   * {@code logits} ([batch, 2]): the same weights for the same {@code seed}.
+   */
+  static ModelBuilder classifierOf(ModelBuilder b, int vocab, long seed) {
     Random random = new Random(seed);
     float[] embeddings = new float[vocab * WIDTH];
     for (int i = 0; i < embeddings.length; i++) {
@@ -97,10 +112,7 @@ class TextClassifierTest extends SparkTestBase {
     for (int i = 0; i < weights.length; i++) {
       weights[i] = random.nextFloat() * 2 - 1;
     }
-    return new ModelBuilder("sentiment")
-        .input("input_ids", ElementType.INT64, "batch", "seq")
-        .input("attention_mask", ElementType.INT64, "batch", "seq")
-        .initializer("embeddings", new long[] {vocab, WIDTH}, embeddings)
+    return b.initializer("embeddings", new long[] {vocab, WIDTH}, embeddings)
         .initializer("weights", new long[] {WIDTH, 2}, weights)
         .initializer("seq_axis", new long[] {1}, 1L)
         .initializer("last_axis", new long[] {1}, 2L)
@@ -119,9 +131,7 @@ class TextClassifierTest extends SparkTestBase {
             new String[] {"count"},
             ModelBuilder.intAttr("keepdims", 1))
         .node("Div", new String[] {"summed", "count"}, new String[] {"mean"})
-        .node("MatMul", new String[] {"mean", "weights"}, new String[] {"logits"})
-        .output("logits", ElementType.FLOAT, "batch", 2)
-        .build();
+        .node("MatMul", new String[] {"mean", "weights"}, new String[] {"logits"});
   }
 
   static Dataset<Row> reviews() {
@@ -181,9 +191,7 @@ class TextClassifierTest extends SparkTestBase {
 
     List<Row> scored =
         spark
-            .sql(
-                "SELECT id, p.logits FROM (SELECT id, onnx_predict('sentiment', review) AS p"
-                    + " FROM reviews) ORDER BY id")
+            .sql("SELECT id, onnx_predict('sentiment', review) AS logits FROM reviews ORDER BY id")
             .collectAsList();
 
     float[][] expected = fromIds();

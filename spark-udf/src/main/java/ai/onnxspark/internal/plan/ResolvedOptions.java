@@ -87,7 +87,8 @@ public final class ResolvedOptions implements Serializable {
                     r.checked(
                         OnnxOptions.OPTIMIZATION_LEVEL,
                         SessionOptionsSpec.OptimizationLevel::parse),
-                    info));
+                    info))
+            .withExtensions(r.bool(OnnxOptions.EXTENSIONS));
     int maxSessions = r.confInteger(OnnxOptions.SESSION_CACHE_SIZE_CONF, 1);
     Map<String, String> providerOptions = new TreeMap<>();
     conf.forEach(

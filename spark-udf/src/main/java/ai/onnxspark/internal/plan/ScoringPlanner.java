@@ -73,6 +73,11 @@ public final class ScoringPlanner {
     SparkConfs.staticValue(spark, OnnxOptions.MODEL_CACHE_MAX_BYTES_CONF);
     SparkConfs.staticValue(spark, OnnxOptions.MODEL_CACHE_MAX_AGE_HOURS_CONF);
     ResolvedOptions options = ResolvedOptions.resolve(spec, onnxConf(spark), nativeDir, info);
+    java.util.SortedSet<String> extensionOps = info.operators(OnnxOptions.EXTENSIONS_DOMAIN);
+    if (!extensionOps.isEmpty() && !options.session().extensions()) {
+      throw ai.onnxspark.internal.OnnxErrors.extensionsNeeded(
+          model.source(), OnnxOptions.EXTENSIONS_DOMAIN, extensionOps);
+    }
     if (spec.tokenizer() != null) {
       options =
           options.withTokenizer(

@@ -136,7 +136,8 @@ public final class ScoringSpec implements Serializable {
       case OnnxOptions.PERMISSIVE,
           OnnxOptions.NARROWING,
           OnnxOptions.FLATTEN_OUTPUTS,
-          OnnxOptions.ROW_AS_TENSOR -> {
+          OnnxOptions.ROW_AS_TENSOR,
+          OnnxOptions.EXTENSIONS -> {
         return Boolean.toString(OptionValues.parseBoolean(key, value));
       }
       case OnnxOptions.OPTIMIZATION_LEVEL ->
