@@ -263,6 +263,15 @@ public final class OnnxOptions {
   /** Per call: {@code labels.<output>}: the labels, one per class, for {@code label.<output>}. */
   public static final String LABELS_PREFIX = "labels.";
 
+  /**
+   * Per call: {@code mean-pool.<output>}: a column with the mean of a per-token output ({@code
+   * [batch, seq, dim]}) over each row's tokens, padding excluded: a sentence embedding.
+   */
+  public static final String MEAN_POOL_PREFIX = "mean-pool.";
+
+  /** Per call: {@code mean-pool-normalized.<output>}: as {@code mean-pool}, of unit L2 norm. */
+  public static final String MEAN_POOL_NORMALIZED_PREFIX = "mean-pool-normalized.";
+
   /** Per call: {@code top-k.<output>}: how many of the largest scores top-k columns hold. */
   public static final String TOP_K_PREFIX = "top-k.";
 
@@ -569,6 +578,18 @@ public final class OnnxOptions {
               "<output>",
               "a column name",
               "A column (array<int>) with the indices of output <name>'s k largest scores."),
+          OnnxOption.perCallPrefix(
+              MEAN_POOL_PREFIX,
+              "<output>",
+              "a column name",
+              "A column with the mean of per-token output <output> ([batch, seq, dim]) over each"
+                  + " row's tokens, the padding of its batch excluded: a sentence embedding,"
+                  + " array of dim."),
+          OnnxOption.perCallPrefix(
+              MEAN_POOL_NORMALIZED_PREFIX,
+              "<output>",
+              "a column name",
+              "As mean-pool.<output>, scaled to unit L2 norm (for cosine similarity)."),
           OnnxOption.perCallPrefix(
               TOP_K_SCORES_PREFIX,
               "<output>",

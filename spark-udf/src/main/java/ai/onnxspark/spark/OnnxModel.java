@@ -178,6 +178,23 @@ public final class OnnxModel {
   }
 
   /**
+   * Adds column {@code column} with a sentence embedding: the mean of per-token output {@code
+   * output} ({@code [batch, seq, dim]}, such as a text encoder's {@code last_hidden_state}) over
+   * each row's tokens, excluding the padding the library added to its batch (rows fed by a
+   * tokenizer or padded with {@code pad.<input>}), scaled to unit L2 norm when {@code normalized}.
+   * Per call: {@code mean-pool.<output>} or {@code mean-pool-normalized.<output>}.
+   *
+   * @throws ai.onnxspark.OnnxException when the model has no such output or it is not per-token
+   *     vectors
+   */
+  public OnnxModel withMeanPooling(String output, String column, boolean normalized) {
+    return withOption(
+        (normalized ? OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX : OnnxOptions.MEAN_POOL_PREFIX)
+            + output,
+        column);
+  }
+
+  /**
    * Adds column {@code column} (int) with the index of output {@code output}'s largest score. Per
    * call: {@code argmax.<output>}.
    */
@@ -524,7 +541,9 @@ public final class OnnxModel {
         || prefix.equals(OnnxOptions.ARGMAX_PREFIX)
         || prefix.equals(OnnxOptions.LABEL_PREFIX)
         || prefix.equals(OnnxOptions.TOP_K_INDICES_PREFIX)
-        || prefix.equals(OnnxOptions.TOP_K_SCORES_PREFIX);
+        || prefix.equals(OnnxOptions.TOP_K_SCORES_PREFIX)
+        || prefix.equals(OnnxOptions.MEAN_POOL_PREFIX)
+        || prefix.equals(OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX);
   }
 
   /**
@@ -610,7 +629,9 @@ public final class OnnxModel {
             OnnxOptions.LABELS_PREFIX,
             OnnxOptions.TOP_K_PREFIX,
             OnnxOptions.TOP_K_INDICES_PREFIX,
-            OnnxOptions.TOP_K_SCORES_PREFIX)) {
+            OnnxOptions.TOP_K_SCORES_PREFIX,
+            OnnxOptions.MEAN_POOL_PREFIX,
+            OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX)) {
       kept = kept.withoutPrefix(prefix);
     }
     return new OnnxModel(

@@ -8,6 +8,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.onnxspark.internal.text.TextTokenizer;
 import ai.onnxspark.model.ElementType;
 import ai.onnxspark.sql.OnnxFunctions;
+import ai.onnxspark.sql.OnnxModels;
 import ai.onnxspark.testing.ModelBuilder;
 import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestTokenizers;
@@ -263,6 +264,99 @@ class TextClassifierTest extends SparkTestBase {
         assertThat(logits.get(1)).isCloseTo(expected[row.getInt(0)][1], within(1e-6f));
       }
     }
+  }
+
+  /** The token embeddings {@link #classifierOf} draws first for {@code seed}. */
+  static float[] embeddingsOf(int vocab, long seed) {
+    Random random = new Random(seed);
+    float[] embeddings = new float[vocab * WIDTH];
+    for (int i = 0; i < embeddings.length; i++) {
+      embeddings[i] = random.nextFloat() * 2 - 1;
+    }
+    return embeddings;
+  }
+
+  /** An encoder whose per-token output {@code hidden} is each token's embedding. */
+  static byte[] encoder(int vocab, long seed) {
+    return new ModelBuilder("encoder")
+        .input("input_ids", ElementType.INT64, "batch", "seq")
+        .input("attention_mask", ElementType.INT64, "batch", "seq")
+        .initializer("embeddings", new long[] {vocab, WIDTH}, embeddingsOf(vocab, seed))
+        .node("Gather", new String[] {"embeddings", "input_ids"}, new String[] {"hidden"})
+        .output("hidden", ElementType.FLOAT, "batch", "seq", WIDTH)
+        .build();
+  }
+
+  @Test
+  void meanPoolingAveragesEachReviewsTokensWithoutTheBatchsPadding() {
+    int vocab = TestTokenizers.WORDPIECE_VOCAB.size();
+    float[] embeddings = embeddingsOf(vocab, 5);
+    OnnxModel encoder =
+        OnnxModel.fromBytes(encoder(vocab, 5))
+            .withTokenizer("review", tokenizer.toString())
+            .withMaxLength(MAX_LENGTH)
+            .withBatchSize(4)
+            .withMeanPooling("hidden", "embedding", false)
+            .withMeanPooling("hidden", "unit", true);
+    OnnxModels.register(spark, "encoder", OnnxModel.fromBytes(encoder(vocab, 5)));
+    reviews().createOrReplaceTempView("reviews");
+    List<Dataset<Row>> ways =
+        List.of(
+            encoder.transform(reviews()).select("id", "embedding", "unit"),
+            spark.sql(
+                "SELECT id, p.embedding, p.unit FROM (SELECT id, onnx_predict('encoder', map("
+                    + "'tokenizer', '"
+                    + tokenizer
+                    + "', 'max-length', '"
+                    + MAX_LENGTH
+                    + "', 'batch-size', '4', 'mean-pool.hidden', 'embedding',"
+                    + " 'mean-pool-normalized.hidden', 'unit'), review) AS p FROM reviews)"));
+    for (Dataset<Row> way : ways) {
+      List<Row> rows = way.orderBy("id").collectAsList();
+      assertThat(rows).hasSize(REVIEWS.size());
+      for (Row row : rows) {
+        long[] ids = reference.encode(REVIEWS.get(row.getInt(0))).getIds();
+        double[] mean = new double[WIDTH];
+        for (long id : ids) {
+          for (int d = 0; d < WIDTH; d++) {
+            mean[d] += embeddings[(int) id * WIDTH + d] / (double) ids.length;
+          }
+        }
+        double norm = Math.sqrt(Arrays.stream(mean).map(v -> v * v).sum());
+        List<Float> embedding = row.getList(1);
+        List<Float> unit = row.getList(2);
+        assertThat(embedding).hasSize(WIDTH);
+        for (int d = 0; d < WIDTH; d++) {
+          assertThat((double) embedding.get(d)).isCloseTo(mean[d], within(1e-6));
+          assertThat((double) unit.get(d)).isCloseTo(mean[d] / norm, within(1e-6));
+        }
+      }
+    }
+  }
+
+  @Test
+  void meanPoolingIsRefusedWhereItCannotBeRight() {
+    int vocab = TestTokenizers.WORDPIECE_VOCAB.size();
+    // Scores, not per-token vectors.
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> OnnxModel.fromPath(model.toString()).withMeanPooling("logits", "e", false))
+        .hasMessageContaining("logits")
+        .hasMessageContaining("per-token vectors");
+    // Ids the user padded: the library cannot tell tokens from padding.
+    List<Row> padded = new ArrayList<>();
+    padded.add(RowFactory.create(0, List.of(2L, 40L, 3L, 0L), List.of(1L, 1L, 1L, 0L)));
+    Dataset<Row> ids =
+        spark.createDataFrame(
+            padded,
+            new StructType()
+                .add("id", DataTypes.IntegerType)
+                .add("input_ids", DataTypes.createArrayType(DataTypes.LongType, false))
+                .add("attention_mask", DataTypes.createArrayType(DataTypes.LongType, false)));
+    OnnxModel pooled =
+        OnnxModel.fromBytes(encoder(vocab, 5)).withMeanPooling("hidden", "embedding", false);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> pooled.transform(ids).collectAsList())
+        .hasStackTraceContaining("withTokenizer")
+        .hasStackTraceContaining("pad.<input>");
   }
 
   @Test

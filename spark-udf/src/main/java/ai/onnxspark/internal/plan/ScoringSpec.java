@@ -176,7 +176,9 @@ public final class ScoringSpec implements Serializable {
           OnnxOptions.ARGMAX_PREFIX,
           OnnxOptions.LABEL_PREFIX,
           OnnxOptions.TOP_K_INDICES_PREFIX,
-          OnnxOptions.TOP_K_SCORES_PREFIX -> {
+          OnnxOptions.TOP_K_SCORES_PREFIX,
+          OnnxOptions.MEAN_POOL_PREFIX,
+          OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX -> {
         requireOutput(name, info);
         requireName(key, value);
       }
@@ -316,6 +318,12 @@ public final class ScoringSpec implements Serializable {
           } else if (key.startsWith(OnnxOptions.TOP_K_SCORES_PREFIX)) {
             String output = key.substring(OnnxOptions.TOP_K_SCORES_PREFIX.length());
             derived.add(new Derived(output, column, PostProcess.topKScores(topK(output))));
+          } else if (key.startsWith(OnnxOptions.MEAN_POOL_PREFIX)) {
+            String output = key.substring(OnnxOptions.MEAN_POOL_PREFIX.length());
+            derived.add(new Derived(output, column, PostProcess.meanPool(false)));
+          } else if (key.startsWith(OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX)) {
+            String output = key.substring(OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX.length());
+            derived.add(new Derived(output, column, PostProcess.meanPool(true)));
           }
         });
     return derived;
