@@ -1,6 +1,7 @@
 package ai.onnxspark.internal.text;
 
-import ai.djl.huggingface.tokenizers.Encoding;
+import static ai.djl.huggingface.tokenizers.jni.TokenizersLibrary.LIB;
+
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.onnxspark.OnnxException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -57,12 +58,18 @@ public final class Tokenizers {
   static long[][] encode(TextTokenizer tokenizer, int maxLength, String text, String pair) {
     Entry entry = lease(tokenizer, maxLength);
     try {
-      HuggingFaceTokenizer native_ = entry.tokenizer;
-      Encoding encoding =
-          pair == null
-              ? native_.encode(text, true, false)
-              : native_.encode(text, pair, true, false);
-      return new long[][] {encoding.getIds(), encoding.getAttentionMask(), encoding.getTypeIds()};
+      // The three arrays only: HuggingFaceTokenizer.encode also copies each token's string, char
+      // span, word id and special-token flag out of the native encoding, several times the cost.
+      long handle = entry.tokenizer.getHandle();
+      long encoding =
+          pair == null ? LIB.encode(handle, text, true) : LIB.encodeDual(handle, text, pair, true);
+      try {
+        return new long[][] {
+          LIB.getTokenIds(encoding), LIB.getAttentionMask(encoding), LIB.getTypeIds(encoding)
+        };
+      } finally {
+        LIB.deleteEncoding(encoding);
+      }
     } finally {
       release(entry);
     }
