@@ -274,6 +274,15 @@ public final class OnnxOptions {
   /** Per call: {@code labels.<output>}: the labels, one per class, for {@code label.<output>}. */
   public static final String LABELS_PREFIX = "labels.";
 
+  /**
+   * Per call: {@code mean-pool.<output>}: a column with the mean of a per-token output ({@code
+   * [batch, seq, dim]}) over each row's tokens, padding excluded: a sentence embedding.
+   */
+  public static final String MEAN_POOL_PREFIX = "mean-pool.";
+
+  /** Per call: {@code mean-pool-normalized.<output>}: as {@code mean-pool}, of unit L2 norm. */
+  public static final String MEAN_POOL_NORMALIZED_PREFIX = "mean-pool-normalized.";
+
   /** Per call: {@code top-k.<output>}: how many of the largest scores top-k columns hold. */
   public static final String TOP_K_PREFIX = "top-k.";
 
@@ -322,6 +331,45 @@ public final class OnnxOptions {
 
   /** The default of the option above: 256 MB. */
   public static final long MAX_BATCH_BYTES_DEFAULT = 256L * 1024 * 1024;
+
+  /**
+   * Per call: {@code tokenizer}, the path (or Hadoop URI) of a Hugging Face {@code tokenizer.json}
+   * that turns a text column into the model's {@code input_ids}, {@code attention_mask} and {@code
+   * token_type_ids} (those the model has). Read once on the driver and shipped with the plan.
+   */
+  public static final String TOKENIZER = "tokenizer";
+
+  /**
+   * Per call: {@code extensions}, whether sessions load ONNX Runtime Extensions' custom operators
+   * (domain {@code ai.onnx.contrib}: tokenizers, string and image operators inside the graph).
+   */
+  public static final String EXTENSIONS = "extensions";
+
+  /** The option above as a Spark conf key, {@code spark.onnx.extensions}. */
+  public static final String EXTENSIONS_CONF = "spark.onnx.extensions";
+
+  /** The domain of ONNX Runtime Extensions' operators. */
+  public static final String EXTENSIONS_DOMAIN = "ai.onnx.contrib";
+
+  /**
+   * Per call: {@code text-column}, the string column the tokenizer reads, or two columns
+   * (comma-separated) for text pairs. Default: {@code text}; the column function and SQL take the
+   * text column(s) as arguments instead.
+   */
+  public static final String TEXT_COLUMN = "text-column";
+
+  /** The default of {@link #TEXT_COLUMN}. */
+  public static final String TEXT_COLUMN_DEFAULT = "text";
+
+  /**
+   * Per call: {@code max-length}, the most tokens a row keeps, special tokens included; longer
+   * texts (pairs: the longer of the two first) are truncated. Default 512, or the model's fixed
+   * sequence length when it has one (whichever is smaller).
+   */
+  public static final String MAX_LENGTH = "max-length";
+
+  /** The default of {@link #MAX_LENGTH}. */
+  public static final int MAX_LENGTH_DEFAULT = 512;
 
   private static final List<OnnxOption> ALL =
       List.of(
@@ -457,6 +505,33 @@ public final class OnnxOptions {
               "Pads input <name>'s variable dimension to the longest row of each batch with this"
                   + " value; padded positions are removed from per-token outputs."),
           OnnxOption.perCall(
+                  EXTENSIONS,
+                  "true or false",
+                  "Sessions load ONNX Runtime Extensions' custom operators (domain "
+                      + EXTENSIONS_DOMAIN
+                      + ": tokenizers, string and image operators in the graph); required by models"
+                      + " that use them.")
+              .conf(EXTENSIONS_CONF, "false"),
+          OnnxOption.perCall(
+              TOKENIZER,
+              "the path or URI of a tokenizer.json",
+              "Tokenizes a text column into the model's input_ids, attention_mask and"
+                  + " token_type_ids (those it has), padded per batch; read on the driver and"
+                  + " shipped with the plan."),
+          OnnxOption.perCall(
+              TEXT_COLUMN,
+              "one string column, or two (comma-separated) for text pairs",
+              "The text the tokenizer reads; default "
+                  + TEXT_COLUMN_DEFAULT
+                  + " (onnx_predict takes the text column(s) as arguments)."),
+          OnnxOption.perCall(
+              MAX_LENGTH,
+              "1 or more tokens",
+              "With a tokenizer: the most tokens a row keeps, special tokens included; longer"
+                  + " text is truncated. Default "
+                  + MAX_LENGTH_DEFAULT
+                  + ", or the model's fixed sequence length."),
+          OnnxOption.perCall(
               BUCKET_BATCHES,
               "1 or more batches",
               "With padding: reads this many batches at a time and scores rows of similar length"
@@ -520,6 +595,18 @@ public final class OnnxOptions {
               "<output>",
               "a column name",
               "A column (array<int>) with the indices of output <name>'s k largest scores."),
+          OnnxOption.perCallPrefix(
+              MEAN_POOL_PREFIX,
+              "<output>",
+              "a column name",
+              "A column with the mean of per-token output <output> ([batch, seq, dim]) over each"
+                  + " row's tokens, the padding of its batch excluded: a sentence embedding,"
+                  + " array of dim."),
+          OnnxOption.perCallPrefix(
+              MEAN_POOL_NORMALIZED_PREFIX,
+              "<output>",
+              "a column name",
+              "As mean-pool.<output>, scaled to unit L2 norm (for cosine similarity)."),
           OnnxOption.perCallPrefix(
               TOP_K_SCORES_PREFIX,
               "<output>",

@@ -66,7 +66,15 @@ public final class Benchmark {
           "  --data DIR            where the generated Parquet table goes (default target/bench-data)",
           "  --partitions N        partitions of the generated table (default 8)",
           "  --cores N             Spark cores, local[N], and raw ORT threads (default 2)",
-          "  --repeat N            timed runs per measurement, best kept (default 3)");
+          "  --repeat N            timed runs per measurement, best kept (default 3)",
+          "",
+          "Text mode: onnx-bench --model PATH --text [--rows N] [--max-length N] [--batch-size N]",
+          "  --text                a text model (inputs input_ids, attention_mask): raw strings",
+          "                        -> scores (generated WordPiece tokenizer.json) vs precomputed",
+          "                        ids -> scores vs the tokenizer alone vs a plain scan, on",
+          "                        generated reviews of 16-256 tokens; text-bench.json under",
+          "                        --report (defaults: --rows 20000, --batch-size 64)",
+          "  --max-length N        tokens kept per review in text mode (default 128)");
 
   private Benchmark() {}
 
@@ -100,8 +108,24 @@ public final class Benchmark {
                 "data",
                 "partitions",
                 "cores",
-                "repeat"),
-            List.of("compare"));
+                "repeat",
+                "max-length"),
+            List.of("compare", "text"));
+    if (args.has("text")) {
+      int cores = args.getInt("cores", 2);
+      SparkSession spark = given != null ? given : session(cores);
+      try {
+        if (given == null) {
+          spark.sparkContext().setLogLevel("WARN");
+        }
+        TextBenchmark.bench(spark, args, cores, args.getInt("repeat", 3));
+      } finally {
+        if (given == null) {
+          spark.stop();
+        }
+      }
+      return;
+    }
     int rows = args.getInt("rows", 100_000);
     List<Integer> batchSizes = new ArrayList<>();
     for (String b :
@@ -136,16 +160,7 @@ public final class Benchmark {
             + "-"
             + rows;
 
-    SparkSession spark =
-        given != null
-            ? given
-            : SparkSession.builder()
-                .master("local[" + cores + "]")
-                .appName("onnx-bench")
-                .config("spark.ui.enabled", "false")
-                .config("spark.driver.host", "127.0.0.1")
-                .config("spark.sql.adaptive.enabled", "false")
-                .getOrCreate();
+    SparkSession spark = given != null ? given : session(cores);
     try {
       if (given == null) {
         spark.sparkContext().setLogLevel("WARN");
@@ -189,6 +204,16 @@ public final class Benchmark {
         spark.stop();
       }
     }
+  }
+
+  private static SparkSession session(int cores) {
+    return SparkSession.builder()
+        .master("local[" + cores + "]")
+        .appName("onnx-bench")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.adaptive.enabled", "false")
+        .getOrCreate();
   }
 
   /** One device and batch size: warm-up with a fresh session, then the best of the timed runs. */
@@ -351,7 +376,7 @@ public final class Benchmark {
     }
   }
 
-  private static double time(Runnable r) {
+  static double time(Runnable r) {
     long start = System.nanoTime();
     r.run();
     return (System.nanoTime() - start) / 1e9;

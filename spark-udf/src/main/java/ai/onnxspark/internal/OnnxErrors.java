@@ -199,6 +199,43 @@ public final class OnnxErrors {
             + " to set the path or the roots in the cluster configuration.");
   }
 
+  /**
+   * A file other than a model ({@code what}, e.g. a tokenizer) named in a session ({@code setBy})
+   * outside the allowed roots.
+   */
+  public static OnnxException filePathNotAllowed(
+      String what, String setBy, String location, String rootsKey, Collection<String> roots) {
+    return new OnnxException(
+        ErrorClass.CONFIGURATION,
+        what
+            + " is named by "
+            + setBy
+            + " = "
+            + quote(location)
+            + " in this session, but a session may only name files under the roots the"
+            + " administrator allowed in "
+            + rootsKey
+            + (roots.isEmpty() ? " (none are allowed)" : " " + roots)
+            + "; paths are compared after resolving '.', '..' and links. Put the file under an"
+            + " allowed root, set it in code (OnnxModel.withTokenizer), or ask the administrator"
+            + " to set it in the cluster configuration.");
+  }
+
+  /** A model using ONNX Runtime Extensions' operators, scored without them. */
+  public static OnnxException extensionsNeeded(
+      String model, String domain, Collection<String> operators) {
+    return new OnnxException(
+        ErrorClass.MODEL,
+        "Model "
+            + model
+            + " uses custom operators of domain "
+            + quote(domain)
+            + " "
+            + operators
+            + ", which ONNX Runtime Extensions provides. Enable them: withExtensions(), the"
+            + " option map('extensions', 'true') or spark.onnx.extensions=true.");
+  }
+
   public static OnnxException unknownInput(String name, Collection<String> valid) {
     return new OnnxException(
         ErrorClass.CONFIGURATION,
@@ -621,7 +658,8 @@ public final class OnnxErrors {
             + ".");
   }
 
-  private static String quote(String s) {
+  /** {@code s} in single quotes, as messages quote names and values. */
+  public static String quote(String s) {
     return "'" + s + "'";
   }
 

@@ -38,6 +38,9 @@ public final class ModelInfo implements Serializable {
   private final int nodeCount;
   private final List<String> externalDataFiles;
 
+  /** Per operator domain other than the default one, the operators the graph's nodes use. */
+  private final Map<String, java.util.SortedSet<String>> domainOperators;
+
   private ModelInfo(OnnxProto.ModelProto model, String source) {
     OnnxProto.GraphProto graph = model.getGraph();
     this.irVersion = model.getIrVersion();
@@ -77,6 +80,27 @@ public final class ModelInfo implements Serializable {
     Set<String> files = new java.util.LinkedHashSet<>();
     ai.onnxspark.internal.model.ExternalData.collect(graph, source, r -> files.add(r.file()));
     this.externalDataFiles = List.copyOf(files);
+    Map<String, java.util.SortedSet<String>> byDomain = new java.util.TreeMap<>();
+    collectOperators(graph, byDomain);
+    this.domainOperators = Collections.unmodifiableMap(byDomain);
+  }
+
+  private static void collectOperators(
+      OnnxProto.GraphProto graph, Map<String, java.util.SortedSet<String>> into) {
+    for (OnnxProto.NodeProto node : graph.getNodeList()) {
+      String domain = node.getDomain();
+      if (!domain.isEmpty() && !domain.equals("ai.onnx")) {
+        into.computeIfAbsent(domain, d -> new java.util.TreeSet<>()).add(node.getOpType());
+      }
+      for (OnnxProto.AttributeProto a : node.getAttributeList()) {
+        if (a.hasG()) {
+          collectOperators(a.getG(), into);
+        }
+        for (OnnxProto.GraphProto g : a.getGraphsList()) {
+          collectOperators(g, into);
+        }
+      }
+    }
   }
 
   /**
@@ -244,6 +268,15 @@ public final class ModelInfo implements Serializable {
   /** The version of the tool that wrote the model. */
   public String producerVersion() {
     return producerVersion;
+  }
+
+  /**
+   * The operators the model's nodes (subgraphs included) use from {@code domain}, sorted; empty
+   * when none. The default domain is not tracked.
+   */
+  public java.util.SortedSet<String> operators(String domain) {
+    java.util.SortedSet<String> ops = domainOperators.get(domain);
+    return ops == null ? Collections.emptySortedSet() : Collections.unmodifiableSortedSet(ops);
   }
 
   /** The model's domain (reverse-DNS namespace), often empty. */

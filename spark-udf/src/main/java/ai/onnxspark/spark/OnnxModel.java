@@ -178,6 +178,23 @@ public final class OnnxModel {
   }
 
   /**
+   * Adds column {@code column} with a sentence embedding: the mean of per-token output {@code
+   * output} ({@code [batch, seq, dim]}, such as a text encoder's {@code last_hidden_state}) over
+   * each row's tokens, excluding the padding the library added to its batch (rows fed by a
+   * tokenizer or padded with {@code pad.<input>}), scaled to unit L2 norm when {@code normalized}.
+   * Per call: {@code mean-pool.<output>} or {@code mean-pool-normalized.<output>}.
+   *
+   * @throws ai.onnxspark.OnnxException when the model has no such output or it is not per-token
+   *     vectors
+   */
+  public OnnxModel withMeanPooling(String output, String column, boolean normalized) {
+    return withOption(
+        (normalized ? OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX : OnnxOptions.MEAN_POOL_PREFIX)
+            + output,
+        column);
+  }
+
+  /**
    * Adds column {@code column} (int) with the index of output {@code output}'s largest score. Per
    * call: {@code argmax.<output>}.
    */
@@ -243,6 +260,16 @@ public final class OnnxModel {
   /** Intra-op threads per session; 0 (the default) means the task's CPU share. */
   public OnnxModel withIntraOpThreads(int threads) {
     return withOption(OnnxOptions.INTRA_OP_THREADS, Integer.toString(threads));
+  }
+
+  /**
+   * Sessions load ONNX Runtime Extensions' custom operators (domain {@code ai.onnx.contrib}), for
+   * models that carry their pre-processing inside the graph: tokenizers ({@code BertTokenizer},
+   * {@code SentencepieceTokenizer}, …), string and image operators. Per call: {@code extensions};
+   * for every session: {@code spark.onnx.extensions}.
+   */
+  public OnnxModel withExtensions() {
+    return withOption(OnnxOptions.EXTENSIONS, "true");
   }
 
   /**
@@ -417,6 +444,46 @@ public final class OnnxModel {
   }
 
   /**
+   * Feeds the model's {@code input_ids}, {@code attention_mask} and {@code token_type_ids} (those
+   * it has, as int64 or int32, as it declares them) from string column {@code textColumn},
+   * tokenized by the Hugging Face tokenizer {@code tokenizerPath} ({@code tokenizer.json}, a local
+   * path or Hadoop URI) with its special tokens, truncated to {@link #withMaxLength max-length}
+   * tokens, and padded to each batch's longest row (a model with a fixed sequence length gets every
+   * row padded to it). The file is read once on the driver and shipped with the plan; each executor
+   * JVM builds one native tokenizer per file. A null text fails its row (or, in permissive mode,
+   * gets null outputs and an error); an empty one is just the special tokens. Per call: {@code
+   * tokenizer} and {@code text-column}.
+   */
+  public OnnxModel withTokenizer(String textColumn, String tokenizerPath) {
+    Objects.requireNonNull(textColumn, "textColumn");
+    Objects.requireNonNull(tokenizerPath, "tokenizerPath");
+    return withOption(OnnxOptions.TOKENIZER, tokenizerPath)
+        .withOption(OnnxOptions.TEXT_COLUMN, OptionValues.list(List.of(textColumn)));
+  }
+
+  /**
+   * As {@link #withTokenizer(String, String)} for text pairs (question and passage, two sentences):
+   * each row's {@code textColumn} and {@code pairColumn} are encoded together, as the tokenizer's
+   * template puts pairs ({@code [CLS] a [SEP] b [SEP]}, {@code token_type_ids} 0 then 1), and
+   * truncated longest first.
+   */
+  public OnnxModel withTokenizer(String textColumn, String pairColumn, String tokenizerPath) {
+    Objects.requireNonNull(textColumn, "textColumn");
+    Objects.requireNonNull(pairColumn, "pairColumn");
+    Objects.requireNonNull(tokenizerPath, "tokenizerPath");
+    return withOption(OnnxOptions.TOKENIZER, tokenizerPath)
+        .withOption(OnnxOptions.TEXT_COLUMN, OptionValues.list(List.of(textColumn, pairColumn)));
+  }
+
+  /**
+   * With a tokenizer: the most tokens a row keeps, special tokens included (default 512, and at
+   * most the model's fixed sequence length). Per call: {@code max-length}.
+   */
+  public OnnxModel withMaxLength(int tokens) {
+    return withOption(OnnxOptions.MAX_LENGTH, Integer.toString(tokens));
+  }
+
+  /**
    * Names bad rows in error messages also by column {@code column} ({@code row 7 of partition 3
    * (id=1042)}), for finding them in the source table.
    */
@@ -487,7 +554,9 @@ public final class OnnxModel {
         || prefix.equals(OnnxOptions.ARGMAX_PREFIX)
         || prefix.equals(OnnxOptions.LABEL_PREFIX)
         || prefix.equals(OnnxOptions.TOP_K_INDICES_PREFIX)
-        || prefix.equals(OnnxOptions.TOP_K_SCORES_PREFIX);
+        || prefix.equals(OnnxOptions.TOP_K_SCORES_PREFIX)
+        || prefix.equals(OnnxOptions.MEAN_POOL_PREFIX)
+        || prefix.equals(OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX);
   }
 
   /**
@@ -573,7 +642,9 @@ public final class OnnxModel {
             OnnxOptions.LABELS_PREFIX,
             OnnxOptions.TOP_K_PREFIX,
             OnnxOptions.TOP_K_INDICES_PREFIX,
-            OnnxOptions.TOP_K_SCORES_PREFIX)) {
+            OnnxOptions.TOP_K_SCORES_PREFIX,
+            OnnxOptions.MEAN_POOL_PREFIX,
+            OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX)) {
       kept = kept.withoutPrefix(prefix);
     }
     return new OnnxModel(

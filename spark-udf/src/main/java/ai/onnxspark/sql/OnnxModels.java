@@ -13,6 +13,7 @@ import ai.onnxspark.internal.plan.SparkConfs;
 import ai.onnxspark.internal.session.SessionCache;
 import ai.onnxspark.spark.OnnxModel;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.WeakHashMap;
@@ -192,7 +193,64 @@ public final class OnnxModels {
   static PredictFunction function(
       SparkSession spark, String name, Map<String, String> options, int arguments) {
     return ScoringPlanner.forColumn(
-        spark, name, ModelParts.of(get(spark, name).withOptions(options)), arguments);
+        spark,
+        name,
+        ModelParts.of(get(spark, name).withOptions(callOptions(spark, name, options))),
+        arguments);
+  }
+
+  /**
+   * The options of one SQL call of the model {@code name}: those the configuration gives it for
+   * every call, {@code spark.onnx.models.<name>.<key>} for each per-call option key (for example
+   * {@code spark.onnx.models.sentiment.tokenizer}; keys ending in {@code .path} name models), then
+   * the call's own {@code options} over them.
+   *
+   * <p>The tokenizer file in effect is checked as a model file is: named by the call (SQL text is
+   * the session's) or set in the session, it must be under {@code spark.onnx.models.allowedRoots};
+   * from the cluster or launch configuration, it is trusted.
+   */
+  static Map<String, String> callOptions(
+      SparkSession spark, String name, Map<String, String> options) {
+    String prefix = MODEL_PATH_CONF_PREFIX + name + ".";
+    Map<String, String> merged = new LinkedHashMap<>();
+    SparkConfs.all(spark)
+        .forEach(
+            (key, value) -> {
+              if (key.startsWith(prefix) && !key.endsWith(".path")) {
+                merged.put(key.substring(prefix.length()), value);
+              }
+            });
+    merged.putAll(options);
+    String tokenizer = merged.get(OnnxOptions.TOKENIZER);
+    if (tokenizer != null) {
+      String key = prefix + OnnxOptions.TOKENIZER;
+      if (options.containsKey(OnnxOptions.TOKENIZER)) {
+        merged.put(
+            OnnxOptions.TOKENIZER,
+            allowedFile(spark, name, "map('" + OnnxOptions.TOKENIZER + "', ...)", tokenizer));
+      } else if (!SparkConfs.isFromLaunch(spark, key, tokenizer)) {
+        merged.put(OnnxOptions.TOKENIZER, allowedFile(spark, name, key, tokenizer));
+      }
+    }
+    return merged;
+  }
+
+  /** {@code location} resolved under the allowed roots, or an error naming where it was set. */
+  private static String allowedFile(
+      SparkSession spark, String name, String setBy, String location) {
+    ModelRoots roots =
+        ModelRoots.parse(
+            SparkConfs.staticValue(spark, OnnxOptions.MODELS_ALLOWED_ROOTS_CONF).orElse(null));
+    return roots
+        .resolve(location)
+        .orElseThrow(
+            () ->
+                OnnxErrors.filePathNotAllowed(
+                    "The tokenizer of model " + OnnxErrors.quote(name),
+                    setBy,
+                    location,
+                    OnnxOptions.MODELS_ALLOWED_ROOTS_CONF,
+                    roots.roots()));
   }
 
   private static Map<String, ConfModel> confModels(SparkSession spark) {

@@ -8,8 +8,10 @@ import ai.onnxspark.OnnxException;
 import ai.onnxspark.OnnxOption;
 import ai.onnxspark.OnnxOptions;
 import ai.onnxspark.internal.session.SessionCache;
+import ai.onnxspark.model.ElementType;
 import ai.onnxspark.testing.EveryLine;
 import ai.onnxspark.testing.TestModels;
+import ai.onnxspark.testing.TestTokenizers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -56,6 +58,9 @@ class ModelSecurityTest {
     outside = Files.createDirectories(root.resolve("outside"));
     launched = new TestModels.Affine(8, 3, 11);
     Files.write(outside.resolve("launched.onnx"), launched.bytes);
+    Files.write(
+        outside.resolve("words.onnx"), TokenizerTest.bertLike(ElementType.INT64, "seq", false));
+    TestTokenizers.write(outside.resolve("tokenizer.json"), TestTokenizers.wordPieceJson());
     spark =
         SparkSession.builder()
             .master("local[2]")
@@ -65,8 +70,20 @@ class ModelSecurityTest {
             .config(OnnxOptions.MODELS_ALLOWED_ROOTS_CONF, allowed + ",s3a://bucket/models")
             .config(OnnxOptions.MODELS_MAX_BYTES_CONF, Long.toString(MAX_BYTES))
             .config("spark.onnx.models.launched.path", outside.resolve("launched.onnx").toString())
+            .config("spark.onnx.models.words.path", outside.resolve("words.onnx").toString())
+            .config(
+                "spark.onnx.models.words.tokenizer", outside.resolve("tokenizer.json").toString())
             .getOrCreate();
     frame(TransformTest.randomRows(6, 8, 4)).createOrReplaceTempView("t");
+    List<Row> reviews = new ArrayList<>();
+    for (int i = 0; i < TokenizerTest.TEXTS.size(); i++) {
+      reviews.add(RowFactory.create(i, TokenizerTest.TEXTS.get(i)));
+    }
+    spark
+        .createDataFrame(
+            reviews,
+            new StructType().add("id", DataTypes.IntegerType).add("review", DataTypes.StringType))
+        .createOrReplaceTempView("reviews");
   }
 
   @AfterAll
@@ -79,6 +96,9 @@ class ModelSecurityTest {
     spark.conf().unset(OnnxOptions.NATIVE_DIR_CONF);
     spark.conf().unset(OnnxOptions.MODELS_ALLOWED_ROOTS_CONF);
     spark.conf().unset(OnnxOptions.MODELS_MAX_BYTES_CONF);
+    spark
+        .conf()
+        .set("spark.onnx.models.words.tokenizer", outside.resolve("tokenizer.json").toString());
   }
 
   // 1. Native libraries: a static setting, refused in a session.
@@ -256,6 +276,69 @@ class ModelSecurityTest {
     } finally {
       spark.conf().unset("spark.onnx.models." + name + ".path");
     }
+  }
+
+  // 4. Tokenizer files named in a session: as model files.
+
+  @Test
+  void aTokenizerFromTheClusterConfigurationIsTrusted() {
+    List<Row> rows = words("SELECT id, onnx_predict('words', review) FROM reviews");
+    assertThat(rows).hasSize(TokenizerTest.TEXTS.size());
+    // "Hello, world!" is [CLS] hello , world ! [SEP].
+    assertThat(TokenizerTest.floatsToLongs(rows.get(0).getStruct(1).getList(0)))
+        .containsExactly(2, 40, 31, 41, 32, 3);
+  }
+
+  @Test
+  void aTokenizerNamedInASessionMustBeUnderAnAllowedRoot() throws Exception {
+    // The session replaces the trusted tokenizer: no longer the launch's value, so checked.
+    spark.sql("SET spark.onnx.models.words.tokenizer=/etc/passwd");
+    String registered = tokenizerRefusal("SELECT id, onnx_predict('words', review) FROM reviews");
+    assertThat(registered).contains("spark.onnx.models.words.tokenizer");
+    spark.sql("SET spark.onnx.models.words.tokenizer=/etc/no-such-file-here");
+    assertThat(
+            tokenizerRefusal("SELECT id, onnx_predict('words', review) FROM reviews")
+                .replace("/etc/no-such-file-here", "<path>"))
+        .isEqualTo(registered.replace("/etc/passwd", "<path>"));
+
+    // Per call, the same rule.
+    assertThat(tokenizerRefusal(perCall("/etc/passwd"))).contains("map('tokenizer', ...)");
+    tokenizerRefusal(perCall(allowed + "/../outside/tokenizer.json"));
+    Path link =
+        Files.createSymbolicLink(
+            allowed.resolve("tokenizer-link.json"), outside.resolve("tokenizer.json"));
+    tokenizerRefusal(perCall(link.toString()));
+
+    // Under the root, it scores.
+    Path ok =
+        TestTokenizers.write(allowed.resolve("tokenizer.json"), TestTokenizers.wordPieceJson());
+    List<Row> rows = words(perCall(ok.toString()));
+    assertThat(TokenizerTest.floatsToLongs(rows.get(0).getStruct(1).getList(0)))
+        .containsExactly(2, 40, 31, 41, 32, 3);
+  }
+
+  private static String perCall(String tokenizer) {
+    return "SELECT id, onnx_predict('words', map('tokenizer', '"
+        + tokenizer
+        + "'), review) FROM reviews";
+  }
+
+  private static List<Row> words(String sql) {
+    return spark.sql(sql + " ORDER BY id").collectAsList();
+  }
+
+  /** The message refusing {@code sql}'s tokenizer, checked to say nothing about the file. */
+  private static String tokenizerRefusal(String sql) throws Exception {
+    OnnxException e = catchThrowableOfType(OnnxException.class, () -> words(sql));
+    assertThat(e).as(sql).isNotNull();
+    assertThat(e.errorClass()).isEqualTo(OnnxException.ErrorClass.CONFIGURATION);
+    assertThat(e.getMessage())
+        .contains("tokenizer", OnnxOptions.MODELS_ALLOWED_ROOTS_CONF, allowed.toString())
+        .doesNotContain("does not exist")
+        .doesNotContain("bytes")
+        .doesNotContain("root:")
+        .doesNotContain("JSON");
+    return e.getMessage();
   }
 
   private static List<Row> query(String name) {

@@ -36,6 +36,7 @@ public final class ModelBuilder {
   private final GraphProto.Builder graph = GraphProto.newBuilder();
   private final ModelProto.Builder model = ModelProto.newBuilder();
   private long opset = 17;
+  private final java.util.Map<String, Long> customOpsets = new java.util.LinkedHashMap<>();
 
   public ModelBuilder(String graphName) {
     graph.setName(graphName);
@@ -264,6 +265,30 @@ public final class ModelBuilder {
     return this;
   }
 
+  /**
+   * A node of a custom operator domain (ONNX Runtime Extensions' {@code ai.onnx.contrib}, say),
+   * importing that domain at version 1.
+   */
+  public ModelBuilder customNode(
+      String domain,
+      String opType,
+      String[] inputs,
+      String[] outputs,
+      AttributeProto... attributes) {
+    node(opType, inputs, outputs, attributes);
+    graph.getNodeBuilder(graph.getNodeCount() - 1).setDomain(domain);
+    customOpsets.putIfAbsent(domain, 1L);
+    return this;
+  }
+
+  public static AttributeProto stringAttr(String name, String value) {
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeProto.AttributeType.STRING)
+        .setS(ByteString.copyFromUtf8(value))
+        .build();
+  }
+
   /** A one-input, one-output node. */
   public ModelBuilder node(
       String opType, String input, String output, AttributeProto... attributes) {
@@ -302,12 +327,17 @@ public final class ModelBuilder {
 
   /** The model as a protobuf message. */
   public ModelProto toProto() {
-    return model
-        .clone()
-        .clearOpsetImport()
-        .addOpsetImport(OnnxProto.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
-        .setGraph(graph.clone())
-        .build();
+    ModelProto.Builder built =
+        model
+            .clone()
+            .clearOpsetImport()
+            .addOpsetImport(
+                OnnxProto.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset));
+    customOpsets.forEach(
+        (domain, version) ->
+            built.addOpsetImport(
+                OnnxProto.OperatorSetIdProto.newBuilder().setDomain(domain).setVersion(version)));
+    return built.setGraph(graph.clone()).build();
   }
 
   /** Writes the model to {@code path} and returns the path. */

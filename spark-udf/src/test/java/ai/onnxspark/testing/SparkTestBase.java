@@ -12,6 +12,10 @@ public abstract class SparkTestBase {
   public static final String MODEL_CACHE =
       java.nio.file.Path.of("target", "model-cache").toAbsolutePath().toString();
 
+  /** The build's folder, where tests write their models and files. */
+  public static final String BUILD_DIR =
+      java.nio.file.Path.of("target").toAbsolutePath().toString();
+
   @BeforeAll
   static void startSpark() {
     spark =
@@ -23,6 +27,8 @@ public abstract class SparkTestBase {
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.sql.adaptive.enabled", "false")
             .config("spark.onnx.modelCache.dir", MODEL_CACHE)
+            // Sessions may name files the tests write under the build's folder.
+            .config("spark.onnx.models.allowedRoots", BUILD_DIR)
             .getOrCreate();
   }
 

@@ -55,9 +55,38 @@ public final class PredictFunction implements Serializable {
 
   /**
    * How {@code columns} argument columns split over the model's inputs: one column per input when
-   * the counts match, all of them assembled into the only input of a one-input model.
+   * the counts match, all of them assembled into the only input of a one-input model. With a
+   * tokenizer, the text column (or the text and its pair) feeds all the token inputs: the first of
+   * them counts the column(s), the others none.
    */
-  static int[] columnsPerInput(ModelInfo info, String name, int columns) {
+  static int[] columnsPerInput(ModelInfo info, ScoringSpec spec, String name, int columns) {
+    java.util.Map<String, ai.onnxspark.internal.tensor.InputBinding.TokenField> tokenized =
+        spec.tokenized(info);
+    if (!tokenized.isEmpty()) {
+      int others = info.inputs().size() - tokenized.size();
+      int text = columns - others;
+      if (text != 1 && text != 2) {
+        throw OnnxErrors.badArguments(
+            name,
+            "takes the text column (or a text and its pair) for the tokenized inputs "
+                + tokenized.keySet()
+                + (others > 0 ? " and one column per other model input" : "")
+                + ", but got "
+                + columns
+                + " column(s)");
+      }
+      int[] split = new int[info.inputs().size()];
+      boolean first = true;
+      for (int i = 0; i < split.length; i++) {
+        if (tokenized.containsKey(info.inputs().get(i).name())) {
+          split[i] = first ? text : 0;
+          first = false;
+        } else {
+          split[i] = 1;
+        }
+      }
+      return split;
+    }
     int inputs = info.inputs().size();
     if (columns == inputs) {
       int[] split = new int[inputs];
@@ -157,16 +186,25 @@ public final class PredictFunction implements Serializable {
   public List<InputBinding> bindInputs(StructType rowSchema, int[] argumentOrdinals) {
     ModelInfo info = handle.info();
     Map<String, List<String>> feeding = new LinkedHashMap<>();
+    Set<String> tokenized = spec.tokenized(info).keySet();
+    List<String> text = null;
     int next = 0;
     for (int i = 0; i < info.inputs().size(); i++) {
       List<String> columns = new ArrayList<>();
       for (int k = 0; k < columnsPerInput[i]; k++) {
         columns.add(rowSchema.fields()[argumentOrdinals[next++]].name());
       }
-      feeding.put(info.inputs().get(i).name(), columns);
+      String input = info.inputs().get(i).name();
+      if (tokenized.contains(input)) {
+        // The first token input took the text column(s); the others read the same.
+        text = text == null ? columns : text;
+        columns = text;
+      }
+      feeding.put(input, columns);
     }
     int keyOrdinal = keyArgument() ? argumentOrdinals[next] : -1;
-    return ScoringPlanner.bindInputs(info, spec, rowSchema, feeding, Set.of(), keyOrdinal);
+    return ScoringPlanner.bindInputs(
+        info, spec, rowSchema, feeding, Set.of(), keyOrdinal, handle.resolved().tokenizer());
   }
 
   /**

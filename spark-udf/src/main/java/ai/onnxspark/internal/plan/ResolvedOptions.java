@@ -35,6 +35,9 @@ public final class ResolvedOptions implements Serializable {
   private final ModelShipping shipping;
   private final long pathAboveBytes;
 
+  /** The tokenizer of raw text inputs, read on the driver ({@code tokenizer}), or null. */
+  private ai.onnxspark.internal.text.TextTokenizer tokenizer;
+
   private ResolvedOptions(
       int batchSize,
       Batching batching,
@@ -84,7 +87,8 @@ public final class ResolvedOptions implements Serializable {
                     r.checked(
                         OnnxOptions.OPTIMIZATION_LEVEL,
                         SessionOptionsSpec.OptimizationLevel::parse),
-                    info));
+                    info))
+            .withExtensions(r.bool(OnnxOptions.EXTENSIONS));
     int maxSessions = r.confInteger(OnnxOptions.SESSION_CACHE_SIZE_CONF, 1);
     Map<String, String> providerOptions = new TreeMap<>();
     conf.forEach(
@@ -287,6 +291,31 @@ public final class ResolvedOptions implements Serializable {
     return pathAboveBytes;
   }
 
+  /** These options with {@code tokenizer} feeding the model's token inputs. */
+  ResolvedOptions withTokenizer(ai.onnxspark.internal.text.TextTokenizer tokenizer) {
+    ResolvedOptions copy =
+        new ResolvedOptions(
+            batchSize,
+            batching,
+            session,
+            maxSessions,
+            device,
+            batchTimeoutMs,
+            nativeDir,
+            gpusPerTask,
+            errorColumn,
+            maxBatchBytes,
+            shipping,
+            pathAboveBytes);
+    copy.tokenizer = tokenizer;
+    return copy;
+  }
+
+  /** The tokenizer of raw text inputs, or null. */
+  public ai.onnxspark.internal.text.TextTokenizer tokenizer() {
+    return tokenizer;
+  }
+
   /** The node-local folder for ONNX Runtime's natives, or null. */
   public String nativeDir() {
     return nativeDir;
@@ -314,7 +343,8 @@ public final class ResolvedOptions implements Serializable {
         && device.equals(r.device)
         && Objects.equals(nativeDir, r.nativeDir)
         && Objects.equals(gpusPerTask, r.gpusPerTask)
-        && Objects.equals(errorColumn, r.errorColumn);
+        && Objects.equals(errorColumn, r.errorColumn)
+        && Objects.equals(tokenizer, r.tokenizer);
   }
 
   @Override

@@ -10,6 +10,7 @@ import ai.onnxspark.internal.model.OptionalOutputs;
 import ai.onnxspark.internal.model.SequenceInputs;
 import ai.onnxspark.internal.tensor.InputBinding;
 import ai.onnxspark.internal.tensor.OutputBinding;
+import ai.onnxspark.internal.text.TextTokenizer;
 import ai.onnxspark.model.ModelInfo;
 import ai.onnxspark.model.TensorSpec;
 import ai.onnxspark.spark.ScoringMetrics;
@@ -72,6 +73,21 @@ public final class ScoringPlanner {
     SparkConfs.staticValue(spark, OnnxOptions.MODEL_CACHE_MAX_BYTES_CONF);
     SparkConfs.staticValue(spark, OnnxOptions.MODEL_CACHE_MAX_AGE_HOURS_CONF);
     ResolvedOptions options = ResolvedOptions.resolve(spec, onnxConf(spark), nativeDir, info);
+    java.util.SortedSet<String> extensionOps = info.operators(OnnxOptions.EXTENSIONS_DOMAIN);
+    if (!extensionOps.isEmpty() && !options.session().extensions()) {
+      throw ai.onnxspark.internal.OnnxErrors.extensionsNeeded(
+          model.source(), OnnxOptions.EXTENSIONS_DOMAIN, extensionOps);
+    }
+    if (spec.tokenizer() != null) {
+      options =
+          options.withTokenizer(
+              TextTokenizer.load(
+                      spec.tokenizer(),
+                      maxLength(spec, info),
+                      SparkConfs.hadoopConf(spark),
+                      nativeDir)
+                  .shippedIn(spark.sparkContext()));
+    }
     String batching = options.batching().describe(model.source());
     if (!batching.isEmpty()) {
       LOG.info(batching);
@@ -185,6 +201,22 @@ public final class ScoringPlanner {
   }
 
   /**
+   * The most tokens a row keeps: {@code max-length}, else 512, and at most the model's fixed
+   * sequence length.
+   */
+  static int maxLength(ScoringSpec spec, ModelInfo info) {
+    Integer set = spec.maxLength();
+    int max = set != null ? set : OnnxOptions.MAX_LENGTH_DEFAULT;
+    for (String input : spec.tokenized(info).keySet()) {
+      TensorSpec t = info.input(input).orElseThrow();
+      if (t.shapeKnown() && t.rank() == 2 && t.dims()[1] > 0) {
+        max = (int) Math.min(max, t.dims()[1]);
+      }
+    }
+    return max;
+  }
+
+  /**
    * The scorer {@code transform} maps over partitions of rows of {@code schema}: the rows, then one
    * column per output (and derived column), then the error column in permissive mode. Checks every
    * column before any job runs and broadcasts the model.
@@ -215,7 +247,14 @@ public final class ScoringPlanner {
       }
     }
     List<InputBinding> inputs =
-        bindInputs(info, spec, schema, spec.feeding(info), defaulted, keyOrdinal);
+        bindInputs(
+            info,
+            spec,
+            schema,
+            spec.feeding(info),
+            defaulted,
+            keyOrdinal,
+            handle.resolved().tokenizer());
     ColumnNames names = ColumnNames.of(spark);
     List<OutputBinding> outputs =
         bindOutputs(
@@ -256,7 +295,7 @@ public final class ScoringPlanner {
       ScoringSpec spec,
       int arguments) {
     ModelHandle handle = handle(spark, bytes, info, spec);
-    int[] split = PredictFunction.columnsPerInput(info, name, arguments);
+    int[] split = PredictFunction.columnsPerInput(info, spec, name, arguments);
     ColumnNames names = ColumnNames.of(spark);
     List<OutputBinding> outputs =
         bindOutputs(info, spec, Map.of(), names, handle.optionalOutputs());
@@ -269,6 +308,7 @@ public final class ScoringPlanner {
    * @param feeding per input, the names of the columns feeding it
    * @param defaulted inputs whose columns were not named by the user (for messages)
    * @param keyOrdinal the key column's ordinal in {@code schema}, or -1 for none
+   * @param tokenizer the tokenizer of the spec's token inputs, or null
    */
   static List<InputBinding> bindInputs(
       ModelInfo info,
@@ -276,13 +316,18 @@ public final class ScoringPlanner {
       StructType schema,
       Map<String, List<String>> feeding,
       Set<String> defaulted,
-      int keyOrdinal) {
+      int keyOrdinal,
+      TextTokenizer tokenizer) {
+    Map<String, InputBinding.TokenField> tokenized = spec.tokenized(info);
+    if (!tokenized.isEmpty() && tokenizer == null) {
+      throw new IllegalStateException("token inputs " + tokenized.keySet() + " without tokenizer");
+    }
     if (keyOrdinal < 0) {
       keyOrdinal = implicitKey(schema);
     }
     Map<String, Double> paddings = spec.paddings();
     int bucketBatches = spec.bucketBatches();
-    if (bucketBatches > 1 && paddings.isEmpty()) {
+    if (bucketBatches > 1 && paddings.isEmpty() && tokenized.isEmpty()) {
       throw OnnxErrors.badOption(
           OnnxOptions.BUCKET_BATCHES,
           bucketBatches,
@@ -294,7 +339,8 @@ public final class ScoringPlanner {
     Map<String, String> feedingColumn = new HashMap<>();
     for (TensorSpec input : info.inputs()) {
       List<String> columns = feeding.get(input.name());
-      for (String column : columns) {
+      InputBinding.TokenField field = tokenized.get(input.name());
+      for (String column : field != null ? List.<String>of() : columns) {
         String other = feedingColumn.putIfAbsent(column, input.name());
         if (other != null && !other.equals(input.name())) {
           throw OnnxErrors.columnFeedsTwoInputs(column, other, input.name());
@@ -302,7 +348,18 @@ public final class ScoringPlanner {
       }
       ScoringSpec.ImageFeed image = images.get(input.name());
       InputBinding binding;
-      if (image != null) {
+      if (field != null) {
+        binding =
+            InputBinding.bindTokens(
+                input, columns, schema, defaulted.contains(input.name()), tokenizer, field);
+        Double pad = paddings.get(input.name());
+        if (pad != null) {
+          binding = binding.withPadding(pad);
+        }
+        if (bucketBatches > 1 && binding.padded()) {
+          binding = binding.withBucketing(bucketBatches);
+        }
+      } else if (image != null) {
         binding = InputBinding.bindImage(input, columns.get(0), schema, image.mean(), image.std());
       } else {
         binding =
@@ -463,11 +520,21 @@ public final class ScoringPlanner {
    */
   public static List<String> defaultArguments(ModelParts model) {
     List<String> columns = new ArrayList<>();
-    for (List<String> feeding : model.spec().feeding(model.info()).values()) {
-      if (feeding.size() != 1 && model.info().inputs().size() > 1) {
+    Map<String, InputBinding.TokenField> tokenized = model.spec().tokenized(model.info());
+    boolean textAdded = false;
+    for (Map.Entry<String, List<String>> feeding : model.spec().feeding(model.info()).entrySet()) {
+      if (tokenized.containsKey(feeding.getKey())) {
+        // The text column(s) feed every token input: given once.
+        if (!textAdded) {
+          columns.addAll(feeding.getValue());
+          textAdded = true;
+        }
+        continue;
+      }
+      if (feeding.getValue().size() != 1 && model.info().inputs().size() > 1) {
         return List.of();
       }
-      columns.addAll(feeding);
+      columns.addAll(feeding.getValue());
     }
     return columns;
   }

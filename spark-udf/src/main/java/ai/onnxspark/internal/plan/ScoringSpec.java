@@ -3,6 +3,7 @@ package ai.onnxspark.internal.plan;
 import ai.onnxspark.OnnxOption;
 import ai.onnxspark.OnnxOptions;
 import ai.onnxspark.internal.OnnxErrors;
+import ai.onnxspark.internal.tensor.InputBinding;
 import ai.onnxspark.internal.tensor.PostProcess;
 import ai.onnxspark.model.ModelInfo;
 import ai.onnxspark.model.TensorSpec;
@@ -97,7 +98,10 @@ public final class ScoringSpec implements Serializable {
     String expected = option.values();
     String family = option.isPrefix() ? option.key() : key;
     switch (family) {
-      case OnnxOptions.BATCH_SIZE, OnnxOptions.INTER_OP_THREADS, OnnxOptions.BUCKET_BATCHES -> {
+      case OnnxOptions.BATCH_SIZE,
+          OnnxOptions.INTER_OP_THREADS,
+          OnnxOptions.BUCKET_BATCHES,
+          OnnxOptions.MAX_LENGTH -> {
         if (OptionValues.parseInt(key, value, expected) < 1) {
           throw OnnxErrors.badOption(key, value, expected);
         }
@@ -133,7 +137,8 @@ public final class ScoringSpec implements Serializable {
           OnnxOptions.NARROWING,
           OnnxOptions.FLATTEN_OUTPUTS,
           OnnxOptions.OUTPUT_SHAPES,
-          OnnxOptions.ROW_AS_TENSOR -> {
+          OnnxOptions.ROW_AS_TENSOR,
+          OnnxOptions.EXTENSIONS -> {
         return Boolean.toString(OptionValues.parseBoolean(key, value));
       }
       case OnnxOptions.OPTIMIZATION_LEVEL ->
@@ -172,7 +177,9 @@ public final class ScoringSpec implements Serializable {
           OnnxOptions.ARGMAX_PREFIX,
           OnnxOptions.LABEL_PREFIX,
           OnnxOptions.TOP_K_INDICES_PREFIX,
-          OnnxOptions.TOP_K_SCORES_PREFIX -> {
+          OnnxOptions.TOP_K_SCORES_PREFIX,
+          OnnxOptions.MEAN_POOL_PREFIX,
+          OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX -> {
         requireOutput(name, info);
         requireName(key, value);
       }
@@ -182,6 +189,26 @@ public final class ScoringSpec implements Serializable {
       }
       case OnnxOptions.ERROR_COLUMN, OnnxOptions.KEY_COLUMN, OnnxOptions.STRUCT_COLUMN ->
           requireName(key, value);
+      case OnnxOptions.TOKENIZER -> {
+        if (value.isEmpty()) {
+          throw OnnxErrors.badOption(key, value, expected);
+        }
+        if (info != null
+            && info.input(ai.onnxspark.internal.tensor.InputBinding.TokenField.IDS.inputName())
+                .isEmpty()) {
+          throw OnnxErrors.badOption(
+              key,
+              value,
+              "a model with an input named input_ids (its inputs: " + info.inputNames() + ")");
+        }
+      }
+      case OnnxOptions.TEXT_COLUMN -> {
+        List<String> columns = OptionValues.parseList(key, value);
+        if (columns.isEmpty() || columns.size() > 2 || columns.stream().anyMatch(String::isEmpty)) {
+          throw OnnxErrors.badOption(key, value, expected);
+        }
+        return OptionValues.list(columns);
+      }
       default -> {
         // provider.<key>: passed to ONNX Runtime as it is.
       }
@@ -292,6 +319,12 @@ public final class ScoringSpec implements Serializable {
           } else if (key.startsWith(OnnxOptions.TOP_K_SCORES_PREFIX)) {
             String output = key.substring(OnnxOptions.TOP_K_SCORES_PREFIX.length());
             derived.add(new Derived(output, column, PostProcess.topKScores(topK(output))));
+          } else if (key.startsWith(OnnxOptions.MEAN_POOL_PREFIX)) {
+            String output = key.substring(OnnxOptions.MEAN_POOL_PREFIX.length());
+            derived.add(new Derived(output, column, PostProcess.meanPool(false)));
+          } else if (key.startsWith(OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX)) {
+            String output = key.substring(OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX.length());
+            derived.add(new Derived(output, column, PostProcess.meanPool(true)));
           }
         });
     return derived;
@@ -329,20 +362,24 @@ public final class ScoringSpec implements Serializable {
   }
 
   /**
-   * Per input, the columns that feed it when no columns are given by the call: the image column,
-   * the columns of {@code input.<input>}, else the column named like the input.
+   * Per input, the columns that feed it when no columns are given by the call: the text column(s)
+   * of a tokenized input, the image column, the columns of {@code input.<input>}, else the column
+   * named like the input.
    */
   public Map<String, List<String>> feeding(ModelInfo info) {
     Map<String, List<String>> mapped = inputColumns();
     Map<String, ImageFeed> images = images();
+    Map<String, InputBinding.TokenField> tokenized = tokenized(info);
     Map<String, List<String>> feeding = new LinkedHashMap<>();
     for (TensorSpec spec : info.inputs()) {
       ImageFeed image = images.get(spec.name());
       feeding.put(
           spec.name(),
-          image != null
-              ? List.of(image.column())
-              : mapped.getOrDefault(spec.name(), List.of(spec.name())));
+          tokenized.containsKey(spec.name())
+              ? textColumns()
+              : image != null
+                  ? List.of(image.column())
+                  : mapped.getOrDefault(spec.name(), List.of(spec.name())));
     }
     return feeding;
   }
@@ -350,7 +387,47 @@ public final class ScoringSpec implements Serializable {
   /** Whether {@code input}'s columns were left to the default (the column named like it). */
   public boolean defaulted(String input) {
     return !settings.containsKey(OnnxOptions.INPUT_PREFIX + input)
-        && !settings.containsKey(OnnxOptions.IMAGE_PREFIX + input);
+        && !settings.containsKey(OnnxOptions.IMAGE_PREFIX + input)
+        && !(tokenizer() != null
+            && InputBinding.TokenField.forInput(input) != null
+            && settings.containsKey(OnnxOptions.TEXT_COLUMN));
+  }
+
+  /** The tokenizer file ({@code tokenizer}), or null. */
+  public String tokenizer() {
+    return settings.get(OnnxOptions.TOKENIZER);
+  }
+
+  /** The text column and, for pairs, its pair column ({@code text-column}). */
+  public List<String> textColumns() {
+    return OptionValues.parseList(
+        OnnxOptions.TEXT_COLUMN,
+        settings.getOrDefault(OnnxOptions.TEXT_COLUMN, OnnxOptions.TEXT_COLUMN_DEFAULT));
+  }
+
+  /** The most tokens a row keeps ({@code max-length}), or null when not set per call. */
+  public Integer maxLength() {
+    String v = settings.get(OnnxOptions.MAX_LENGTH);
+    return v == null ? null : Integer.valueOf(v.trim());
+  }
+
+  /**
+   * With a tokenizer: the model's inputs it feeds ({@code input_ids}, {@code attention_mask},
+   * {@code token_type_ids}, those the model has), in the model's order, each with the field it
+   * takes; else empty.
+   */
+  public Map<String, InputBinding.TokenField> tokenized(ModelInfo info) {
+    Map<String, InputBinding.TokenField> tokenized = new LinkedHashMap<>();
+    if (tokenizer() == null) {
+      return tokenized;
+    }
+    for (TensorSpec spec : info.inputs()) {
+      InputBinding.TokenField field = InputBinding.TokenField.forInput(spec.name());
+      if (field != null) {
+        tokenized.put(spec.name(), field);
+      }
+    }
+    return tokenized;
   }
 
   public boolean narrowing() {

@@ -59,8 +59,19 @@ public final class SessionOptionsSpec implements Serializable {
   private final int interOpThreads;
   private final OptimizationLevel optimizationLevel;
 
+  /** Whether sessions register ONNX Runtime Extensions' custom operators. */
+  private final boolean extensions;
+
   private SessionOptionsSpec(
       int intraOpThreads, int interOpThreads, OptimizationLevel optimizationLevel) {
+    this(intraOpThreads, interOpThreads, optimizationLevel, false);
+  }
+
+  private SessionOptionsSpec(
+      int intraOpThreads,
+      int interOpThreads,
+      OptimizationLevel optimizationLevel,
+      boolean extensions) {
     if (intraOpThreads < 0) {
       throw OnnxErrors.badOption(OnnxOptions.INTRA_OP_THREADS, intraOpThreads, "0 (auto) or more");
     }
@@ -70,6 +81,7 @@ public final class SessionOptionsSpec implements Serializable {
     this.intraOpThreads = intraOpThreads;
     this.interOpThreads = interOpThreads;
     this.optimizationLevel = Objects.requireNonNull(optimizationLevel, "optimizationLevel");
+    this.extensions = extensions;
   }
 
   /** The defaults of {@link OnnxOptions}. */
@@ -79,17 +91,27 @@ public final class SessionOptionsSpec implements Serializable {
 
   /** A copy with this many intra-op threads; 0 means the task's CPU share. */
   public SessionOptionsSpec withIntraOpThreads(int threads) {
-    return new SessionOptionsSpec(threads, interOpThreads, optimizationLevel);
+    return new SessionOptionsSpec(threads, interOpThreads, optimizationLevel, extensions);
   }
 
   /** A copy with this many inter-op threads. */
   public SessionOptionsSpec withInterOpThreads(int threads) {
-    return new SessionOptionsSpec(intraOpThreads, threads, optimizationLevel);
+    return new SessionOptionsSpec(intraOpThreads, threads, optimizationLevel, extensions);
   }
 
   /** A copy with this graph optimization level. */
   public SessionOptionsSpec withOptimizationLevel(OptimizationLevel level) {
-    return new SessionOptionsSpec(intraOpThreads, interOpThreads, level);
+    return new SessionOptionsSpec(intraOpThreads, interOpThreads, level, extensions);
+  }
+
+  /** A copy that registers ONNX Runtime Extensions' custom operators, or not. */
+  public SessionOptionsSpec withExtensions(boolean enabled) {
+    return new SessionOptionsSpec(intraOpThreads, interOpThreads, optimizationLevel, enabled);
+  }
+
+  /** Whether sessions register ONNX Runtime Extensions' custom operators. */
+  public boolean extensions() {
+    return extensions;
   }
 
   /**
@@ -122,6 +144,10 @@ public final class SessionOptionsSpec implements Serializable {
       options.setInterOpNumThreads(interOpThreads);
       options.setOptimizationLevel(optimizationLevel.ort);
       options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+      if (extensions) {
+        // The library ships in ONNX Runtime Extensions' jar, which extracts it once per JVM.
+        options.registerCustomOpLibrary(ai.onnxruntime.extensions.OrtxPackage.getLibraryPath());
+      }
       return options;
     } catch (OrtException | RuntimeException e) {
       options.close();
@@ -140,12 +166,13 @@ public final class SessionOptionsSpec implements Serializable {
     SessionOptionsSpec that = (SessionOptionsSpec) o;
     return intraOpThreads == that.intraOpThreads
         && interOpThreads == that.interOpThreads
-        && optimizationLevel == that.optimizationLevel;
+        && optimizationLevel == that.optimizationLevel
+        && extensions == that.extensions;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(intraOpThreads, interOpThreads, optimizationLevel);
+    return Objects.hash(intraOpThreads, interOpThreads, optimizationLevel, extensions);
   }
 
   @Override
@@ -155,6 +182,7 @@ public final class SessionOptionsSpec implements Serializable {
         + ", interOpThreads="
         + interOpThreads
         + ", optimization="
-        + optimizationLevel.name().toLowerCase(Locale.ROOT);
+        + optimizationLevel.name().toLowerCase(Locale.ROOT)
+        + (extensions ? ", extensions" : "");
   }
 }

@@ -96,6 +96,11 @@ public final class InputBinding implements Serializable {
    */
   private boolean wholeTensor;
 
+  /** Tokenized text: the tokenizer, and which of its outputs this input takes. */
+  private ai.onnxspark.internal.text.TextTokenizer tokenizer;
+
+  private TokenField tokenField;
+
   /** The column that names rows in error messages (its ordinal, name and type), if any. */
   private int keyOrdinal = -1;
 
@@ -654,6 +659,13 @@ public final class InputBinding implements Serializable {
     if (row.isNullAt(ordinals[0])) {
       return 0;
     }
+    if (kind == SourceKind.TOKENS) {
+      // Tokens follow the text's length closely enough to group rows by.
+      int bytes = row.getUTF8String(ordinals[0]).numBytes();
+      return columns.length > 1 && !row.isNullAt(ordinals[1])
+          ? bytes + row.getUTF8String(ordinals[1]).numBytes()
+          : bytes;
+    }
     return kind == SourceKind.ARRAY || kind == SourceKind.NESTED
         ? row.getArray(ordinals[0]).numElements()
         : 0;
@@ -686,6 +698,8 @@ public final class InputBinding implements Serializable {
     copy.imageStd = imageStd;
     copy.imageFields = imageFields;
     copy.wholeTensor = wholeTensor;
+    copy.tokenizer = tokenizer;
+    copy.tokenField = tokenField;
     copy.keyOrdinal = keyOrdinal;
     copy.keyName = keyName;
     copy.keyType = keyType;
@@ -765,6 +779,129 @@ public final class InputBinding implements Serializable {
     return binding;
   }
 
+  /** Which of a tokenizer's outputs a tokenized input takes, by the input's name. */
+  public enum TokenField {
+    /** {@code input_ids}: the token ids, padded with the tokenizer's pad id. */
+    IDS("input_ids"),
+    /** {@code attention_mask}: 1 for tokens, 0 for padding. */
+    MASK("attention_mask"),
+    /** {@code token_type_ids}: 0 for the text, 1 for its pair, padded with the pad type id. */
+    TYPES("token_type_ids");
+
+    private final String inputName;
+
+    TokenField(String inputName) {
+      this.inputName = inputName;
+    }
+
+    /** The model input name that takes this output. */
+    public String inputName() {
+      return inputName;
+    }
+
+    /** The field a model input of this name takes, or null. */
+    public static TokenField forInput(String name) {
+      for (TokenField f : values()) {
+        if (f.inputName.equals(name)) {
+          return f;
+        }
+      }
+      return null;
+    }
+
+    /** The value that pads this field's rows. */
+    public long padOf(ai.onnxspark.internal.text.TextTokenizer tokenizer) {
+      return switch (this) {
+        case IDS -> tokenizer.padId();
+        case MASK -> 0;
+        case TYPES -> tokenizer.padTypeId();
+      };
+    }
+  }
+
+  /**
+   * The binding of {@code spec}, one of the inputs a tokenizer makes ({@code field}), to the string
+   * column {@code columns.get(0)} (and its pair, {@code columns.get(1)}): an int64 or int32 input
+   * of shape {@code [batch, seq]}. A variable sequence is padded to each batch's longest row; a
+   * fixed one truncates and pads every row to it.
+   *
+   * @throws ai.onnxspark.OnnxException when the input is not such a tensor or a column holds no
+   *     strings
+   */
+  public static InputBinding bindTokens(
+      TensorSpec spec,
+      List<String> columns,
+      StructType schema,
+      boolean defaulted,
+      ai.onnxspark.internal.text.TextTokenizer tokenizer,
+      TokenField field) {
+    ElementType target = spec.elementType();
+    if (!spec.holdsTensor()
+        || (target != ElementType.INT64 && target != ElementType.INT32)
+        || (spec.shapeKnown() && spec.rank() != 2)) {
+      throw OnnxErrors.unsupportedInput(
+          spec.name(),
+          spec.typeString(),
+          "a tokenizer feeds int64 or int32 inputs of shape [batch, sequence]");
+    }
+    if (columns.isEmpty() || columns.size() > 2) {
+      throw OnnxErrors.badOption(
+          "text-column", String.join(",", columns), "one text column, or two for text pairs");
+    }
+    List<String> names = Arrays.asList(schema.fieldNames());
+    int[] ordinals = new int[columns.size()];
+    for (int i = 0; i < columns.size(); i++) {
+      String column = columns.get(i);
+      int ordinal = names.indexOf(column);
+      if (ordinal < 0) {
+        throw OnnxErrors.missingColumn(spec.name(), spec.typeString(), column, names, defaulted);
+      }
+      DataType type = schema.fields()[ordinal].dataType();
+      if (!(type instanceof org.apache.spark.sql.types.StringType)) {
+        throw OnnxErrors.columnType(
+            spec.name(),
+            spec.typeString(),
+            column,
+            type.simpleString(),
+            "the tokenizer reads text",
+            "cast it with col(\"" + column + "\").cast(\"string\")");
+      }
+      ordinals[i] = ordinal;
+    }
+    long[] rowDims = rowDims(spec);
+    if (rowDims[0] == 0) {
+      throw OnnxErrors.unsupportedInput(
+          spec.name(), spec.typeString(), "its sequence dimension is 0");
+    }
+    InputBinding binding =
+        new InputBinding(
+            spec,
+            columns.toArray(new String[0]),
+            ordinals,
+            SourceKind.TOKENS,
+            null,
+            new NumericType[columns.size()],
+            false,
+            rowDims,
+            0);
+    binding.tokenizer = tokenizer;
+    binding.tokenField = field;
+    if (binding.variable) {
+      binding.padValue = (double) field.padOf(tokenizer);
+    }
+    return binding;
+  }
+
+  /** Tokenized text: the tokenizer; else null. */
+  ai.onnxspark.internal.text.TextTokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  /** Tokenized text: which of the tokenizer's outputs this input takes; else null. */
+  public TokenField tokenField() {
+    return tokenField;
+  }
+
   /** Whether rows of a batch are padded to its longest. */
   public boolean padded() {
     return padValue != null;
@@ -810,7 +947,9 @@ public final class InputBinding implements Serializable {
 
   /** The columns as error messages name them: the scalar columns joined by commas, or the one. */
   String columnLabel() {
-    return kind == SourceKind.SCALARS ? String.join(",", columns) : columns[0];
+    return kind == SourceKind.SCALARS || kind == SourceKind.TOKENS
+        ? String.join(",", columns)
+        : columns[0];
   }
 
   /** How many columns are read. */

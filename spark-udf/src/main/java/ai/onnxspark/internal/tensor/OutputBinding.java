@@ -113,6 +113,18 @@ public final class OutputBinding implements Serializable {
     boolean scores =
         type == ElementType.FLOAT || type == ElementType.DOUBLE || type == ElementType.FLOAT16;
     int lead = wholeTensor ? 0 : 1;
+    if (post.pools()) {
+      if (!scores || !spec.shapeKnown() || spec.rank() != 2 + lead) {
+        throw OnnxErrors.unsupportedOutput(
+            spec.name(),
+            spec.typeString(),
+            post
+                + " needs per-token vectors of float or double ("
+                + (wholeTensor ? "[seq, dim] per row" : "[batch, seq, dim]")
+                + "), as a text encoder's last hidden state; name another output");
+      }
+      return new OutputBinding(spec, column, false, 1, post, wholeTensor);
+    }
     if (!scores || plain.scalar || !spec.shapeKnown() || spec.rank() != 1 + lead) {
       throw OnnxErrors.unsupportedOutput(
           spec.name(),
@@ -421,7 +433,7 @@ public final class OutputBinding implements Serializable {
         && spec.rank() >= 1 + lead
         && name.equals(spec.dimNames()[lead])
         && !scalar
-        && post.kind() == PostProcess.Kind.NONE;
+        && (post.kind() == PostProcess.Kind.NONE || post.pools());
   }
 
   /** The model output's name. */
@@ -622,6 +634,10 @@ public final class OutputBinding implements Serializable {
         return;
       }
       byte[] values = sparkBytes(tensor.getByteBuffer(), rows * perRow);
+      if (post.pools()) {
+        pool(ByteBuffer.wrap(values).order(ByteOrder.nativeOrder()), rows, shape, lengths, into);
+        return;
+      }
       if (post.kind() != PostProcess.Kind.NONE) {
         postProcess(ByteBuffer.wrap(values).order(ByteOrder.nativeOrder()), rows, perRow, into);
         return;
@@ -939,6 +955,50 @@ public final class OutputBinding implements Serializable {
         into[r] =
             new org.apache.spark.sql.catalyst.util.ArrayBasedMapData(
                 new GenericArrayData(keys), new GenericArrayData(values));
+      }
+    }
+
+    /**
+     * Each row's mean over its tokens of {@code [rows, seq, dim]} values: the first {@code
+     * lengths[row]} tokens when the batch was padded, else all of them (rows scored as whole
+     * tensors, or a batch whose rows were not padded by the library, which is refused).
+     */
+    private void pool(ByteBuffer values, int rows, long[] shape, int[] lengths, Object[] into) {
+      if (lengths == null && !wholeTensor) {
+        throw OnnxErrors.unsupportedOutput(
+            spec.name(),
+            spec.typeString(),
+            post
+                + " averages each row's tokens without its batch's padding, so it needs the"
+                + " rows' lengths: feed the model from text (withTokenizer) or pad its token"
+                + " inputs per batch (pad.<input>), over a sequence dimension named as this"
+                + " output's second one");
+      }
+      boolean isDouble = elementType(spec.elementType()).equals(DataTypes.DoubleType);
+      int seq = (int) shape[1];
+      int dim = (int) shape[2];
+      for (int r = 0; r < rows; r++) {
+        int tokens = lengths == null ? seq : Math.min(lengths[r], seq);
+        double[] mean = new double[dim];
+        for (int t = 0; t < tokens; t++) {
+          int base = (r * seq + t) * dim;
+          for (int d = 0; d < dim; d++) {
+            mean[d] +=
+                isDouble ? values.getDouble((base + d) * 8) : values.getFloat((base + d) * 4);
+          }
+        }
+        double norm = 0;
+        for (int d = 0; d < dim; d++) {
+          mean[d] = tokens == 0 ? 0 : mean[d] / tokens;
+          norm += mean[d] * mean[d];
+        }
+        if (post.kind() == PostProcess.Kind.MEAN_POOL_NORMALIZED && norm > 0) {
+          double scale = 1 / Math.sqrt(norm);
+          for (int d = 0; d < dim; d++) {
+            mean[d] *= scale;
+          }
+        }
+        into[r] = scores(mean, isDouble);
       }
     }
 

@@ -26,7 +26,11 @@ public final class PostProcess implements Serializable {
     /** The indices of the k largest scores, largest first: array of int. */
     TOP_K_INDICES,
     /** The k largest scores, largest first: array like the output. */
-    TOP_K_SCORES
+    TOP_K_SCORES,
+    /** The mean of a row's per-token vectors over its tokens: array like one vector. */
+    MEAN_POOL,
+    /** {@link #MEAN_POOL} scaled to unit L2 norm (a zero vector stays zero). */
+    MEAN_POOL_NORMALIZED
   }
 
   /** No post-processing. */
@@ -53,6 +57,16 @@ public final class PostProcess implements Serializable {
   /** The label of the largest score, from {@code labels} by index. */
   public static PostProcess label(List<String> labels) {
     return new PostProcess(Kind.LABEL, 0, labels);
+  }
+
+  /** The mean of each row's per-token vectors, scaled to unit L2 norm when {@code normalized}. */
+  public static PostProcess meanPool(boolean normalized) {
+    return new PostProcess(normalized ? Kind.MEAN_POOL_NORMALIZED : Kind.MEAN_POOL, 0, List.of());
+  }
+
+  /** Whether this pools a row's per-token vectors ({@code [seq, dim]}) into one. */
+  public boolean pools() {
+    return kind == Kind.MEAN_POOL || kind == Kind.MEAN_POOL_NORMALIZED;
   }
 
   public static PostProcess topKIndices(int k) {

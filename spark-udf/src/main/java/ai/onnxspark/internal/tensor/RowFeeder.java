@@ -32,6 +32,8 @@ interface RowFeeder {
         return new ImageFeeder(binding);
       case SEQUENCE:
         return new SequenceFeeder(binding);
+      case TOKENS:
+        return new TokensFeeder(binding);
       default:
         return new ScalarsFeeder(binding);
     }

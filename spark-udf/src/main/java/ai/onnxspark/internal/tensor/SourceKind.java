@@ -24,5 +24,10 @@ public enum SourceKind {
    * One {@code array<array<…>>} column feeding a sequence of 1-D tensors: the inner arrays are the
    * elements, concatenated, their lengths kept for splitting them in the model.
    */
-  SEQUENCE
+  SEQUENCE,
+  /**
+   * One string column (two for text pairs) encoded by a Hugging Face tokenizer into one of the
+   * inputs it makes: {@code input_ids}, {@code attention_mask} or {@code token_type_ids}.
+   */
+  TOKENS
 }
