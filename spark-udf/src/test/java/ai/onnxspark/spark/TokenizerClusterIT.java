@@ -44,7 +44,9 @@ class TokenizerClusterIT {
         LocalCluster.start(
             LocalCluster.builder(2, 1)
                 .appName("onnx-tokenizer-cluster-test")
-                .config("spark.onnx.native.dir", natives.toString()),
+                .config("spark.onnx.native.dir", natives.toString())
+                // SQL may name tokenizer files under this folder only.
+                .config("spark.onnx.models.allowedRoots", dir.toString()),
             2);
   }
 
@@ -88,7 +90,7 @@ class TokenizerClusterIT {
             "SELECT id, p.* FROM (SELECT id, onnx_predict('bert', map('tokenizer', '"
                 + file
                 + "', 'batch-size', '16'), review) AS p FROM reviews)");
-    // The plans hold the tokenizer's text: executors need no copy of the file.
+    // The tokenizer's text is broadcast: executors need no copy of the file.
     Files.delete(file);
 
     Path copy = TestTokenizers.write(dir.resolve("ref.json"), TestTokenizers.wordPieceJson());
