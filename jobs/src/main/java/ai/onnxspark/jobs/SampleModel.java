@@ -38,7 +38,10 @@ public final class SampleModel {
           "  --seed N        random seed of the weights (default 1)",
           "  --from MODEL    an exported model whose token embedding tables to cut down",
           "  --vocab N       keep the first N rows of every embedding table indexed by a model",
-          "                  input (ids must then be below N): a small copy of a text model");
+          "                  input (ids must then be below N): a small copy of a text model",
+          "       sample-model --tokenizer --output PATH",
+          "  --tokenizer     writes a WordPiece tokenizer.json (BERT-style, lowercasing) of common",
+          "                  English words (ids below 2,000), for models/text_encoder.onnx");
 
   private SampleModel() {}
 
@@ -51,7 +54,19 @@ public final class SampleModel {
         "sample-model",
         () -> {
           Args args =
-              Args.parse(argv, List.of("layers", "output", "seed", "from", "vocab"), List.of());
+              Args.parse(
+                  argv, List.of("layers", "output", "seed", "from", "vocab"), List.of("tokenizer"));
+          if (args.has("tokenizer")) {
+            Path output = Paths.get(args.required("output"));
+            try {
+              Files.writeString(output, TextBenchmark.wordPieceJson(SAMPLE_VOCABULARY));
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+            System.out.println(
+                "Wrote " + output.toAbsolutePath() + " (" + SAMPLE_VOCABULARY.size() + " tokens)");
+            return;
+          }
           if (args.has("from")) {
             Path output = Paths.get(args.required("output"));
             try {
@@ -85,6 +100,47 @@ public final class SampleModel {
           }
           System.out.println("Wrote " + output.toAbsolutePath() + " (MLP " + widths + ")");
         });
+  }
+
+  /**
+   * The sample tokenizer's vocabulary, in id order: BERT's special tokens first ([PAD] = 0), then
+   * punctuation, letters and their word pieces, and common English words, about 400 in all, so
+   * every id is a row of the sample text model's cut embedding table.
+   */
+  static final List<String> SAMPLE_VOCABULARY = sampleVocabulary();
+
+  private static List<String> sampleVocabulary() {
+    List<String> vocab = new ArrayList<>(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"));
+    for (String p : ".,!?;:'\"()-/".split("")) {
+      vocab.add(p);
+    }
+    for (char c = 'a'; c <= 'z'; c++) {
+      vocab.add(String.valueOf(c));
+      vocab.add("##" + c);
+    }
+    vocab.addAll(List.of("##s", "##ed", "##ing", "##ly", "##er", "##est", "##n't", "##'s"));
+    String words =
+        "the a an and or but not no very so too it is was are were be been this that these those"
+            + " i you he she we they me my your our their what who how why when where which"
+            + " movie film story plot actor actors actress acting scene scenes ending music"
+            + " director script character characters cast camera sound effects series show"
+            + " good great bad awful terrible boring fun funny love loved hate hated like liked"
+            + " best worst better worse amazing excellent wonderful beautiful brilliant perfect"
+            + " poor weak dull slow long short old new nice fine ok okay strong simple real"
+            + " enjoy enjoyed watch watched watching see saw seen time times minutes hour hours"
+            + " one two three first last again never ever always really just only even still"
+            + " all some any more most much many little lot well also then than there here"
+            + " do did does have has had will would could should can make made get got go went"
+            + " think thought feel felt know knew say said want wanted give gave take took"
+            + " book price product quality service delivery order ordered item items box"
+            + " works worked broke broken buy bought recommend return money worth waste"
+            + " day days week year years people thing things way part end life world";
+    for (String w : words.split(" ")) {
+      if (!vocab.contains(w)) {
+        vocab.add(w);
+      }
+    }
+    return List.copyOf(vocab);
   }
 
   /** The model's bytes. */

@@ -58,6 +58,10 @@ class NotebooksTest {
           "cloud", "needs a cloud path and credentials",
           "databricks", "needs Databricks (displayHTML)");
 
+  /** {@code SET <key> = models/<file>}: a setting naming a file of the repository. */
+  private static final java.util.regex.Pattern REPOSITORY_PATH =
+      java.util.regex.Pattern.compile("SET\\s+(\\S+)\\s*=\\s*(models/\\S+)");
+
   private static SparkSession spark;
   private static Path project;
 
@@ -128,7 +132,7 @@ class NotebooksTest {
     }
     switch (language) {
       case "scala" -> runScala(name, cells, model, dir);
-      case "sql" -> runSql(name, cells, model);
+      case "sql" -> runSql(name, cells);
       case "python" -> runPython(name, cells, model, dir);
       default -> fail("%s: unknown notebook language '%s'", name, language);
     }
@@ -196,7 +200,7 @@ class NotebooksTest {
     }
   }
 
-  private void runSql(String name, List<Cell> cells, String model) {
+  private void runSql(String name, List<Cell> cells) {
     for (Cell cell : cells) {
       if (skip(name, cell)) {
         continue;
@@ -205,7 +209,17 @@ class NotebooksTest {
         executeSql(name, cell.number(), statement);
       }
       if (cell.parameters()) {
-        executeSql(name, cell.number(), "SET spark.onnx.models.mlp.path = " + model);
+        // The notebook's paths are relative to the repository: set them from it, as a user
+        // would set theirs.
+        for (String statement : statements(cell.source())) {
+          java.util.regex.Matcher set = REPOSITORY_PATH.matcher(statement.strip());
+          if (set.matches()) {
+            executeSql(
+                name,
+                cell.number(),
+                "SET " + set.group(1) + " = " + project.resolve(set.group(2)).toAbsolutePath());
+          }
+        }
       }
     }
   }
