@@ -360,6 +360,64 @@ class TextClassifierTest extends SparkTestBase {
   }
 
   @Test
+  void theRepositorysTextEncoderScoresRawReviewsAsItsPrecomputedIds() throws IOException {
+    Path models = Path.of("..", "models").toAbsolutePath().normalize();
+    Path encoder = models.resolve("text_encoder.onnx");
+    Path sampleTokenizer = models.resolve("text_encoder.tokenizer.json");
+    List<String> reviews =
+        List.of(
+            "This movie was great, I love the story and the actors!",
+            "Terrible plot. The ending was boring and too long.",
+            "ok",
+            "Good price, the delivery was slow but the product works well.");
+    List<Row> texts = new ArrayList<>();
+    List<Row> ids = new ArrayList<>();
+    try (HuggingFaceTokenizer direct = TokenizerTest.reference(sampleTokenizer, 0)) {
+      for (int i = 0; i < reviews.size(); i++) {
+        Encoding e = direct.encode(reviews.get(i));
+        texts.add(RowFactory.create(i, reviews.get(i)));
+        ids.add(RowFactory.create(i, boxed(e.getIds()), boxed(e.getAttentionMask())));
+      }
+    }
+    Dataset<Row> textFrame =
+        spark.createDataFrame(
+            texts,
+            new StructType().add("id", DataTypes.IntegerType).add("review", DataTypes.StringType));
+    Dataset<Row> idFrame =
+        spark.createDataFrame(
+            ids,
+            new StructType()
+                .add("id", DataTypes.IntegerType)
+                .add("input_ids", DataTypes.createArrayType(DataTypes.LongType, false))
+                .add("attention_mask", DataTypes.createArrayType(DataTypes.LongType, false)));
+    List<Row> fromText =
+        OnnxModel.fromPath(encoder.toString())
+            .withTokenizer("review", sampleTokenizer.toString())
+            .withBatchSize(1)
+            .transform(textFrame)
+            .select("id", "logits")
+            .orderBy("id")
+            .collectAsList();
+    List<Row> fromIds =
+        OnnxModel.fromPath(encoder.toString())
+            .withBatchSize(1)
+            .transform(idFrame)
+            .select("id", "logits")
+            .orderBy("id")
+            .collectAsList();
+    assertThat(fromText).hasSize(reviews.size());
+    for (int i = 0; i < reviews.size(); i++) {
+      assertThat(fromText.get(i).<Float>getList(1))
+          .as("review %s", i)
+          .containsExactlyElementsOf(fromIds.get(i).getList(1));
+    }
+    // The reviews are words of the sample vocabulary, not unknown tokens.
+    @SuppressWarnings("unchecked")
+    List<Object> first = (List<Object>) ids.get(0).get(1);
+    assertThat(first).doesNotContain(1L); // [UNK] of the sample vocabulary
+  }
+
+  @Test
   void theTokenizerTravelsAsOneBroadcastNotInEachPlan() throws IOException {
     String json = TestTokenizers.wordPieceJson();
     TextTokenizer local = TextTokenizer.of("wordpiece", json, 0, null);
