@@ -14,13 +14,9 @@ import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestTokenizers;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -93,35 +89,12 @@ class ExtensionsTest extends SparkTestBase {
   }
 
   static Dataset<Row> reviews() {
-    List<Row> rows = new ArrayList<>();
-    for (int i = 0; i < REVIEWS.size(); i++) {
-      rows.add(RowFactory.create(i, REVIEWS.get(i)));
-    }
-    return spark
-        .createDataFrame(
-            rows,
-            new StructType().add("id", DataTypes.IntegerType).add("review", DataTypes.StringType))
-        .repartition(2);
+    return TextClassifierTest.textsOf(REVIEWS).repartition(2);
   }
 
   /** The classifier's logits per review, from the Hugging Face tokenizer's ids, one per batch. */
   static float[][] fromIds() {
-    List<Row> rows = new ArrayList<>();
-    for (int i = 0; i < REVIEWS.size(); i++) {
-      ai.djl.huggingface.tokenizers.Encoding e = reference.encode(REVIEWS.get(i));
-      rows.add(
-          RowFactory.create(
-              i,
-              java.util.Arrays.stream(e.getIds()).boxed().toList(),
-              java.util.Arrays.stream(e.getAttentionMask()).boxed().toList()));
-    }
-    Dataset<Row> ids =
-        spark.createDataFrame(
-            rows,
-            new StructType()
-                .add("id", DataTypes.IntegerType)
-                .add("input_ids", DataTypes.createArrayType(DataTypes.LongType, false))
-                .add("attention_mask", DataTypes.createArrayType(DataTypes.LongType, false)));
+    Dataset<Row> ids = TextClassifierTest.idsOf(reference, REVIEWS);
     float[][] logits = new float[REVIEWS.size()][];
     for (Row row :
         OnnxModel.fromBytes(classifier).withBatchSize(1).transform(ids).collectAsList()) {
