@@ -122,6 +122,41 @@ class TransformTest extends SparkTestBase {
   }
 
   @Test
+  void offHeapColumnVectorsAreReadInPlaceAsOnHeapOnes(@TempDir Path dir) throws Exception {
+    byte[] bytes = TestModels.mlp(8, 16, 3, 5);
+    float[][] features = randomRows(301, 8, 13);
+    String path = dir.resolve("features.parquet").toString();
+    featuresFrame(features, 2).write().parquet(path);
+    float[][] logits = (float[][]) OrtReference.run(bytes, Map.of("features", features), "logits");
+    OnnxModel model =
+        OnnxModel.fromBytes(bytes).withInput("features", "features").withBatchSize(64);
+    // Spark's Parquet reader then keeps values in native memory (OffHeapColumnVector), which the
+    // library copies from by address.
+    spark.conf().set("spark.sql.columnVector.offheap.enabled", "true");
+    spark.conf().set("spark.sql.parquet.columnarReaderBatchSize", "40");
+    try {
+      List<Dataset<Row>> ways =
+          List.of(
+              model.transform(spark.read().parquet(path)).select("id", "logits"),
+              spark
+                  .read()
+                  .parquet(path)
+                  .withColumn("p", ai.onnxspark.sql.OnnxFunctions.onnxPredict(model))
+                  .select("id", "p.logits"));
+      for (Dataset<Row> way : ways) {
+        List<Row> rows = way.collectAsList();
+        assertThat(rows).hasSize(features.length);
+        for (Row row : rows) {
+          assertThat(floats(row.getList(1))).containsExactly(logits[(int) row.getLong(0)]);
+        }
+      }
+    } finally {
+      spark.conf().unset("spark.sql.columnVector.offheap.enabled");
+      spark.conf().unset("spark.sql.parquet.columnarReaderBatchSize");
+    }
+  }
+
+  @Test
   void affineMatchesHandComputedMath() {
     TestModels.Affine affine = new TestModels.Affine(5, 3, 11);
     float[][] x = randomRows(50, 5, 3);
