@@ -335,7 +335,7 @@ public final class OnnxOptions {
   /**
    * Per call: {@code tokenizer}, the path (or Hadoop URI) of a Hugging Face {@code tokenizer.json}
    * that turns a text column into the model's {@code input_ids}, {@code attention_mask} and {@code
-   * token_type_ids} (those the model has). Read once on the driver and shipped with the plan.
+   * token_type_ids} (those the model has). Read once on the driver and broadcast.
    */
   public static final String TOKENIZER = "tokenizer";
 
@@ -517,7 +517,7 @@ public final class OnnxOptions {
               "the path or URI of a tokenizer.json",
               "Tokenizes a text column into the model's input_ids, attention_mask and"
                   + " token_type_ids (those it has), padded per batch; read on the driver and"
-                  + " shipped with the plan."),
+                  + " broadcast to executors."),
           OnnxOption.perCall(
               TEXT_COLUMN,
               "one string column, or two (comma-separated) for text pairs",

@@ -449,10 +449,10 @@ public final class OnnxModel {
    * tokenized by the Hugging Face tokenizer {@code tokenizerPath} ({@code tokenizer.json}, a local
    * path or Hadoop URI) with its special tokens, truncated to {@link #withMaxLength max-length}
    * tokens, and padded to each batch's longest row (a model with a fixed sequence length gets every
-   * row padded to it). The file is read once on the driver and shipped with the plan; each executor
-   * JVM builds one native tokenizer per file. A null text fails its row (or, in permissive mode,
-   * gets null outputs and an error); an empty one is just the special tokens. Per call: {@code
-   * tokenizer} and {@code text-column}.
+   * row padded to it). The file is read once on the driver and broadcast; each executor JVM builds
+   * one native tokenizer per file. A null text fails its row (or, in permissive mode, gets null
+   * outputs and an error); an empty one is just the special tokens. Per call: {@code tokenizer} and
+   * {@code text-column}.
    */
   public OnnxModel withTokenizer(String textColumn, String tokenizerPath) {
     Objects.requireNonNull(textColumn, "textColumn");
