@@ -23,6 +23,9 @@ final class NestedFeeder implements RowFeeder {
   /** How many array levels the column has. */
   private final int depth;
 
+  /** The indices of the leaf being read, for messages; per task, as the feeder. */
+  private final int[] at;
+
   /** Per-row dims (the model's dims after the batch dim); -1 marks the one variable dim. */
   private final long[] rowDims;
 
@@ -32,6 +35,7 @@ final class NestedFeeder implements RowFeeder {
     this.ordinal = binding.ordinal(0);
     this.source = binding.source();
     this.depth = binding.nestedDepth();
+    this.at = new int[depth];
     this.rowDims = binding.rowDims();
   }
 
@@ -59,7 +63,7 @@ final class NestedFeeder implements RowFeeder {
       }
     }
     where.checkLength(total);
-    putLeaves(outer, 0, "", out, where);
+    putLeaves(outer, 0, at, source, out, where, spec.name(), column);
   }
 
   /**
@@ -98,19 +102,36 @@ final class NestedFeeder implements RowFeeder {
     return total;
   }
 
-  private void putLeaves(
-      ArrayData array, int level, String path, TensorBuffer out, RowContext where) {
+  /**
+   * Appends the leaves of {@code array}, at nesting {@code level} of {@code at.length} levels, in
+   * row-major order. {@code at} holds the indices taken above (and is written as it descends), so
+   * that a null leaf's message names its place; the text is built only then.
+   */
+  static void putLeaves(
+      ArrayData array,
+      int level,
+      int[] at,
+      NumericType source,
+      TensorBuffer out,
+      RowContext where,
+      String input,
+      String column) {
     int n = array.numElements();
-    if (level < depth - 1) {
+    if (level < at.length - 1) {
       for (int i = 0; i < n; i++) {
-        putLeaves(array.getArray(i), level + 1, path + "[" + i + "]", out, where);
+        at[level] = i;
+        putLeaves(array.getArray(i), level + 1, at, source, out, where, input, column);
       }
       return;
     }
     for (int i = 0; i < n; i++) {
       if (array.isNullAt(i)) {
-        throw OnnxErrors.nullValue(
-            spec.name(), column, where.where(), "element at index " + path + "[" + i + "]");
+        StringBuilder path = new StringBuilder();
+        for (int k = 0; k < level; k++) {
+          path.append('[').append(at[k]).append(']');
+        }
+        path.append('[').append(i).append(']');
+        throw OnnxErrors.nullValue(input, column, where.where(), "element at index " + path);
       }
       out.put(array, i, source, where);
     }

@@ -29,6 +29,9 @@ final class SequenceFeeder implements RowFeeder {
   /** The elements' rank: the column's array levels below the outer one. */
   private final int rank;
 
+  /** The indices of the leaf being read (element, then within it), for messages. */
+  private final int[] at;
+
   /** The elements' declared dims ({@code -1} symbolic), or null when they declare none. */
   private final long[] declared;
 
@@ -44,6 +47,7 @@ final class SequenceFeeder implements RowFeeder {
     this.ordinal = binding.ordinal(0);
     this.source = binding.source();
     this.rank = binding.nestedDepth() - 1;
+    this.at = new int[rank + 1];
     this.declared = spec.elementDims();
   }
 
@@ -72,7 +76,8 @@ final class SequenceFeeder implements RowFeeder {
     long[] common = commonDims(shapes, where);
     where.checkLength(total);
     for (int i = 0; i < n; i++) {
-      putLeaves(outer.getArray(i), 0, "[" + i + "]", out, where);
+      at[0] = i;
+      NestedFeeder.putLeaves(outer.getArray(i), 1, at, source, out, where, spec.name(), column);
     }
     long sum = 0;
     for (long s : sizes) {
@@ -176,24 +181,6 @@ final class SequenceFeeder implements RowFeeder {
       parts.add("[" + String.join(", ", d) + "]");
     }
     return String.join(", ", parts);
-  }
-
-  private void putLeaves(
-      ArrayData array, int level, String path, TensorBuffer out, RowContext where) {
-    int n = array.numElements();
-    if (level < rank - 1) {
-      for (int i = 0; i < n; i++) {
-        putLeaves(array.getArray(i), level + 1, path + "[" + i + "]", out, where);
-      }
-      return;
-    }
-    for (int i = 0; i < n; i++) {
-      if (array.isNullAt(i)) {
-        throw OnnxErrors.nullValue(
-            spec.name(), column, where.where(), "element at index " + path + "[" + i + "]");
-      }
-      out.put(array, i, source, where);
-    }
   }
 
   /** The elements' first dimensions of the row last added. */
