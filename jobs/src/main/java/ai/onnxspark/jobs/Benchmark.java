@@ -5,6 +5,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxspark.internal.plan.OptionValues;
 import ai.onnxspark.internal.session.SessionCache;
 import ai.onnxspark.model.ElementType;
 import ai.onnxspark.model.TensorSpec;
@@ -46,8 +47,10 @@ import org.apache.spark.sql.functions;
  * <p>The comparison ({@code --compare}, and whenever neither {@code --devices} nor {@code
  * --batch-sizes} is given), at the first batch size on the CPU: raw ONNX Runtime (one session, one
  * intra-op thread per Spark core, called from as many Java threads on batches already in native
- * buffers), the library's {@code transform} and {@code withColumn(onnxPredict)}, and a plain scan
- * of the table, with their ratios. Library and scan runs alternate.
+ * buffers), the library's {@code transform} and {@code withColumn(onnxPredict)} to the {@code noop}
+ * sink and into Parquet, a plain scan of the table and a plain Parquet copy of it. Library and
+ * plain runs alternate. With {@code --text-model}, the text mode's comparison joins it; every ratio
+ * is printed with its target and written to {@code compare.json}.
  */
 public final class Benchmark {
   static final String USAGE =
@@ -62,7 +65,12 @@ public final class Benchmark {
           "  --devices LIST        devices to measure: cpu, cuda, tensorrt (default cpu)",
           "  --report DIR          where bench.csv, bench.json and bench.html go",
           "                        (default target/bench-report)",
-          "  --compare             also compare with raw ONNX Runtime, withColumn and a plain scan",
+          "  --compare             also compare with raw ONNX Runtime, withColumn, a plain scan",
+          "                        (noop sink) and a plain Parquet copy (Parquet out); prints",
+          "                        every ratio with its target, compare.json under --report",
+          "  --text-model PATH     with --compare: also the text mode on this model (batch 64,",
+          "                        max-length 128), its ratios in the summary",
+          "  --text-rows N         reviews for --text-model (default 20000)",
           "  --data DIR            where the generated Parquet table goes (default target/bench-data)",
           "  --partitions N        partitions of the generated table (default 8)",
           "  --cores N             Spark cores, local[N], and raw ORT threads (default 2)",
@@ -109,7 +117,10 @@ public final class Benchmark {
                 "partitions",
                 "cores",
                 "repeat",
-                "max-length"),
+                "max-length",
+                "text-model",
+                "text-rows",
+                "image-model"),
             List.of("compare", "text"));
     if (args.has("text")) {
       int cores = args.getInt("cores", 2);
@@ -197,7 +208,39 @@ public final class Benchmark {
       }
       if (compare) {
         int batch = batchSizes.get(0);
-        compare(spark, model.withBatchSize(batch), input, data, rows, batch, cores, repeat);
+        List<Ratio> ratios =
+            new ArrayList<>(
+                compare(
+                    spark, model.withBatchSize(batch), input, data, rows, batch, cores, repeat));
+        String dataRoot = args.get("data", "target/bench-data");
+        String reportDir = args.get("report", "target/bench-report");
+        if (args.has("text-model")) {
+          ratios.addAll(
+              TextBenchmark.bench(
+                      spark,
+                      args.get("text-model", null),
+                      args.getInt("text-rows", 20_000),
+                      64,
+                      128,
+                      8,
+                      dataRoot,
+                      reportDir,
+                      cores,
+                      repeat)
+                  .ratios(Paths.get(args.get("text-model", null)).getFileName().toString()));
+        }
+        System.out.println();
+        System.out.println("Ratios measured in this run (best of " + repeat + "):");
+        System.out.print(Ratio.table(ratios));
+        try {
+          Path file =
+              Files.writeString(
+                  Files.createDirectories(Paths.get(reportDir)).resolve("compare.json"),
+                  Ratio.json(ratios));
+          System.out.println("Wrote " + file.toAbsolutePath());
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
       }
     } finally {
       if (given == null) {
@@ -271,7 +314,12 @@ public final class Benchmark {
     return String.valueOf(root.getMessage());
   }
 
-  private static void compare(
+  /**
+   * The comparison at one batch size: raw ONNX Runtime, then alternating runs of the library's
+   * {@code transform} and {@code withColumn}, each to the {@code noop} sink and end to end into
+   * Parquet, a plain scan to {@code noop} and a plain Parquet copy of the same columns.
+   */
+  private static List<Ratio> compare(
       SparkSession spark,
       OnnxModel model,
       TensorSpec input,
@@ -281,74 +329,147 @@ public final class Benchmark {
       int cores,
       int repeat) {
     double raw = best(repeat, () -> rawOrt(model, perRowValues(input), rows, batch, cores));
-    // Library and scan runs alternate, so that a slower or faster phase of a shared machine
-    // weighs on both alike.
+    OnnxModel cpu = model.withDevice("cpu");
     ScoringMetrics metrics = ScoringMetrics.register(spark.sparkContext());
-    Runnable libraryRun =
-        () ->
-            model
-                .withDevice("cpu")
-                .transform(spark.read().parquet(data), metrics)
-                .write()
-                .format("noop")
-                .mode("overwrite")
-                .save();
-    Runnable columnRun =
+    java.util.function.Supplier<Dataset<Row>> transformed =
+        () -> cpu.transform(spark.read().parquet(data), metrics);
+    java.util.function.Supplier<Dataset<Row>> withColumn =
         () ->
             spark
                 .read()
                 .parquet(data)
                 .withColumn(
-                    "prediction",
-                    OnnxFunctions.onnxPredict(model.withDevice("cpu"), functions.col(input.name())))
-                .write()
-                .format("noop")
-                .mode("overwrite")
-                .save();
-    Runnable scanRun =
-        () -> spark.read().parquet(data).write().format("noop").mode("overwrite").save();
-    libraryRun.run();
-    columnRun.run();
-    scanRun.run();
-    double library = Double.MAX_VALUE;
-    double column = Double.MAX_VALUE;
-    double scan = Double.MAX_VALUE;
+                    "prediction", OnnxFunctions.onnxPredict(cpu, functions.col(input.name())));
+    String out = data + "-out";
+    // Library and plain runs alternate, so that a slower or faster phase of a shared machine
+    // weighs on all alike.
+    Map<String, Runnable> runs = new java.util.LinkedHashMap<>();
+    runs.put("library transform -> noop", () -> noop(transformed.get()));
+    runs.put("library withColumn(onnxPredict) -> noop", () -> noop(withColumn.get()));
+    runs.put("plain Parquet scan -> noop", () -> noop(spark.read().parquet(data)));
+    runs.put("library transform -> Parquet", () -> parquet(transformed.get(), out + "/transform"));
+    runs.put(
+        "library withColumn(onnxPredict) -> Parquet",
+        () -> parquet(withColumn.get(), out + "/withColumn"));
+    runs.put(
+        "plain Parquet copy -> Parquet", () -> parquet(spark.read().parquet(data), out + "/copy"));
+    Map<String, Double> best = new java.util.LinkedHashMap<>();
+    runs.forEach((name, run) -> run.run());
     for (int i = 0; i < repeat; i++) {
-      library = Math.min(library, time(libraryRun));
-      column = Math.min(column, time(columnRun));
-      scan = Math.min(scan, time(scanRun));
+      runs.forEach((name, run) -> best.merge(name, time(run), Math::min));
     }
-    Dataset<Row> table = spark.read().parquet(data);
-    long count = table.count();
-    int perRow = perRowValues(input);
+    long count = spark.read().parquet(data).count();
     System.out.println();
     System.out.printf(
-        "model %s (%s, %d bytes), %d rows of %d floats, batch %d, %s, intra-op threads 1 per task%n",
+        "model %s (%s, %d bytes), %d rows of %d floats, batch %d, %s, intra-op threads 1 per task,"
+            + " best of %d%n",
         model.source(),
         input.typeString(),
         model.size(),
         count,
-        perRow,
+        perRowValues(input),
         batch,
-        spark.sparkContext().master());
+        spark.sparkContext().master(),
+        repeat);
     System.out.printf(
-        "  raw ONNX Runtime (%d threads, one session)  %10.0f rows/s  %8.2f s%n",
-        cores, rows / raw, raw);
-    System.out.printf(
-        "  library transform -> noop                   %10.0f rows/s  %8.2f s%n",
-        count / library, library);
-    System.out.printf(
-        "  library withColumn(onnxPredict) -> noop     %10.0f rows/s  %8.2f s%n",
-        count / column, column);
-    System.out.printf(
-        "  plain Parquet scan -> noop                  %10.0f rows/s  %8.2f s%n",
-        count / scan, scan);
+        "  %-44s %10.0f rows/s  %8.2f s%n",
+        "raw ONNX Runtime (" + cores + " threads, one session)", rows / raw, raw);
+    best.forEach(
+        (name, seconds) ->
+            System.out.printf("  %-44s %10.0f rows/s  %8.2f s%n", name, count / seconds, seconds));
     System.out.printf(
         "  time inside ONNX Runtime's run per pass, summed over threads: library %.2f s, raw %.2f s%n",
-        metrics.runNanos() / 1e9 / (repeat + 1), raw * cores);
-    System.out.printf("  library / raw ORT throughput: %.2f%n", (count / library) / (rows / raw));
-    System.out.printf("  library time / plain scan time: %.2f%n", library / scan);
-    System.out.printf("  withColumn / transform throughput: %.2f%n", library / column);
+        metrics.runNanos() / 1e9 / (2 * (repeat + 1)), raw * cores);
+    double transformNoop = best.get("library transform -> noop");
+    double columnNoop = best.get("library withColumn(onnxPredict) -> noop");
+    double scan = best.get("plain Parquet scan -> noop");
+    double transformParquet = best.get("library transform -> Parquet");
+    double columnParquet = best.get("library withColumn(onnxPredict) -> Parquet");
+    double copy = best.get("plain Parquet copy -> Parquet");
+    String name = Paths.get(model.source()).getFileName().toString();
+    List<Ratio> ratios =
+        List.of(
+            new Ratio(
+                name,
+                "transform / raw ONNX Runtime, throughput",
+                (count / transformNoop) / (rows / raw),
+                0,
+                false),
+            new Ratio(name, "transform time / scan time (noop)", transformNoop / scan, 1.2, true),
+            new Ratio(name, "withColumn time / scan time (noop)", columnNoop / scan, 1.2, true),
+            new Ratio(
+                name,
+                "transform time / copy time (Parquet out)",
+                transformParquet / copy,
+                1.2,
+                true),
+            new Ratio(
+                name, "withColumn time / copy time (Parquet out)", columnParquet / copy, 1.2, true),
+            new Ratio(
+                name,
+                "withColumn / transform throughput (noop)",
+                transformNoop / columnNoop,
+                0.95,
+                false));
+    return ratios;
+  }
+
+  private static void noop(Dataset<Row> df) {
+    df.write().format("noop").mode("overwrite").save();
+  }
+
+  private static void parquet(Dataset<Row> df, String path) {
+    df.write().mode("overwrite").parquet(path);
+  }
+
+  /**
+   * A ratio the benchmark measured in one run and, when it has one, its target: at most {@code
+   * target} when {@code atMost}, else at least; a target of 0 means none.
+   */
+  record Ratio(String model, String name, double value, double target, boolean atMost) {
+    boolean met() {
+      return target == 0 || (atMost ? value <= target : value >= target);
+    }
+
+    String targetText() {
+      return target == 0 ? "" : String.format(Locale.ROOT, "%s %.2f", atMost ? "<=" : ">=", target);
+    }
+
+    static String table(List<Ratio> ratios) {
+      StringBuilder out = new StringBuilder();
+      for (Ratio r : ratios) {
+        out.append(
+            String.format(
+                Locale.ROOT,
+                "  %-20s %-46s %6.2f  %-8s %s%n",
+                r.model(),
+                r.name(),
+                r.value(),
+                r.targetText(),
+                r.target() == 0 ? "" : r.met() ? "met" : "NOT met"));
+      }
+      return out.toString();
+    }
+
+    static String json(List<Ratio> ratios) {
+      StringBuilder out = new StringBuilder("{\n  \"ratios\": [\n");
+      for (int i = 0; i < ratios.size(); i++) {
+        Ratio r = ratios.get(i);
+        out.append(
+            String.format(
+                Locale.ROOT,
+                "    {\"model\": %s, \"name\": %s, \"value\": %.4f, \"target\": %s,"
+                    + " \"at_most\": %b, \"met\": %b}%s%n",
+                OptionValues.jsonString(r.model()),
+                OptionValues.jsonString(r.name()),
+                r.value(),
+                r.target() == 0 ? "null" : String.format(Locale.ROOT, "%.4f", r.target()),
+                r.atMost(),
+                r.met(),
+                i + 1 < ratios.size() ? "," : ""));
+      }
+      return out.append("  ]\n}\n").toString();
+    }
   }
 
   private static int perRowValues(TensorSpec input) {

@@ -2,11 +2,18 @@ package ai.onnxspark.jobs;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import ai.onnxspark.internal.text.TextTokenizer;
 import ai.onnxspark.model.TensorSpec;
 import ai.onnxspark.spark.OnnxModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +30,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -43,8 +51,9 @@ import org.apache.spark.sql.types.StructType;
  * (b) precomputed ids → scores ({@code pad.input_ids=0}, {@code pad.attention_mask=0}), (c) the
  * tokenizer alone (the library's native tokenizer encoding every review from as many threads as
  * Spark cores, reviews already on the driver), (d) plain scans of the review column and of the id
- * columns; with bucketing off and on ({@code bucket-batches}). Results go to the console and to
- * {@code text-bench.json} under {@code --report}.
+ * columns, (e) raw ONNX Runtime on the precomputed ids, batched as the library batches them (see
+ * {@link RawText}); with bucketing off and on ({@code bucket-batches}). Results go to the console
+ * and to {@code text-bench.json} under {@code --report}.
  */
 final class TextBenchmark {
   static final int VOCAB = 30522;
@@ -53,15 +62,35 @@ final class TextBenchmark {
 
   private TextBenchmark() {}
 
-  static void bench(SparkSession spark, Args args, int cores, int repeat) {
-    int rows = args.getInt("rows", 20_000);
-    int batch = args.getInt("batch-size", 64);
-    int maxLength = args.getInt("max-length", 128);
-    int partitions = args.getInt("partitions", 8);
+  static Report bench(SparkSession spark, Args args, int cores, int repeat) {
+    return bench(
+        spark,
+        args.required("model"),
+        args.getInt("rows", 20_000),
+        args.getInt("batch-size", 64),
+        args.getInt("max-length", 128),
+        args.getInt("partitions", 8),
+        args.get("data", "target/bench-data"),
+        args.get("report", "target/bench-report"),
+        cores,
+        repeat);
+  }
+
+  static Report bench(
+      SparkSession spark,
+      String modelPath,
+      int rows,
+      int batch,
+      int maxLength,
+      int partitions,
+      String dataRoot,
+      String reportDir,
+      int cores,
+      int repeat) {
     if (maxLength < 3) {
       throw new Args.UsageException("--max-length takes 3 or more tokens");
     }
-    OnnxModel model = OnnxModel.fromPath(args.required("model")).withBatchSize(batch);
+    OnnxModel model = OnnxModel.fromPath(modelPath).withBatchSize(batch);
     List<String> inputs = new ArrayList<>();
     for (TensorSpec t : model.info().inputs()) {
       inputs.add(t.name());
@@ -70,9 +99,7 @@ final class TextBenchmark {
       throw new Args.UsageException(
           "--text takes models with inputs input_ids and attention_mask; this one has " + inputs);
     }
-    Path data =
-        Paths.get(args.get("data", "target/bench-data"), "text-" + rows + "-len" + maxLength)
-            .toAbsolutePath();
+    Path data = Paths.get(dataRoot, "text-" + rows + "-len" + maxLength).toAbsolutePath();
     Path tokenizerFile = data.resolve("tokenizer.json");
     Path table = data.resolve("reviews.parquet");
     String json = wordPieceJson(vocabulary(VOCAB, 7));
@@ -103,6 +130,11 @@ final class TextBenchmark {
             .as(org.apache.spark.sql.Encoders.STRING())
             .collectAsList();
     TextTokenizer library = TextTokenizer.of(tokenizerFile.toString(), json, maxLength, null);
+    List<long[][]> tokenized = new ArrayList<>();
+    for (Row row :
+        spark.read().parquet(path).select("input_ids", "attention_mask").collectAsList()) {
+      tokenized.add(new long[][] {unboxed(row.getList(0)), unboxed(row.getList(1))});
+    }
 
     List<Result> results = new ArrayList<>();
     for (int bucketing : List.of(0, BUCKET)) {
@@ -115,7 +147,9 @@ final class TextBenchmark {
       Runnable scanTextRun = () -> noop(spark.read().parquet(path).select("review"));
       Runnable scanIdsRun =
           () -> noop(spark.read().parquet(path).select("input_ids", "attention_mask"));
-      List<Runnable> runs = List.of(textRun, idsRun, tokenizeRun, scanTextRun, scanIdsRun);
+      RawText raw = RawText.of(model, tokenized, batch, bucketing);
+      Runnable rawRun = () -> raw.score(cores);
+      List<Runnable> runs = List.of(textRun, idsRun, tokenizeRun, scanTextRun, scanIdsRun, rawRun);
       double[] best = new double[runs.size()];
       Arrays.fill(best, Double.MAX_VALUE);
       runs.forEach(Runnable::run);
@@ -124,7 +158,9 @@ final class TextBenchmark {
           best[r] = Math.min(best[r], Benchmark.time(runs.get(r)));
         }
       }
-      results.add(new Result(bucketing, best[0], best[1], best[2], best[3], best[4]));
+      results.add(
+          new Result(
+              bucketing, best[0], best[1], best[2], best[3], best[4], best[5], raw.paddedTokens()));
     }
 
     Report report =
@@ -148,13 +184,122 @@ final class TextBenchmark {
             results);
     System.out.println();
     System.out.print(report.table());
-    Path dir = Paths.get(args.get("report", "target/bench-report"));
+    Path dir = Paths.get(reportDir);
     try {
       Files.createDirectories(dir);
       Path file = Files.writeString(dir.resolve("text-bench.json"), report.json());
       System.out.println("Wrote " + file.toAbsolutePath());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+    return report;
+  }
+
+  private static long[] unboxed(List<Long> values) {
+    long[] out = new long[values.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = values.get(i);
+    }
+    return out;
+  }
+
+  /**
+   * Raw ONNX Runtime on the same rows: precomputed ids in table order, cut into windows of {@code
+   * bucketBatches} batches, each window sorted by length (as the library's bucketing does; no
+   * sorting when off), padded per batch to its longest row and written into native buffers before
+   * timing. One session (one intra-op thread), called from as many Java threads as Spark cores.
+   */
+  static final class RawText {
+    private final OnnxModel model;
+    private final List<LongBuffer[]> buffers;
+    private final List<long[]> shapes;
+    private final long paddedTokens;
+
+    private RawText(OnnxModel model, List<LongBuffer[]> buffers, List<long[]> shapes, long padded) {
+      this.model = model;
+      this.buffers = buffers;
+      this.shapes = shapes;
+      this.paddedTokens = padded;
+    }
+
+    static RawText of(OnnxModel model, List<long[][]> rows, int batch, int bucketBatches) {
+      int window = Math.max(1, bucketBatches) * batch;
+      List<LongBuffer[]> buffers = new ArrayList<>();
+      List<long[]> shapes = new ArrayList<>();
+      long padded = 0;
+      for (int from = 0; from < rows.size(); from += window) {
+        List<long[][]> part =
+            new ArrayList<>(rows.subList(from, Math.min(rows.size(), from + window)));
+        if (bucketBatches > 0) {
+          part.sort(java.util.Comparator.comparingInt(r -> r[0].length));
+        }
+        for (int b = 0; b < part.size(); b += batch) {
+          List<long[][]> rowsOfBatch = part.subList(b, Math.min(part.size(), b + batch));
+          int length = 0;
+          for (long[][] r : rowsOfBatch) {
+            length = Math.max(length, r[0].length);
+          }
+          LongBuffer ids = direct(rowsOfBatch.size() * length);
+          LongBuffer mask = direct(rowsOfBatch.size() * length);
+          for (long[][] r : rowsOfBatch) {
+            ids.put(r[0]).position(ids.position() + length - r[0].length);
+            mask.put(r[1]).position(mask.position() + length - r[1].length);
+          }
+          buffers.add(new LongBuffer[] {ids.flip(), mask.flip()});
+          shapes.add(new long[] {rowsOfBatch.size(), length});
+          padded += (long) rowsOfBatch.size() * length;
+        }
+      }
+      return new RawText(model, buffers, shapes, padded);
+    }
+
+    private static LongBuffer direct(int values) {
+      return ByteBuffer.allocateDirect(values * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
+    }
+
+    /** Token positions the model ran over, padding included. */
+    long paddedTokens() {
+      return paddedTokens;
+    }
+
+    void score(int threads) {
+      OrtEnvironment env = OrtEnvironment.getEnvironment();
+      try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+        options.setIntraOpNumThreads(1);
+        options.setInterOpNumThreads(1);
+        try (OrtSession session =
+            env.createSession(Files.readAllBytes(Path.of(model.source())), options)) {
+          AtomicInteger next = new AtomicInteger();
+          ExecutorService pool = Executors.newFixedThreadPool(threads);
+          try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+              futures.add(pool.submit(() -> runBatches(env, session, next)));
+            }
+            for (Future<?> f : futures) {
+              f.get();
+            }
+          } finally {
+            pool.shutdownNow();
+          }
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    private Void runBatches(OrtEnvironment env, OrtSession session, AtomicInteger next)
+        throws OrtException {
+      for (int i = next.getAndIncrement(); i < buffers.size(); i = next.getAndIncrement()) {
+        LongBuffer[] b = buffers.get(i);
+        try (OnnxTensor ids = OnnxTensor.createTensor(env, b[0].duplicate(), shapes.get(i));
+            OnnxTensor mask = OnnxTensor.createTensor(env, b[1].duplicate(), shapes.get(i));
+            OrtSession.Result result =
+                session.run(Map.of("input_ids", ids, "attention_mask", mask))) {
+          ((OnnxTensor) result.get(0)).getFloatBuffer();
+        }
+      }
+      return null;
     }
   }
 
@@ -469,13 +614,25 @@ final class TextBenchmark {
       double ids,
       double tokenize,
       double scanText,
-      double scanIds) {
+      double scanIds,
+      double raw,
+      long rawPaddedTokens) {
     double ratio() {
       return text / ids;
     }
 
     double tokenizerShare() {
       return (text - ids) / text;
+    }
+
+    /** Precomputed ids through the library against raw ONNX Runtime, throughput. */
+    double idsOverRaw() {
+      return raw / ids;
+    }
+
+    /** Raw strings through the library against raw ONNX Runtime on precomputed ids, throughput. */
+    double textOverRaw() {
+      return raw / text;
     }
   }
 
@@ -488,6 +645,23 @@ final class TextBenchmark {
       TokenStats stats,
       double maxLogitDiff,
       List<Result> results) {
+
+    /** The ratios of the bucketed run, with their targets. */
+    List<Benchmark.Ratio> ratios(String model) {
+      Result r = results.get(results.size() - 1);
+      String bucketed = " (bucket-batches " + r.bucketBatches() + ")";
+      return List.of(
+          new Benchmark.Ratio(
+              model, "ids -> scores / raw ONNX Runtime" + bucketed, r.idsOverRaw(), 0.9, false),
+          new Benchmark.Ratio(
+              model, "text -> scores / raw ONNX Runtime" + bucketed, r.textOverRaw(), 0, false),
+          new Benchmark.Ratio(
+              model,
+              "tokenizer share of text -> scores" + bucketed,
+              r.tokenizerShare(),
+              0.15,
+              true));
+    }
 
     String table() {
       StringBuilder out = new StringBuilder(title).append('\n');
@@ -520,6 +694,7 @@ final class TextBenchmark {
         line(out, "(c) tokenizer alone, " + threads + " threads, no Spark", r.tokenize());
         line(out, "(d) plain scan of review -> noop", r.scanText());
         line(out, "(d) plain scan of input_ids, attention_mask", r.scanIds());
+        line(out, "(e) raw ONNX Runtime, " + threads + " threads, ids in native buffers", r.raw());
         out.append(
             String.format(
                 Locale.ROOT,
@@ -528,6 +703,14 @@ final class TextBenchmark {
                 r.ratio(),
                 100 * r.tokenizerShare(),
                 100 * r.tokenize() / r.text()));
+        out.append(
+            String.format(
+                Locale.ROOT,
+                "    against raw ONNX Runtime (throughput): (b)/(e) %.2f, (a)/(e) %.2f;"
+                    + " (e) ran over %d token positions, padding included%n",
+                r.idsOverRaw(),
+                r.textOverRaw(),
+                r.rawPaddedTokens()));
       }
       return out.toString();
     }
@@ -566,7 +749,9 @@ final class TextBenchmark {
                 "    {\"bucket_batches\": %d, \"text_s\": %.4f, \"ids_s\": %.4f,"
                     + " \"tokenize_s\": %.4f, \"scan_text_s\": %.4f, \"scan_ids_s\": %.4f,"
                     + " \"text_rows_per_s\": %.1f, \"ids_rows_per_s\": %.1f,"
-                    + " \"text_over_ids\": %.4f, \"tokenizer_share\": %.4f}%s\n",
+                    + " \"text_over_ids\": %.4f, \"tokenizer_share\": %.4f, \"raw_s\": %.4f,"
+                    + " \"ids_over_raw\": %.4f, \"text_over_raw\": %.4f,"
+                    + " \"raw_padded_tokens\": %d}%s\n",
                 r.bucketBatches(),
                 r.text(),
                 r.ids(),
@@ -577,6 +762,10 @@ final class TextBenchmark {
                 rows / r.ids(),
                 r.ratio(),
                 r.tokenizerShare(),
+                r.raw(),
+                r.idsOverRaw(),
+                r.textOverRaw(),
+                r.rawPaddedTokens(),
                 i + 1 < results.size() ? "," : ""));
       }
       return out.append("  ]\n}\n").toString();

@@ -69,6 +69,75 @@ class BenchmarkTest extends SparkTestBase {
   }
 
   @Test
+  void compareMeasuresEveryPathAndPrintsEachRatioWithItsTarget(@TempDir Path dir) throws Exception {
+    Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
+    Path text =
+        Files.write(
+            dir.resolve("bag.onnx"), TextBenchmarkTest.embeddingBag(TextBenchmark.VOCAB, 4, 3));
+    Path report = dir.resolve("report");
+
+    int code =
+        Benchmark.run(
+            spark,
+            "--model",
+            model.toString(),
+            "--compare",
+            "--rows",
+            "3000",
+            "--batch-size",
+            "64",
+            "--repeat",
+            "1",
+            "--partitions",
+            "2",
+            "--text-model",
+            text.toString(),
+            "--text-rows",
+            "100",
+            "--data",
+            dir.resolve("data").toString(),
+            "--report",
+            report.toString());
+
+    assertThat(code).isZero();
+    JsonNode ratios =
+        new ObjectMapper().readTree(report.resolve("compare.json").toFile()).get("ratios");
+    List<String> names = new java.util.ArrayList<>();
+    for (JsonNode r : ratios) {
+      names.add(r.get("model").asText() + ": " + r.get("name").asText());
+      assertThat(r.get("value").asDouble()).as(r.toString()).isPositive();
+      if (!r.get("target").isNull()) {
+        double value = r.get("value").asDouble();
+        double target = r.get("target").asDouble();
+        assertThat(r.get("met").asBoolean())
+            .as(r.toString())
+            .isEqualTo(r.get("at_most").asBoolean() ? value <= target : value >= target);
+      }
+    }
+    assertThat(names)
+        .contains(
+            "mlp.onnx: transform time / scan time (noop)",
+            "mlp.onnx: withColumn time / scan time (noop)",
+            "mlp.onnx: transform time / copy time (Parquet out)",
+            "mlp.onnx: withColumn time / copy time (Parquet out)",
+            "mlp.onnx: withColumn / transform throughput (noop)",
+            "bag.onnx: ids -> scores / raw ONNX Runtime (bucket-batches 10)",
+            "bag.onnx: tokenizer share of text -> scores (bucket-batches 10)");
+    // The end-to-end runs wrote every row: the scores (transform: the model's output, withColumn:
+    // the column it names) and the plain copy.
+    Path out = dir.resolve("data").resolve("mlp.onnx-3000-out");
+    for (String[] run :
+        new String[][] {
+          {"transform", "logits"}, {"withColumn", "prediction"}, {"copy", "features"}
+        }) {
+      org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> written =
+          spark.read().parquet(out.resolve(run[0]).toString());
+      assertThat(written.count()).as(run[0]).isEqualTo(3000);
+      assertThat(written.columns()).as(run[0]).contains(run[1]);
+    }
+  }
+
+  @Test
   void badDevicesAndBatchSizesAreRefused(@TempDir Path dir) throws Exception {
     Path model = Files.write(dir.resolve("mlp.onnx"), TestModels.mlp(16, 8, 3, 1));
     assertThat(Benchmark.run(spark, "--model", model.toString(), "--devices", "tpu")).isEqualTo(2);

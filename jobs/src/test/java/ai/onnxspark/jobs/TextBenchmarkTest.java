@@ -76,13 +76,20 @@ class TextBenchmarkTest extends SparkTestBase {
               "scan_text_s",
               "scan_ids_s",
               "text_rows_per_s",
-              "ids_rows_per_s")) {
+              "ids_rows_per_s",
+              "raw_s")) {
         assertThat(r.get(key).asDouble()).as(key).isPositive();
       }
       assertThat(r.get("text_over_ids").asDouble())
           .isCloseTo(r.get("text_s").asDouble() / r.get("ids_s").asDouble(), within(1e-3));
       assertThat(r.get("tokenizer_share").asDouble())
           .isCloseTo(1 - 1 / r.get("text_over_ids").asDouble(), within(1e-3));
+      assertThat(r.get("ids_over_raw").asDouble())
+          .isCloseTo(r.get("raw_s").asDouble() / r.get("ids_s").asDouble(), within(1e-3));
+      // Every kept token is a position the raw run scored; padding only adds to them.
+      assertThat(r.get("raw_padded_tokens").asLong())
+          .isGreaterThanOrEqualTo(
+              Math.round(200 * json.get("tokens").get("mean_kept").asDouble()) - 1);
     }
 
     // The table it wrote: the same logits from the reviews and from their ids, for a few rows,
@@ -114,6 +121,20 @@ class TextBenchmarkTest extends SparkTestBase {
         });
     List<Row> lengths = few.selectExpr("size(input_ids)").collectAsList();
     assertThat(lengths).allSatisfy(r -> assertThat(r.getInt(0)).isBetween(3, 32));
+  }
+
+  @Test
+  void rawOrtBatchesLikeTheLibraryBucketing() {
+    List<long[][]> rows = new java.util.ArrayList<>();
+    for (int length : new int[] {5, 1, 5, 1, 3}) {
+      long[] ids = new long[length];
+      java.util.Arrays.fill(ids, length);
+      rows.add(new long[][] {ids, new long[length]});
+    }
+    // Batches of 2 in table order: [5,1] [5,1] [3], each padded to its longest row.
+    assertThat(TextBenchmark.RawText.of(null, rows, 2, 0).paddedTokens()).isEqualTo(10 + 10 + 3);
+    // Windows of two batches sorted by length: [1,1] [5,5], then [3].
+    assertThat(TextBenchmark.RawText.of(null, rows, 2, 2).paddedTokens()).isEqualTo(2 + 10 + 3);
   }
 
   @Test
