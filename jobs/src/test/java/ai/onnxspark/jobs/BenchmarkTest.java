@@ -117,6 +117,7 @@ class BenchmarkTest extends SparkTestBase {
     assertThat(names)
         .contains(
             "mlp.onnx: transform time / scan time (noop)",
+            "mlp.onnx: (scan + raw ONNX Runtime) time / scan time: floor",
             "mlp.onnx: withColumn time / scan time (noop)",
             "mlp.onnx: transform time / copy time (Parquet out)",
             "mlp.onnx: withColumn time / copy time (Parquet out)",
