@@ -30,9 +30,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A token classifier over raw text ({@code token-labels.<output>}): each token's logits are a row
- * of an embedding table gathered by its id, so the test computes every token's label and score
- * from the ids its reference tokenizer gives; the spans are checked against the text, Chinese and
- * emoji included.
+ * of an embedding table gathered by its id, so the test computes every token's label and score from
+ * the ids its reference tokenizer gives; the spans are checked against the text, Chinese and emoji
+ * included.
  */
 class TokenLabelsTest extends SparkTestBase {
   private static final Path DIR = Path.of("target", "token-labels-test").toAbsolutePath();
@@ -146,8 +146,7 @@ class TokenLabelsTest extends SparkTestBase {
       List<Entry> entries = new ArrayList<>();
       for (Row r : row.<Row>getList(1)) {
         entries.add(
-            new Entry(
-                r.getString(0), r.getInt(1), r.getInt(2), r.getString(3), r.getFloat(4)));
+            new Entry(r.getString(0), r.getInt(1), r.getInt(2), r.getString(3), r.getFloat(4)));
       }
       all.add(entries);
     }
@@ -310,7 +309,8 @@ class TokenLabelsTest extends SparkTestBase {
         .hasMessageContaining("token-labels.logits")
         .hasMessageContaining("withTokenizer");
     // Text pairs: tokens of two texts.
-    Dataset<Row> pairs = texts(TEXTS).withColumn("other", org.apache.spark.sql.functions.col("text"));
+    Dataset<Row> pairs =
+        texts(TEXTS).withColumn("other", org.apache.spark.sql.functions.col("text"));
     assertThatThrownBy(
             () ->
                 OnnxModel.fromBytes(model)
