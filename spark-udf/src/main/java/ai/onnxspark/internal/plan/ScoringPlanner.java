@@ -78,7 +78,7 @@ public final class ScoringPlanner {
       throw ai.onnxspark.internal.OnnxErrors.extensionsNeeded(
           model.source(), OnnxOptions.EXTENSIONS_DOMAIN, extensionOps);
     }
-    checkTokenLabels(spec);
+    checkTokenLabels(spec, spec.textColumns().size());
     if (spec.tokenizer() != null) {
       options =
           options.withTokenizer(
@@ -172,7 +172,7 @@ public final class ScoringPlanner {
    * Refuses {@code token-labels.<output>} where it cannot label the text's tokens: without a
    * tokenizer (the library knows no tokens then), or for text pairs (the tokens of two texts).
    */
-  static void checkTokenLabels(ScoringSpec spec) {
+  static void checkTokenLabels(ScoringSpec spec, int textColumns) {
     if (!spec.labelsTokens()) {
       return;
     }
@@ -190,13 +190,11 @@ public final class ScoringPlanner {
               + " spark.onnx.models.<name>.tokenizer); this model is fed token ids, so label its"
               + " output with withOutput(output, column) and map the scores to tokens yourself");
     }
-    if (spec.textColumns().size() > 1) {
+    if (textColumns > 1) {
       throw OnnxErrors.badOption(
           key,
           spec.settings().get(key),
-          "one text column (text-column "
-              + spec.textColumns()
-              + " is a text pair, whose tokens belong to two texts)");
+          "one text column: a text pair's tokens belong to two texts");
     }
   }
 
@@ -390,9 +388,7 @@ public final class ScoringPlanner {
           binding = binding.withPadding(pad);
         }
         if (field == InputBinding.TokenField.IDS && spec.labelsTokens()) {
-          if (columns.size() > 1) {
-            checkTokenLabels(spec.with(OnnxOptions.TEXT_COLUMN, String.join(",", columns), null));
-          }
+          checkTokenLabels(spec, columns.size());
           binding = binding.keepingTokens();
         }
         if (bucketBatches > 1 && binding.padded()) {

@@ -5,9 +5,9 @@ import ai.djl.huggingface.tokenizers.jni.CharSpan;
 /**
  * One encoded text's tokens, position by position as the model sees them: each token's string, its
  * span in the text and whether the tokenizer added it ({@code [CLS]}, {@code [SEP]}, {@code <s>}).
- * Spans are in UTF-16 code units of the Java string (what {@link String#substring(int, int)} and
- * Spark's {@code substring} of a Java string take), {@code start} inclusive, {@code end} exclusive;
- * a token with no span (an added token) has -1 for both.
+ * Spans are in UTF-16 code units of the Java string (what {@link String#substring(int, int)}
+ * takes), {@code start} inclusive, {@code end} exclusive; a token with no span (an added token) has
+ * -1 for both.
  */
 public final class TokenSpans {
   private final String[] tokens;
