@@ -10,6 +10,7 @@ import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import ai.onnxspark.model.ElementType;
 import ai.onnxspark.sql.OnnxFunctions;
 import ai.onnxspark.sql.OnnxModels;
+import ai.onnxspark.testing.EveryLine;
 import ai.onnxspark.testing.ModelBuilder;
 import ai.onnxspark.testing.SparkTestBase;
 import ai.onnxspark.testing.TestTokenizers;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.Test;
  * the ids its reference tokenizer gives; the spans are checked against the text, Chinese and emoji
  * included.
  */
+@EveryLine
 class TokenLabelsTest extends SparkTestBase {
   private static final Path DIR = Path.of("target", "token-labels-test").toAbsolutePath();
   private static final List<String> LABELS = List.of("O", "B-THING", "I-THING");
@@ -81,13 +83,18 @@ class TokenLabelsTest extends SparkTestBase {
 
   /** Logits {@code [batch, seq, labels]}: each token's row of {@link #TABLE}, by its id. */
   static ModelBuilder tagger(boolean metadata) {
+    return tagger(metadata, "seq");
+  }
+
+  /** As {@link #tagger(boolean)}, of sequence dimension {@code seq} (a name, or a length). */
+  static ModelBuilder tagger(boolean metadata, Object seq) {
     ModelBuilder b =
         new ModelBuilder("tagger")
-            .input("input_ids", ElementType.INT64, "batch", "seq")
-            .input("attention_mask", ElementType.INT64, "batch", "seq")
+            .input("input_ids", ElementType.INT64, "batch", seq)
+            .input("attention_mask", ElementType.INT64, "batch", seq)
             .initializer("table", new long[] {VOCAB, LABELS.size()}, TABLE)
             .node("Gather", new String[] {"table", "input_ids"}, new String[] {"logits"})
-            .output("logits", ElementType.FLOAT, "batch", "seq", LABELS.size());
+            .output("logits", ElementType.FLOAT, "batch", seq, LABELS.size());
     return metadata ? b.metadata("labels", String.join(",", LABELS)) : b;
   }
 
@@ -200,6 +207,21 @@ class TokenLabelsTest extends SparkTestBase {
     assertThat(rows.get(0).stream().map(Entry::token).toList())
         .containsExactly("i", "love", "the", "movie");
     assertThat(rows.get(3)).isEmpty();
+  }
+
+  @Test
+  void aFixedSequenceLengthLabelsTheTokensKeptAfterTruncation() throws IOException {
+    // Every row truncated or padded to the model's 8 positions: [CLS], 6 tokens at most, [SEP].
+    OnnxModel tagger =
+        OnnxModel.fromBytes(tagger(true, 8).build())
+            .withTokenizer("text", wordPiece.toString())
+            .withTokenLabels("logits", "entities");
+    List<List<Entry>> rows = entries(tagger.transform(texts(TEXTS).coalesce(1)), "entities");
+    try (HuggingFaceTokenizer truncating = TokenizerTest.reference(wordPiece, 8)) {
+      assertEntries(rows, truncating, TEXTS);
+    }
+    assertThat(rows.get(4)).hasSize(6);
+    assertThat(rows.get(0)).hasSize(4);
   }
 
   @Test
