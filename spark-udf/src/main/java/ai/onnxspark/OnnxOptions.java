@@ -283,6 +283,14 @@ public final class OnnxOptions {
   /** Per call: {@code mean-pool-normalized.<output>}: as {@code mean-pool}, of unit L2 norm. */
   public static final String MEAN_POOL_NORMALIZED_PREFIX = "mean-pool-normalized.";
 
+  /**
+   * Per call: {@code token-labels.<output>}: a column with, per token of a row's text (special
+   * tokens and padding left out), the token, its span in the text (UTF-16 code units), the label of
+   * its largest score in per-token output {@code [batch, seq, labels]} and that score's softmax
+   * probability, as {@code array<struct<token, start, end, label, score>>}: named entities.
+   */
+  public static final String TOKEN_LABELS_PREFIX = "token-labels.";
+
   /** Per call: {@code top-k.<output>}: how many of the largest scores top-k columns hold. */
   public static final String TOP_K_PREFIX = "top-k.";
 
@@ -584,7 +592,8 @@ public final class OnnxOptions {
               LABELS_PREFIX,
               "<output>",
               "labels, comma-separated (or a JSON list)",
-              "The labels of output <name>'s classes, in order, for label.<name>."),
+              "The labels of output <name>'s classes, in order, for label.<name> and"
+                  + " token-labels.<name>."),
           OnnxOption.perCallPrefix(
               TOP_K_PREFIX,
               "<output>",
@@ -607,6 +616,14 @@ public final class OnnxOptions {
               "<output>",
               "a column name",
               "As mean-pool.<output>, scaled to unit L2 norm (for cosine similarity)."),
+          OnnxOption.perCallPrefix(
+              TOKEN_LABELS_PREFIX,
+              "<output>",
+              "a column name",
+              "A column with, per token of the text (special tokens and padding left out), its"
+                  + " span, label and score from per-token output <output> ([batch, seq, labels]):"
+                  + " array<struct<token, start, end, label, score>>, labels from labels.<output>"
+                  + " or the model's metadata. Needs tokenizer."),
           OnnxOption.perCallPrefix(
               TOP_K_SCORES_PREFIX,
               "<output>",

@@ -195,6 +195,32 @@ public final class OnnxModel {
   }
 
   /**
+   * Adds column {@code column} labelling each token of the text: per row, one {@code struct<token:
+   * string, start: int, end: int, label: string, score: float>} per token the tokenizer read from
+   * the text, in order ({@code [CLS]}, {@code [SEP]} and the other special tokens it adds are left
+   * out, as is the padding), with the label of the token's largest score in per-token output {@code
+   * output} ({@code [batch, seq, labels]}, as a token classifier's logits) and that score's softmax
+   * probability: named entities, part-of-speech tags. {@code start} and {@code end} are the token's
+   * span in the row's text in UTF-16 code units, so that {@code text.substring(start, end)} is the
+   * text the token was read from. The model must be fed from text ({@link #withTokenizer}); a text
+   * pair is refused. Per call: {@code token-labels.<output>}, with {@code labels.<output>}.
+   *
+   * @param labels one per score of the output's last dimension, in order; none to take the model's
+   *     metadata ({@code labels}, {@code classes} or {@code class_labels}), as {@link
+   *     #withLabel(String, String)} does
+   * @throws ai.onnxspark.OnnxException when the model has no such output, it is not of rank 3, or
+   *     the labels are not one per score
+   */
+  public OnnxModel withTokenLabels(String output, String column, String... labels) {
+    Objects.requireNonNull(output, "output");
+    OnnxModel model = this;
+    if (labels.length > 0) {
+      model = withOption(OnnxOptions.LABELS_PREFIX + output, OptionValues.list(List.of(labels)));
+    }
+    return model.withOption(OnnxOptions.TOKEN_LABELS_PREFIX + output, column);
+  }
+
+  /**
    * Adds column {@code column} (int) with the index of output {@code output}'s largest score. Per
    * call: {@code argmax.<output>}.
    */
@@ -556,7 +582,8 @@ public final class OnnxModel {
         || prefix.equals(OnnxOptions.TOP_K_INDICES_PREFIX)
         || prefix.equals(OnnxOptions.TOP_K_SCORES_PREFIX)
         || prefix.equals(OnnxOptions.MEAN_POOL_PREFIX)
-        || prefix.equals(OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX);
+        || prefix.equals(OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX)
+        || prefix.equals(OnnxOptions.TOKEN_LABELS_PREFIX);
   }
 
   /**
@@ -644,7 +671,8 @@ public final class OnnxModel {
             OnnxOptions.TOP_K_INDICES_PREFIX,
             OnnxOptions.TOP_K_SCORES_PREFIX,
             OnnxOptions.MEAN_POOL_PREFIX,
-            OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX)) {
+            OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX,
+            OnnxOptions.TOKEN_LABELS_PREFIX)) {
       kept = kept.withoutPrefix(prefix);
     }
     return new OnnxModel(

@@ -713,6 +713,10 @@ public final class PartitionScorer implements Serializable {
               paddedDim = inputs[i].variableDimName();
             }
           }
+          ai.onnxspark.internal.text.TokenSpans[] tokens = null;
+          for (int i = 0; i < inputs.length && tokens == null; i++) {
+            tokens = batches[i].tokens();
+          }
           for (int j = 0; j < outputs.length; j++) {
             String present = outputs[j].presentOutput();
             if (present != null && !present(result.get(present).orElseThrow(), outputs[j])) {
@@ -737,7 +741,8 @@ public final class PartitionScorer implements Serializable {
                 tensorRows,
                 batchRows,
                 into[j],
-                trim ? lengths : null);
+                trim ? lengths : null,
+                tokens);
           }
           if (metrics != null) {
             ScoringCounters.get().addBatch(metrics, tensorRows, nanos);

@@ -78,6 +78,7 @@ public final class ScoringPlanner {
       throw ai.onnxspark.internal.OnnxErrors.extensionsNeeded(
           model.source(), OnnxOptions.EXTENSIONS_DOMAIN, extensionOps);
     }
+    checkTokenLabels(spec, spec.textColumns().size());
     if (spec.tokenizer() != null) {
       options =
           options.withTokenizer(
@@ -165,6 +166,36 @@ public final class ScoringPlanner {
             : "it is larger than "
                 + OnnxOptions.SHIPPING_PATH_ABOVE_BYTES_CONF
                 + " or was loaded from a folder";
+  }
+
+  /**
+   * Refuses {@code token-labels.<output>} where it cannot label the text's tokens: without a
+   * tokenizer (the library knows no tokens then), or for text pairs (the tokens of two texts).
+   */
+  static void checkTokenLabels(ScoringSpec spec, int textColumns) {
+    if (!spec.labelsTokens()) {
+      return;
+    }
+    String key =
+        spec.settings().keySet().stream()
+            .filter(k -> k.startsWith(OnnxOptions.TOKEN_LABELS_PREFIX))
+            .findFirst()
+            .orElseThrow();
+    if (spec.tokenizer() == null) {
+      throw OnnxErrors.badOption(
+          key,
+          spec.settings().get(key),
+          "a model fed from text by the library's tokenizer, which knows each token's span: set"
+              + " withTokenizer(textColumn, tokenizerJson) (option tokenizer, or"
+              + " spark.onnx.models.<name>.tokenizer); this model is fed token ids, so label its"
+              + " output with withOutput(output, column) and map the scores to tokens yourself");
+    }
+    if (textColumns > 1) {
+      throw OnnxErrors.badOption(
+          key,
+          spec.settings().get(key),
+          "one text column: a text pair's tokens belong to two texts");
+    }
   }
 
   /** The optional outputs that {@code spec} scores, in columns or post-processed. */
@@ -355,6 +386,10 @@ public final class ScoringPlanner {
         Double pad = paddings.get(input.name());
         if (pad != null) {
           binding = binding.withPadding(pad);
+        }
+        if (field == InputBinding.TokenField.IDS && spec.labelsTokens()) {
+          checkTokenLabels(spec, columns.size());
+          binding = binding.keepingTokens();
         }
         if (bucketBatches > 1 && binding.padded()) {
           binding = binding.withBucketing(bucketBatches);

@@ -179,7 +179,8 @@ public final class ScoringSpec implements Serializable {
           OnnxOptions.TOP_K_INDICES_PREFIX,
           OnnxOptions.TOP_K_SCORES_PREFIX,
           OnnxOptions.MEAN_POOL_PREFIX,
-          OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX -> {
+          OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX,
+          OnnxOptions.TOKEN_LABELS_PREFIX -> {
         requireOutput(name, info);
         requireName(key, value);
       }
@@ -325,6 +326,9 @@ public final class ScoringSpec implements Serializable {
           } else if (key.startsWith(OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX)) {
             String output = key.substring(OnnxOptions.MEAN_POOL_NORMALIZED_PREFIX.length());
             derived.add(new Derived(output, column, PostProcess.meanPool(true)));
+          } else if (key.startsWith(OnnxOptions.TOKEN_LABELS_PREFIX)) {
+            String output = key.substring(OnnxOptions.TOKEN_LABELS_PREFIX.length());
+            derived.add(new Derived(output, column, PostProcess.tokenLabels(labels(output, info))));
           }
         });
     return derived;
@@ -356,7 +360,11 @@ public final class ScoringSpec implements Serializable {
     throw OnnxErrors.badOption(
         "labels of " + output,
         "(none in the model's metadata " + info.metadata().keySet() + ")",
-        "labels given with withLabel(output, column, labels) or labels."
+        "labels given with "
+            + (settings.containsKey(OnnxOptions.TOKEN_LABELS_PREFIX + output)
+                ? "withTokenLabels(output, column, labels)"
+                : "withLabel(output, column, labels)")
+            + " or labels."
             + output
             + ", or metadata 'labels'");
   }
@@ -391,6 +399,11 @@ public final class ScoringSpec implements Serializable {
         && !(tokenizer() != null
             && InputBinding.TokenField.forInput(input) != null
             && settings.containsKey(OnnxOptions.TEXT_COLUMN));
+  }
+
+  /** Whether a column labels the tokens of the text ({@code token-labels.<output>}). */
+  public boolean labelsTokens() {
+    return settings.keySet().stream().anyMatch(k -> k.startsWith(OnnxOptions.TOKEN_LABELS_PREFIX));
   }
 
   /** The tokenizer file ({@code tokenizer}), or null. */

@@ -101,6 +101,9 @@ public final class InputBinding implements Serializable {
 
   private TokenField tokenField;
 
+  /** Tokenized text: whether each row's tokens and their spans are kept for the outputs. */
+  private boolean keepsTokens;
+
   /** The column that names rows in error messages (its ordinal, name and type), if any. */
   private int keyOrdinal = -1;
 
@@ -700,6 +703,7 @@ public final class InputBinding implements Serializable {
     copy.wholeTensor = wholeTensor;
     copy.tokenizer = tokenizer;
     copy.tokenField = tokenField;
+    copy.keepsTokens = keepsTokens;
     copy.keyOrdinal = keyOrdinal;
     copy.keyName = keyName;
     copy.keyType = keyType;
@@ -897,6 +901,24 @@ public final class InputBinding implements Serializable {
     return tokenizer;
   }
 
+  /**
+   * This binding of tokenized text keeping each row's tokens, with their spans in the text, for
+   * per-token outputs ({@code token-labels.<output>}); see {@link Batch#tokens()}.
+   */
+  public InputBinding keepingTokens() {
+    if (kind != SourceKind.TOKENS) {
+      throw new IllegalStateException("Input " + spec.name() + " is not tokenized text");
+    }
+    InputBinding copy = copy();
+    copy.keepsTokens = true;
+    return copy;
+  }
+
+  /** Whether each row's tokens are kept ({@link #keepingTokens}). */
+  public boolean keepsTokens() {
+    return keepsTokens;
+  }
+
   /** Tokenized text: which of the tokenizer's outputs this input takes; else null. */
   public TokenField tokenField() {
     return tokenField;
@@ -1052,6 +1074,10 @@ public final class InputBinding implements Serializable {
 
     /** The row being added, for naming it by its key in errors. */
     private InternalRow current;
+
+    /** Tokenized text keeping its tokens: each row's, by its position in the batch. */
+    private ai.onnxspark.internal.text.TokenSpans[] tokens =
+        new ai.onnxspark.internal.text.TokenSpans[0];
 
     Batch(int capacityRows) {
       this.capacityRows = capacityRows;
@@ -1242,6 +1268,14 @@ public final class InputBinding implements Serializable {
     }
 
     /**
+     * Tokenized text keeping its tokens ({@link #keepsTokens}): each row's tokens, in batch order;
+     * else null.
+     */
+    public ai.onnxspark.internal.text.TokenSpans[] tokens() {
+      return keepsTokens ? Arrays.copyOf(tokens, rows) : null;
+    }
+
+    /**
      * The batch's tensor shape: rows, then the per-row dims with the variable one resolved; for
      * whole tensors (one row), the per-row dims alone.
      */
@@ -1319,6 +1353,16 @@ public final class InputBinding implements Serializable {
       @Override
       public long valuesPerRow() {
         return variable ? perRow : fixedPerRow;
+      }
+
+      @Override
+      public void keepTokens(ai.onnxspark.internal.text.TokenSpans row) {
+        if (rows >= tokens.length) {
+          tokens =
+              Arrays.copyOf(tokens, Math.max(rows + 1, (int) Math.min(capacityRows, 2L * rows)));
+        }
+        // Indexed by the row being added: a row taken back (rollback, reset) is overwritten.
+        tokens[rows] = row;
       }
     }
   }

@@ -125,6 +125,9 @@ public final class OutputBinding implements Serializable {
       }
       return new OutputBinding(spec, column, false, 1, post, wholeTensor);
     }
+    if (post.kind() == PostProcess.Kind.TOKEN_LABELS) {
+      return bindTokenLabels(spec, column, post, scores, wholeTensor);
+    }
     if (!scores || plain.scalar || !spec.shapeKnown() || spec.rank() != 1 + lead) {
       throw OnnxErrors.unsupportedOutput(
           spec.name(),
@@ -150,6 +153,44 @@ public final class OutputBinding implements Serializable {
           classes + " labels, one per class of " + spec.typeString());
     }
     return new OutputBinding(spec, column, false, 1, post, wholeTensor);
+  }
+
+  private static OutputBinding bindTokenLabels(
+      TensorSpec spec, String column, PostProcess post, boolean scores, boolean wholeTensor) {
+    String key = ai.onnxspark.OnnxOptions.TOKEN_LABELS_PREFIX + spec.name();
+    if (wholeTensor) {
+      throw OnnxErrors.unsupportedOutput(
+          spec.name(),
+          spec.typeString(),
+          key
+              + " reads per-token scores of a batch of texts ([batch, seq, labels]), and this"
+              + " model's rows are scored as whole tensors; feed it from text with a tokenizer"
+              + " (withTokenizer) over inputs of shape [batch, seq]");
+    }
+    if (!scores || !spec.shapeKnown() || spec.rank() != 3) {
+      throw OnnxErrors.unsupportedOutput(
+          spec.name(),
+          spec.typeString(),
+          key
+              + " needs per-token scores of float or double of rank 3 ([batch, seq, labels], as a"
+              + " token classifier's logits), not "
+              + (spec.shapeKnown() ? "rank " + spec.rank() + " " : "")
+              + spec.elementType().name().toLowerCase()
+              + "; name another output");
+    }
+    long labels = spec.dims()[2];
+    if (labels > 0 && post.labels().size() != labels) {
+      throw OnnxErrors.badOption(
+          ai.onnxspark.OnnxOptions.LABELS_PREFIX + spec.name(),
+          post.labels().size() + " labels " + post.labels(),
+          labels
+              + " labels, one per score of the last dimension of "
+              + spec.typeString()
+              + " (give them with withTokenLabels(output, column, labels) or labels."
+              + spec.name()
+              + ")");
+    }
+    return new OutputBinding(spec, column, false, 1, post, false);
   }
 
   /** As {@link #bind(TensorSpec, String, boolean)}, with nested arrays for rank 2 or more. */
@@ -600,6 +641,20 @@ public final class OutputBinding implements Serializable {
      * their results are dropped).
      */
     public void split(OnnxValue value, int rows, int batchRows, Object[] into, int[] lengths) {
+      split(value, rows, batchRows, into, lengths, null);
+    }
+
+    /**
+     * As {@link #split(OnnxValue, int, int, Object[], int[])}, with each row's tokens for a
+     * per-token output labelled by token ({@code token-labels.<output>}), else null.
+     */
+    public void split(
+        OnnxValue value,
+        int rows,
+        int batchRows,
+        Object[] into,
+        int[] lengths,
+        ai.onnxspark.internal.text.TokenSpans[] tokens) {
       if (spec.sequenceOfMaps() && value instanceof ai.onnxruntime.OnnxSequence) {
         splitMaps((ai.onnxruntime.OnnxSequence) value, rows, batchRows, into);
         return;
@@ -636,6 +691,11 @@ public final class OutputBinding implements Serializable {
       byte[] values = sparkBytes(tensor.getByteBuffer(), rows * perRow);
       if (post.pools()) {
         pool(ByteBuffer.wrap(values).order(ByteOrder.nativeOrder()), rows, shape, lengths, into);
+        return;
+      }
+      if (post.kind() == PostProcess.Kind.TOKEN_LABELS) {
+        tokenLabels(
+            ByteBuffer.wrap(values).order(ByteOrder.nativeOrder()), rows, shape, tokens, into);
         return;
       }
       if (post.kind() != PostProcess.Kind.NONE) {
@@ -999,6 +1059,85 @@ public final class OutputBinding implements Serializable {
           }
         }
         into[r] = scores(mean, isDouble);
+      }
+    }
+
+    /**
+     * Per row, one struct per token of its text ({@link PostProcess#TOKEN_LABEL_TYPE}): its scores
+     * {@code [seq, labels]} are read at the token's position, so that the special tokens and the
+     * padding (past the row's tokens) are left out.
+     */
+    private void tokenLabels(
+        ByteBuffer values,
+        int rows,
+        long[] shape,
+        ai.onnxspark.internal.text.TokenSpans[] tokens,
+        Object[] into) {
+      String key = ai.onnxspark.OnnxOptions.TOKEN_LABELS_PREFIX + spec.name();
+      if (tokens == null || tokens.length < rows) {
+        throw OnnxErrors.unsupportedOutput(
+            spec.name(),
+            spec.typeString(),
+            key
+                + " labels the tokens of text the library tokenized: feed the model from a text"
+                + " column with withTokenizer(textColumn, tokenizerJson) (option tokenizer)");
+      }
+      if (shape.length != 3 || shape[2] != post.labels().size()) {
+        throw OnnxErrors.outputShape(
+            spec.name(),
+            spec.typeString(),
+            rows,
+            Arrays.toString(shape),
+            key
+                + " needs [batch, seq, labels] with "
+                + post.labels().size()
+                + " labels, as labels."
+                + spec.name()
+                + " gives");
+      }
+      boolean isDouble = elementType(spec.elementType()).equals(DataTypes.DoubleType);
+      int seq = (int) shape[1];
+      int classes = (int) shape[2];
+      UTF8String[] labels = new UTF8String[classes];
+      for (int c = 0; c < classes; c++) {
+        labels[c] = UTF8String.fromString(post.labels().get(c));
+      }
+      for (int r = 0; r < rows; r++) {
+        ai.onnxspark.internal.text.TokenSpans row = tokens[r];
+        int n = Math.min(row.size(), seq);
+        List<Object> entries = new ArrayList<>(n);
+        for (int t = 0; t < n; t++) {
+          if (row.special(t) || row.start(t) < 0) {
+            continue;
+          }
+          int base = (r * seq + t) * classes;
+          int best = 0;
+          double max = Double.NEGATIVE_INFINITY;
+          for (int c = 0; c < classes; c++) {
+            double v =
+                isDouble ? values.getDouble((base + c) * 8) : values.getFloat((base + c) * 4);
+            if (c == 0 || v > max || Double.isNaN(max) && !Double.isNaN(v)) {
+              max = v;
+              best = c;
+            }
+          }
+          double sum = 0;
+          for (int c = 0; c < classes; c++) {
+            double v =
+                isDouble ? values.getDouble((base + c) * 8) : values.getFloat((base + c) * 4);
+            sum += Math.exp(v - max);
+          }
+          entries.add(
+              new org.apache.spark.sql.catalyst.expressions.GenericInternalRow(
+                  new Object[] {
+                    UTF8String.fromString(row.token(t)),
+                    row.start(t),
+                    row.end(t),
+                    labels[best],
+                    (float) (1 / sum)
+                  }));
+        }
+        into[r] = new GenericArrayData(entries.toArray());
       }
     }
 

@@ -4,11 +4,13 @@ import java.io.Serializable;
 import java.util.List;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * What to compute from a model output's per-row vector of scores before it becomes a column:
- * softmax probabilities, the index of the largest score, its label, or the top k indices or scores.
- * Immutable and serializable.
+ * softmax probabilities, the index of the largest score, its label, or the top k indices or scores;
+ * or from a per-token output, the mean over a row's tokens or each token's label. Immutable and
+ * serializable.
  */
 public final class PostProcess implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -30,8 +32,23 @@ public final class PostProcess implements Serializable {
     /** The mean of a row's per-token vectors over its tokens: array like one vector. */
     MEAN_POOL,
     /** {@link #MEAN_POOL} scaled to unit L2 norm (a zero vector stays zero). */
-    MEAN_POOL_NORMALIZED
+    MEAN_POOL_NORMALIZED,
+    /**
+     * Per token of the row's text (the tokenizer's special tokens and the padding left out): the
+     * token, its span in the text, the label of its largest score and that score's softmax
+     * probability: {@link #TOKEN_LABEL_TYPE}.
+     */
+    TOKEN_LABELS
   }
+
+  /** The element type of a {@link Kind#TOKEN_LABELS} column. */
+  public static final StructType TOKEN_LABEL_TYPE =
+      new StructType()
+          .add("token", DataTypes.StringType, false)
+          .add("start", DataTypes.IntegerType, false)
+          .add("end", DataTypes.IntegerType, false)
+          .add("label", DataTypes.StringType, false)
+          .add("score", DataTypes.FloatType, false);
 
   /** No post-processing. */
   public static final PostProcess NONE = new PostProcess(Kind.NONE, 0, List.of());
@@ -62,6 +79,11 @@ public final class PostProcess implements Serializable {
   /** The mean of each row's per-token vectors, scaled to unit L2 norm when {@code normalized}. */
   public static PostProcess meanPool(boolean normalized) {
     return new PostProcess(normalized ? Kind.MEAN_POOL_NORMALIZED : Kind.MEAN_POOL, 0, List.of());
+  }
+
+  /** Per token of each row's text, its label from {@code labels} by index, and its score. */
+  public static PostProcess tokenLabels(List<String> labels) {
+    return new PostProcess(Kind.TOKEN_LABELS, 0, labels);
   }
 
   /** Whether this pools a row's per-token vectors ({@code [seq, dim]}) into one. */
@@ -98,6 +120,8 @@ public final class PostProcess implements Serializable {
         return DataTypes.StringType;
       case TOP_K_INDICES:
         return DataTypes.createArrayType(DataTypes.IntegerType, false);
+      case TOKEN_LABELS:
+        return DataTypes.createArrayType(TOKEN_LABEL_TYPE, false);
       default:
         return DataTypes.createArrayType(scores, false);
     }

@@ -36,4 +36,9 @@ interface RowContext {
 
   /** The number of values of each row of the batch so far. */
   long valuesPerRow();
+
+  /** Tokenized text whose tokens are kept ({@link InputBinding#keepsTokens}): the row's tokens. */
+  default void keepTokens(ai.onnxspark.internal.text.TokenSpans tokens) {
+    throw new IllegalStateException("This batch keeps no tokens");
+  }
 }

@@ -3,6 +3,7 @@ package ai.onnxspark.internal.tensor;
 import ai.onnxspark.OnnxException;
 import ai.onnxspark.internal.OnnxErrors;
 import ai.onnxspark.internal.text.TextTokenizer;
+import ai.onnxspark.internal.text.TokenSpans;
 import ai.onnxspark.model.ElementType;
 import java.util.Arrays;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -25,6 +26,11 @@ final class TokensFeeder implements RowFeeder {
   private final int pairOrdinal;
   private final boolean int32;
 
+  /**
+   * Whether this feeder keeps each row's tokens in its batch ({@link InputBinding#keepsTokens}).
+   */
+  private final boolean keepsTokens;
+
   /** Rows of a fixed length (the model's sequence dimension), or -1 for a variable one. */
   private final int fixedLength;
 
@@ -40,6 +46,7 @@ final class TokensFeeder implements RowFeeder {
     this.textOrdinal = binding.ordinal(0);
     this.pairOrdinal = binding.columnCount() > 1 ? binding.ordinal(1) : -1;
     this.int32 = binding.spec().elementType() == ElementType.INT32;
+    this.keepsTokens = binding.keepsTokens();
     long[] dims = binding.rowDims();
     this.fixedLength = dims[0] >= 0 ? (int) dims[0] : -1;
     this.pad = binding.tokenField().padOf(tokenizer);
@@ -55,7 +62,12 @@ final class TokensFeeder implements RowFeeder {
   public void add(InternalRow row, TensorBuffer out, RowContext where) {
     UTF8String text = text(row, textOrdinal, 0, where);
     UTF8String pair = pairOrdinal < 0 ? null : text(row, pairOrdinal, 1, where);
-    long[] values = LAST.get().encode(tokenizer, truncateAt, text, pair, binding, where)[field];
+    Memo memo = LAST.get();
+    long[] values =
+        memo.encode(tokenizer, truncateAt, text, pair, keepsTokens, binding, where)[field];
+    if (keepsTokens) {
+      where.keepTokens(memo.spans);
+    }
     int n = values.length;
     if (fixedLength >= 0 && n != fixedLength) {
       long[] padded = Arrays.copyOf(values, fixedLength);
@@ -93,14 +105,19 @@ final class TokensFeeder implements RowFeeder {
     private UTF8String pair;
     private long[][] encoded;
 
+    /** The tokens of {@link #encoded}, when asked; else null. */
+    private TokenSpans spans;
+
     long[][] encode(
         TextTokenizer tok,
         int maxLength,
         UTF8String text,
         UTF8String pair,
+        boolean withSpans,
         InputBinding binding,
         RowContext where) {
       if (encoded != null
+          && (spans != null || !withSpans)
           && tok.equals(tokenizer)
           && maxLength == this.maxLength
           && text.equals(this.text)
@@ -108,8 +125,10 @@ final class TokensFeeder implements RowFeeder {
         return encoded;
       }
       long[][] result;
+      TokenSpans[] kept = withSpans ? new TokenSpans[1] : null;
       try {
-        result = tok.encode(text.toString(), pair == null ? null : pair.toString(), maxLength);
+        result =
+            tok.encode(text.toString(), pair == null ? null : pair.toString(), maxLength, kept);
       } catch (OnnxException e) {
         throw e;
       } catch (RuntimeException e) {
@@ -133,6 +152,7 @@ final class TokensFeeder implements RowFeeder {
       this.text = text.clone();
       this.pair = pair == null ? null : pair.clone();
       this.encoded = result;
+      this.spans = kept == null ? null : kept[0];
       return result;
     }
   }

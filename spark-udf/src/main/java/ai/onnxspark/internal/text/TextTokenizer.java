@@ -158,6 +158,14 @@ public final class TextTokenizer implements Serializable {
     return Tokenizers.encode(this, maxLength > 0 ? maxLength : this.maxLength, text, pair);
   }
 
+  /**
+   * As {@link #encode}, also giving each token's string, span in {@code text} and special-token
+   * flag in {@code spans[0]} (a second copy out of the native encoding, so asked only when needed).
+   */
+  public long[][] encode(String text, String pair, int maxLength, TokenSpans[] spans) {
+    return Tokenizers.encode(this, maxLength > 0 ? maxLength : this.maxLength, text, pair, spans);
+  }
+
   /** Where the file was read from, for messages. */
   public String location() {
     return location;

@@ -56,14 +56,32 @@ public final class Tokenizers {
 
   /** Encodes {@code text} and {@code pair} (or null) with {@code tokenizer}: ids, mask, types. */
   static long[][] encode(TextTokenizer tokenizer, int maxLength, String text, String pair) {
+    return encode(tokenizer, maxLength, text, pair, null);
+  }
+
+  /**
+   * As {@link #encode(TextTokenizer, int, String, String)}; when {@code spans} is not null, also
+   * each token's string, span in {@code text} and special-token flag, into {@code spans[0]}.
+   */
+  static long[][] encode(
+      TextTokenizer tokenizer, int maxLength, String text, String pair, TokenSpans[] spans) {
     Entry entry = lease(tokenizer, maxLength);
     try {
-      // The three arrays only: HuggingFaceTokenizer.encode also copies each token's string, char
-      // span, word id and special-token flag out of the native encoding, several times the cost.
+      // The three arrays only, unless spans are asked: HuggingFaceTokenizer.encode also copies each
+      // token's string, char span, word id and special-token flag out of the native encoding,
+      // several times the cost.
       long handle = entry.tokenizer.getHandle();
       long encoding =
           pair == null ? LIB.encode(handle, text, true) : LIB.encodeDual(handle, text, pair, true);
       try {
+        if (spans != null) {
+          spans[0] =
+              TokenSpans.of(
+                  text,
+                  LIB.getTokens(encoding),
+                  LIB.getTokenCharSpans(encoding),
+                  LIB.getSpecialTokenMask(encoding));
+        }
         return new long[][] {
           LIB.getTokenIds(encoding), LIB.getAttentionMask(encoding), LIB.getTypeIds(encoding)
         };
