@@ -74,7 +74,17 @@ public final class Benchmark {
           "                        ids -> scores vs the tokenizer alone vs a plain scan, on",
           "                        generated reviews of 16-256 tokens; text-bench.json under",
           "                        --report (defaults: --rows 20000, --batch-size 64)",
-          "  --max-length N        tokens kept per review in text mode (default 128)");
+          "  --max-length N        tokens kept per review in text mode (default 128)",
+          "",
+          "Image mode: onnx-bench --model PATH --images [--rows N] [--image-size WxH]",
+          "  --images              an image model (one float input [batch, 3, H, W]): generated",
+          "                        JPEGs read with binaryFile -> withImage -> scores vs a",
+          "                        hand-written loop (Java threads, the library's decode and",
+          "                        resize, ONNX Runtime directly) vs decode+resize alone vs a",
+          "                        plain binaryFile scan; image-bench.json under --report",
+          "                        (defaults: --rows 256, --batch-size 32)",
+          "  --image-size WxH      generated JPEGs' size in image mode (default 500x375); they",
+          "                        go to --data/images-<rows>-<WxH> and are reused");
 
   private Benchmark() {}
 
@@ -109,16 +119,24 @@ public final class Benchmark {
                 "partitions",
                 "cores",
                 "repeat",
-                "max-length"),
-            List.of("compare", "text"));
-    if (args.has("text")) {
+                "max-length",
+                "image-size"),
+            List.of("compare", "text", "images"));
+    if (args.has("text") && args.has("images")) {
+      throw new Args.UsageException("--text and --images are separate modes; pass one");
+    }
+    if (args.has("text") || args.has("images")) {
       int cores = args.getInt("cores", 2);
       SparkSession spark = given != null ? given : session(cores);
       try {
         if (given == null) {
           spark.sparkContext().setLogLevel("WARN");
         }
-        TextBenchmark.bench(spark, args, cores, args.getInt("repeat", 3));
+        if (args.has("images")) {
+          ImageBenchmark.bench(spark, args, cores, args.getInt("repeat", 3));
+        } else {
+          TextBenchmark.bench(spark, args, cores, args.getInt("repeat", 3));
+        }
       } finally {
         if (given == null) {
           spark.stop();
