@@ -498,9 +498,9 @@ final class ImageBenchmark {
       for (int x = 0; x < width; x++) {
         int p = rgb[y * width + x];
         double texture = 6 * Math.sin(x * fx + 3 * Math.sin(y * fy)) * Math.cos(y * fy * 0.7);
-        int r = clamp(((p >> 16) & 0xff) + texture + random.nextGaussian() * 5);
-        int gr = clamp(((p >> 8) & 0xff) + texture + random.nextGaussian() * 5);
-        int b = clamp((p & 0xff) + texture + random.nextGaussian() * 5);
+        int r = clamp(((p >> 16) & 0xff) + texture + random.nextGaussian() * 10);
+        int gr = clamp(((p >> 8) & 0xff) + texture + random.nextGaussian() * 10);
+        int b = clamp((p & 0xff) + texture + random.nextGaussian() * 10);
         rgb[y * width + x] = (r << 16) | (gr << 8) | b;
       }
     }
@@ -629,12 +629,12 @@ final class ImageBenchmark {
               + "  \"batch_size\": %d,\n  \"threads\": %d,\n  \"partitions\": %d,\n"
               + "  \"jpeg_bytes\": {\"min\": %d, \"mean\": %d, \"max\": %d},\n"
               + "  \"checked_images\": %d,\n  \"max_abs_diff\": %.6g,\n"
-              + "  \"library_s\": %.4f,\n  \"loop_s\": %.4f,\n  \"decode_s\": %.4f,\n"
-              + "  \"scan_s\": %.4f,\n"
+              + "  \"library_s\": %.6f,\n  \"loop_s\": %.6f,\n  \"decode_s\": %.6f,\n"
+              + "  \"scan_s\": %.6f,\n"
               + "  \"library_rows_per_s\": %.2f,\n  \"loop_rows_per_s\": %.2f,\n"
               + "  \"decode_rows_per_s\": %.2f,\n  \"scan_rows_per_s\": %.2f,\n"
               + "  \"library_ort_s\": %.4f,\n  \"loop_ort_s\": %.4f,\n"
-              + "  \"library_over_loop\": %.4f,\n  \"decode_share\": %.4f,\n"
+              + "  \"library_over_loop\": %.6f,\n  \"decode_share\": %.6f,\n"
               + "  \"library_over_scan\": %.4f\n"
               + "}\n",
           title.replace("\\", "\\\\").replace("\"", "\\\""),
