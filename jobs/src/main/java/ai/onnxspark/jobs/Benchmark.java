@@ -48,6 +48,8 @@ import org.apache.spark.sql.functions;
  * intra-op thread per Spark core, called from as many Java threads on batches already in native
  * buffers), the library's {@code transform} and {@code withColumn(onnxPredict)}, and a plain scan
  * of the table, with their ratios. Library and scan runs alternate.
+ *
+ * <p>{@code --text} runs {@link TextBenchmark} and {@code --images} {@link ImageBenchmark} instead.
  */
 public final class Benchmark {
   static final String USAGE =
