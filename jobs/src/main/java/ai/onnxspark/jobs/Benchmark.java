@@ -51,6 +51,8 @@ import org.apache.spark.sql.functions;
  * sink and into Parquet, a plain scan of the table and a plain Parquet copy of it. Library and
  * plain runs alternate. With {@code --text-model}, the text mode's comparison joins it; every ratio
  * is printed with its target and written to {@code compare.json}.
+ *
+ * <p>{@code --text} runs {@link TextBenchmark} and {@code --images} {@link ImageBenchmark} instead.
  */
 public final class Benchmark {
   static final String USAGE =
@@ -71,6 +73,9 @@ public final class Benchmark {
           "  --text-model PATH     with --compare: also the text mode on this model (batch 64,",
           "                        max-length 128), its ratios in the summary",
           "  --text-rows N         reviews for --text-model (default 20000)",
+          "  --image-model PATH    with --compare: also the image mode on this model (batch 32),",
+          "                        its ratios in the summary",
+          "  --image-rows N        JPEGs for --image-model (default 256)",
           "  --data DIR            where the generated Parquet table goes (default target/bench-data)",
           "  --partitions N        partitions of the generated table (default 8)",
           "  --cores N             Spark cores, local[N], and raw ORT threads (default 2)",
@@ -82,7 +87,17 @@ public final class Benchmark {
           "                        ids -> scores vs the tokenizer alone vs a plain scan, on",
           "                        generated reviews of 16-256 tokens; text-bench.json under",
           "                        --report (defaults: --rows 20000, --batch-size 64)",
-          "  --max-length N        tokens kept per review in text mode (default 128)");
+          "  --max-length N        tokens kept per review in text mode (default 128)",
+          "",
+          "Image mode: onnx-bench --model PATH --images [--rows N] [--image-size WxH]",
+          "  --images              an image model (one float input [batch, 3, H, W]): generated",
+          "                        JPEGs read with binaryFile -> withImage -> scores vs a",
+          "                        hand-written loop (Java threads, the library's decode and",
+          "                        resize, ONNX Runtime directly) vs decode+resize alone vs a",
+          "                        plain binaryFile scan; image-bench.json under --report",
+          "                        (defaults: --rows 256, --batch-size 32)",
+          "  --image-size WxH      generated JPEGs' size in image mode (default 500x375); they",
+          "                        go to --data/images-<rows>-<WxH> and are reused");
 
   private Benchmark() {}
 
@@ -118,18 +133,27 @@ public final class Benchmark {
                 "cores",
                 "repeat",
                 "max-length",
+                "image-size",
                 "text-model",
                 "text-rows",
-                "image-model"),
-            List.of("compare", "text"));
-    if (args.has("text")) {
+                "image-model",
+                "image-rows"),
+            List.of("compare", "text", "images"));
+    if (args.has("text") && args.has("images")) {
+      throw new Args.UsageException("--text and --images are separate modes; pass one");
+    }
+    if (args.has("text") || args.has("images")) {
       int cores = args.getInt("cores", 2);
       SparkSession spark = given != null ? given : session(cores);
       try {
         if (given == null) {
           spark.sparkContext().setLogLevel("WARN");
         }
-        TextBenchmark.bench(spark, args, cores, args.getInt("repeat", 3));
+        if (args.has("images")) {
+          ImageBenchmark.bench(spark, args, cores, args.getInt("repeat", 3));
+        } else {
+          TextBenchmark.bench(spark, args, cores, args.getInt("repeat", 3));
+        }
       } finally {
         if (given == null) {
           spark.stop();
@@ -228,6 +252,20 @@ public final class Benchmark {
                       cores,
                       repeat)
                   .ratios(Paths.get(args.get("text-model", null)).getFileName().toString()));
+        }
+        if (args.has("image-model")) {
+          ratios.addAll(
+              ImageBenchmark.bench(
+                      spark,
+                      args.get("image-model", null),
+                      args.getInt("image-rows", 256),
+                      32,
+                      ImageBenchmark.imageSize(args.get("image-size", "500x375")),
+                      dataRoot,
+                      reportDir,
+                      cores,
+                      repeat)
+                  .ratios(Paths.get(args.get("image-model", null)).getFileName().toString()));
         }
         System.out.println();
         System.out.println("Ratios measured in this run (best of " + repeat + "):");

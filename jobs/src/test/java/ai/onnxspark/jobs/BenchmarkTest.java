@@ -74,6 +74,7 @@ class BenchmarkTest extends SparkTestBase {
     Path text =
         Files.write(
             dir.resolve("bag.onnx"), TextBenchmarkTest.embeddingBag(TextBenchmark.VOCAB, 4, 3));
+    Path image = Files.write(dir.resolve("flatten.onnx"), ImageBenchmarkTest.flatten(8, 8));
     Path report = dir.resolve("report");
 
     int code =
@@ -94,6 +95,12 @@ class BenchmarkTest extends SparkTestBase {
             text.toString(),
             "--text-rows",
             "100",
+            "--image-model",
+            image.toString(),
+            "--image-rows",
+            "6",
+            "--image-size",
+            "40x30",
             "--data",
             dir.resolve("data").toString(),
             "--report",
@@ -123,7 +130,9 @@ class BenchmarkTest extends SparkTestBase {
             "mlp.onnx: withColumn time / copy time (Parquet out)",
             "mlp.onnx: withColumn / transform throughput (noop)",
             "bag.onnx: ids -> scores / raw ONNX Runtime (bucket-batches 10)",
-            "bag.onnx: tokenizer share of text -> scores (bucket-batches 10)");
+            "bag.onnx: tokenizer share of text -> scores (bucket-batches 10)",
+            "flatten.onnx: JPEG -> withImage / hand-written loop, throughput",
+            "flatten.onnx: decode + resize share of the hand-written loop");
     // The end-to-end runs wrote every row: the scores (transform: the model's output, withColumn:
     // the column it names) and the plain copy.
     Path out = dir.resolve("data").resolve("mlp.onnx-3000-out");

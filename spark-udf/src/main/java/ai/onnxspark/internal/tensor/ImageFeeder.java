@@ -56,18 +56,13 @@ final class ImageFeeder implements RowFeeder {
     } else {
       image = Images.decode(row.getBinary(ordinal), spec, column, where.where());
     }
-    int[] rgb = Images.resizedRgb(image, width, height);
-    int plane = height * width;
     long base = out.written();
-    for (int p = 0; p < plane; p++) {
-      int pixel = rgb[p];
-      float r = ((pixel >> 16) & 0xff) / 255f;
-      float g = ((pixel >> 8) & 0xff) / 255f;
-      float b = (pixel & 0xff) / 255f;
-      out.putFloatAt(base + p, (r - mean[0]) / std[0]);
-      out.putFloatAt(base + plane + p, (g - mean[1]) / std[1]);
-      out.putFloatAt(base + 2 * plane + p, (b - mean[2]) / std[2]);
-    }
+    int plane =
+        Images.planes(
+            Images.resizedRgb(image, width, height),
+            mean,
+            std,
+            (i, v) -> out.putFloatAt(base + i, v));
     out.advance(3L * plane);
   }
 }

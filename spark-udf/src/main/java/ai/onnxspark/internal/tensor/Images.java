@@ -7,10 +7,15 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import javax.imageio.ImageIO;
 
-/** Decoding and resizing the images that feed image models. */
-final class Images {
+/**
+ * Decoding and resizing the images that feed image models. Public only for {@link #toPlanes}, which
+ * tools outside this package (the benchmark's hand-written loop) use to prepare images exactly as
+ * the library does; internal, not API.
+ */
+public final class Images {
   static {
     if (System.getProperty("java.awt.headless") == null) {
       System.setProperty("java.awt.headless", "true");
@@ -89,5 +94,53 @@ final class Images {
       g.dispose();
     }
     return target.getRGB(0, 0, width, height, null, 0, width);
+  }
+
+  /**
+   * One encoded image (JPEG, PNG, ...) as {@link ImageFeeder} prepares it from encoded bytes:
+   * decoded, resized bilinearly to {@code width x height}, scaled to 0..1 and normalised per RGB
+   * channel, {@code (v - mean[c]) / std[c]}, written as three planes (R, G, B; NCHW order) at
+   * {@code out}'s position, which it advances by {@code 3 * width * height}.
+   *
+   * @throws IllegalArgumentException when the bytes are not an image Java can decode
+   */
+  public static void toPlanes(
+      byte[] bytes, int width, int height, float[] mean, float[] std, FloatBuffer out) {
+    BufferedImage image;
+    try {
+      image = bytes == null ? null : ImageIO.read(new ByteArrayInputStream(bytes));
+    } catch (IOException e) {
+      image = null;
+    }
+    if (image == null) {
+      throw new IllegalArgumentException(
+          (bytes == null ? 0 : bytes.length) + " bytes: not an image Java can decode");
+    }
+    int base = out.position();
+    int plane = planes(resizedRgb(image, width, height), mean, std, (i, v) -> out.put(base + i, v));
+    out.position(base + 3 * plane);
+  }
+
+  /** Where {@link #planes} writes: value {@code v} at offset {@code i} of the image's planes. */
+  interface PlaneWriter {
+    void put(int i, float v);
+  }
+
+  /**
+   * Packed RGB pixels as three planes (R, G, B; NCHW order) of values scaled to 0..1 and normalised
+   * per channel, {@code (v - mean[c]) / std[c]}; returns the pixels per plane.
+   */
+  static int planes(int[] rgb, float[] mean, float[] std, PlaneWriter out) {
+    int plane = rgb.length;
+    for (int p = 0; p < plane; p++) {
+      int pixel = rgb[p];
+      float r = ((pixel >> 16) & 0xff) / 255f;
+      float g = ((pixel >> 8) & 0xff) / 255f;
+      float b = (pixel & 0xff) / 255f;
+      out.put(p, (r - mean[0]) / std[0]);
+      out.put(plane + p, (g - mean[1]) / std[1]);
+      out.put(2 * plane + p, (b - mean[2]) / std[2]);
+    }
+    return plane;
   }
 }
