@@ -87,6 +87,52 @@ class ImageInputTest extends SparkTestBase {
         .hasStackTraceContaining("not an image Java can decode");
   }
 
+  /** A 1x1 PNG whose header declares {@code width x height}: a few bytes, a huge raster. */
+  private static byte[] pngDeclaring(int width, int height) throws Exception {
+    byte[] png = png(1, 1, 2, 3);
+    // The IHDR chunk follows the 8-byte signature: length, "IHDR", width, height, ..., CRC.
+    ByteBuffer header = ByteBuffer.wrap(png);
+    header.putInt(16, width).putInt(20, height);
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(png, 12, 17);
+    header.putInt(29, (int) crc.getValue());
+    return png;
+  }
+
+  @Test
+  void imagesDeclaringMorePixelsThanAllowedAreRefusedBeforeDecoding() throws Exception {
+    byte[] bomb = pngDeclaring(20_000, 20_000);
+    assertThat(bomb.length).isLessThan(100);
+    Dataset<Row> rows =
+        spark.createDataFrame(
+            List.of(
+                RowFactory.create(1L, (Object) png(8, 30, 20, 10)),
+                RowFactory.create(2L, (Object) bomb)),
+            new StructType().add("id", DataTypes.LongType).add("content", DataTypes.BinaryType));
+    OnnxModel model =
+        OnnxModel.fromBytes(TestModels.channelMeans()).withImage("image", "content", ZERO, ONE);
+
+    assertThatThrownBy(() -> model.transform(rows).collect())
+        .hasStackTraceContaining("declaring 20000x20000 pixels")
+        .hasStackTraceContaining("100 megapixels")
+        .hasStackTraceContaining("id=2");
+
+    List<Row> scored = model.withPermissive().transform(rows).orderBy("id").collectAsList();
+    assertThat(scored).hasSize(2);
+    assertThat(scored.get(0).isNullAt(2)).isFalse();
+    assertThat(scored.get(0).isNullAt(3)).isTrue();
+    assertThat(scored.get(1).isNullAt(2)).isTrue();
+    assertThat(scored.get(1).getString(3)).contains("declaring 20000x20000 pixels", "resize");
+    // Just within the limit, the header alone is no reason to refuse: a damaged body is.
+    Dataset<Row> damaged =
+        spark.createDataFrame(
+            List.of(RowFactory.create(3L, (Object) pngDeclaring(10_000, 10_000))),
+            new StructType().add("id", DataTypes.LongType).add("content", DataTypes.BinaryType));
+    assertThat(model.withPermissive().transform(damaged).first().getString(3))
+        .contains("not an image Java can decode")
+        .doesNotContain("megapixels");
+  }
+
   @Test
   void binaryColumnsHoldRawLittleEndianTensors() {
     byte[] identity =

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.onnxspark.internal.text.TextTokenizer;
 import ai.onnxspark.model.ElementType;
 import ai.onnxspark.sql.OnnxFunctions;
 import ai.onnxspark.sql.OnnxModels;
@@ -74,6 +75,9 @@ class TokenizerTest extends SparkTestBase {
 
   /** DJL's tokenizer on the file, with special tokens, no padding, truncating at maxLength. */
   static HuggingFaceTokenizer reference(Path file, int maxLength) throws IOException {
+    // The library's tokenizer first: it points DJL's native extraction at the node-local folder,
+    // which a tokenizer made directly before it would not (nativesAreExtractedToANodeLocalFolder).
+    TextTokenizer.of("wordpiece", TestTokenizers.wordPieceJson(), 0, null);
     Map<String, String> options = new HashMap<>();
     options.put("addSpecialTokens", "true");
     options.put("padding", "false");

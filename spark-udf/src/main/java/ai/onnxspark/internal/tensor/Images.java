@@ -8,7 +8,11 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.FloatBuffer;
+import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Decoding and resizing the images that feed image models. Public only for {@link #toPlanes}, which
@@ -24,21 +28,67 @@ public final class Images {
 
   private Images() {}
 
+  /**
+   * The most pixels an encoded image may declare: 100 megapixels, 400 MB decoded. A few bytes can
+   * declare any size (a decompression bomb), and decoding allocates the whole raster first.
+   */
+  static final long MAX_PIXELS = 100_000_000L;
+
   /** An encoded image (JPEG, PNG, BMP, GIF: what ImageIO reads). */
   static BufferedImage decode(byte[] bytes, TensorSpec spec, String column, String where) {
-    BufferedImage image;
-    try {
-      image = bytes == null ? null : ImageIO.read(new ByteArrayInputStream(bytes));
-    } catch (IOException e) {
-      image = null;
+    return decode(
+        bytes,
+        (actual, why, fix) ->
+            OnnxErrors.columnType(
+                spec.name(), spec.typeString(), column, actual, "at " + where + ", " + why, fix));
+  }
+
+  /** How {@link #decode(byte[], Refusal)} words its refusals. */
+  interface Refusal {
+    RuntimeException of(String actual, String why, String fix);
+  }
+
+  /**
+   * Decodes {@code bytes} in memory (no cache file), refusing an image that declares more than
+   * {@link #MAX_PIXELS} pixels before its raster is allocated.
+   */
+  static BufferedImage decode(byte[] bytes, Refusal refuse) {
+    int size = bytes == null ? 0 : bytes.length;
+    long width = 0;
+    long height = 0;
+    BufferedImage image = null;
+    String failure = "";
+    if (bytes != null) {
+      try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+        if (readers.hasNext()) {
+          ImageReader reader = readers.next();
+          try {
+            reader.setInput(in, true, true);
+            width = reader.getWidth(0);
+            height = reader.getHeight(0);
+            if (width * height <= MAX_PIXELS) {
+              image = reader.read(0);
+            }
+          } finally {
+            reader.dispose();
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // A damaged image: decoders throw I/O and runtime exceptions alike.
+        failure = ": " + e.getMessage();
+      }
+    }
+    if (width * height > MAX_PIXELS) {
+      throw refuse.of(
+          size + " bytes declaring " + width + "x" + height + " pixels",
+          "more than the " + MAX_PIXELS / 1_000_000 + " megapixels an image may have",
+          "resize such images before scoring, or filter them out by size");
     }
     if (image == null) {
-      throw OnnxErrors.columnType(
-          spec.name(),
-          spec.typeString(),
-          column,
-          (bytes == null ? 0 : bytes.length) + " bytes",
-          "at " + where + ", not an image Java can decode (JPEG, PNG, BMP, GIF)",
+      throw refuse.of(
+          size + " bytes",
+          "not an image Java can decode (JPEG, PNG, BMP, GIF)" + failure,
           "filter out unreadable files, or decode them into Spark's image format first");
     }
     return image;
@@ -106,16 +156,8 @@ public final class Images {
    */
   public static void toPlanes(
       byte[] bytes, int width, int height, float[] mean, float[] std, FloatBuffer out) {
-    BufferedImage image;
-    try {
-      image = bytes == null ? null : ImageIO.read(new ByteArrayInputStream(bytes));
-    } catch (IOException e) {
-      image = null;
-    }
-    if (image == null) {
-      throw new IllegalArgumentException(
-          (bytes == null ? 0 : bytes.length) + " bytes: not an image Java can decode");
-    }
+    BufferedImage image =
+        decode(bytes, (actual, why, fix) -> new IllegalArgumentException(actual + ": " + why));
     int base = out.position();
     int plane = planes(resizedRgb(image, width, height), mean, std, (i, v) -> out.put(base + i, v));
     out.position(base + 3 * plane);
