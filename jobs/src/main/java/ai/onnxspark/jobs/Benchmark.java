@@ -510,7 +510,7 @@ public final class Benchmark {
         out.append(
             String.format(
                 Locale.ROOT,
-                "    {\"model\": %s, \"name\": %s, \"value\": %.4f, \"target\": %s,"
+                "    {\"model\": %s, \"name\": %s, \"value\": %.6f, \"target\": %s,"
                     + " \"at_most\": %b, \"met\": %b}%s%n",
                 OptionValues.jsonString(r.model()),
                 OptionValues.jsonString(r.name()),

@@ -746,11 +746,11 @@ final class TextBenchmark {
         out.append(
             String.format(
                 Locale.ROOT,
-                "    {\"bucket_batches\": %d, \"text_s\": %.4f, \"ids_s\": %.4f,"
-                    + " \"tokenize_s\": %.4f, \"scan_text_s\": %.4f, \"scan_ids_s\": %.4f,"
+                "    {\"bucket_batches\": %d, \"text_s\": %.6f, \"ids_s\": %.6f,"
+                    + " \"tokenize_s\": %.6f, \"scan_text_s\": %.6f, \"scan_ids_s\": %.6f,"
                     + " \"text_rows_per_s\": %.1f, \"ids_rows_per_s\": %.1f,"
-                    + " \"text_over_ids\": %.4f, \"tokenizer_share\": %.4f, \"raw_s\": %.4f,"
-                    + " \"ids_over_raw\": %.4f, \"text_over_raw\": %.4f,"
+                    + " \"text_over_ids\": %.6f, \"tokenizer_share\": %.6f, \"raw_s\": %.6f,"
+                    + " \"ids_over_raw\": %.6f, \"text_over_raw\": %.6f,"
                     + " \"raw_padded_tokens\": %d}%s\n",
                 r.bucketBatches(),
                 r.text(),

@@ -2,6 +2,7 @@ package ai.onnxspark.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.assertj.core.api.Assertions.withinPercentage;
 
 import ai.onnxspark.model.ElementType;
 import ai.onnxspark.spark.OnnxModel;
@@ -80,12 +81,13 @@ class TextBenchmarkTest extends SparkTestBase {
               "raw_s")) {
         assertThat(r.get(key).asDouble()).as(key).isPositive();
       }
+      // Ratios of the printed seconds (six places), so within 1% on these tiny runs.
       assertThat(r.get("text_over_ids").asDouble())
-          .isCloseTo(r.get("text_s").asDouble() / r.get("ids_s").asDouble(), within(1e-3));
+          .isCloseTo(r.get("text_s").asDouble() / r.get("ids_s").asDouble(), withinPercentage(1));
       assertThat(r.get("tokenizer_share").asDouble())
           .isCloseTo(1 - 1 / r.get("text_over_ids").asDouble(), within(1e-3));
       assertThat(r.get("ids_over_raw").asDouble())
-          .isCloseTo(r.get("raw_s").asDouble() / r.get("ids_s").asDouble(), within(1e-3));
+          .isCloseTo(r.get("raw_s").asDouble() / r.get("ids_s").asDouble(), withinPercentage(1));
       // Every kept token is a position the raw run scored; padding only adds to them.
       assertThat(r.get("raw_padded_tokens").asLong())
           .isGreaterThanOrEqualTo(
