@@ -1102,6 +1102,7 @@ public final class OutputBinding implements Serializable {
       for (int c = 0; c < classes; c++) {
         labels[c] = UTF8String.fromString(post.labels().get(c));
       }
+      double[] scores = new double[classes];
       for (int r = 0; r < rows; r++) {
         ai.onnxspark.internal.text.TokenSpans row = tokens[r];
         int n = Math.min(row.size(), seq);
@@ -1111,21 +1112,15 @@ public final class OutputBinding implements Serializable {
             continue;
           }
           int base = (r * seq + t) * classes;
-          int best = 0;
-          double max = Double.NEGATIVE_INFINITY;
           for (int c = 0; c < classes; c++) {
-            double v =
-                isDouble ? values.getDouble((base + c) * 8) : values.getFloat((base + c) * 4);
-            if (c == 0 || v > max || Double.isNaN(max) && !Double.isNaN(v)) {
-              max = v;
-              best = c;
-            }
+            int i = base + c;
+            scores[c] = isDouble ? values.getDouble(i * 8) : values.getFloat(i * 4);
           }
+          int best = argmax(scores);
+          // The softmax probability of the best label: 1 / sum of exp(v - best).
           double sum = 0;
-          for (int c = 0; c < classes; c++) {
-            double v =
-                isDouble ? values.getDouble((base + c) * 8) : values.getFloat((base + c) * 4);
-            sum += Math.exp(v - max);
+          for (double v : scores) {
+            sum += Math.exp(v - scores[best]);
           }
           entries.add(
               new org.apache.spark.sql.catalyst.expressions.GenericInternalRow(
