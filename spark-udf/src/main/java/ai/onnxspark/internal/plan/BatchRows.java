@@ -34,9 +34,16 @@ abstract class BatchRows {
   abstract void startBatch();
 
   /**
-   * Rows from a row iterator whose row objects the source reuses: each is copied, into one arena.
+   * Rows from a row iterator whose row objects the source reuses: each is copied, into chunks of
+   * {@link #CHUNK} bytes reused from batch to batch. A row larger than a chunk gets an array of its
+   * own. No array grows by doubling: large arrays are costly to the garbage collector (G1 collects
+   * to make room for each array of half a region or more, 1 MB on a 4 GB heap), and rows of encoded
+   * images are tens of kilobytes each.
    */
   static final class Copied extends BatchRows {
+    /** Bytes of one chunk: a quarter of G1's smallest region, never a humongous object. */
+    static final int CHUNK = 256 * 1024;
+
     private final Iterator<InternalRow> source;
     private final int batchSize;
 
@@ -44,8 +51,12 @@ abstract class BatchRows {
     private InternalRow[] rows;
 
     private UnsafeRow[] slots;
-    private byte[] arena = new byte[64 * 1024];
-    private int arenaUsed;
+
+    /** The chunks holding the batch's rows; those past {@link #chunk} wait for reuse. */
+    private final java.util.List<byte[]> chunks = new java.util.ArrayList<>();
+
+    private int chunk = -1;
+    private int chunkUsed = CHUNK;
 
     Copied(Iterator<InternalRow> source, int batchSize) {
       this.source = source;
@@ -73,23 +84,34 @@ abstract class BatchRows {
       }
       UnsafeRow unsafe = (UnsafeRow) row;
       int size = unsafe.getSizeInBytes();
-      if (arenaUsed + size > arena.length) {
-        // Rows already kept point into the old arena, which stays alive through them.
-        arena = new byte[Math.max(arena.length * 2, size)];
-        arenaUsed = 0;
+      byte[] into;
+      int at;
+      if (size > CHUNK) {
+        into = new byte[size];
+        at = 0;
+      } else {
+        if (chunk < 0 || chunkUsed + size > CHUNK) {
+          chunk++;
+          if (chunk == chunks.size()) {
+            chunks.add(new byte[CHUNK]);
+          }
+          chunkUsed = 0;
+        }
+        into = chunks.get(chunk);
+        at = chunkUsed;
+        chunkUsed += size;
       }
       Platform.copyMemory(
           unsafe.getBaseObject(),
           unsafe.getBaseOffset(),
-          arena,
-          Platform.BYTE_ARRAY_OFFSET + arenaUsed,
+          into,
+          Platform.BYTE_ARRAY_OFFSET + at,
           size);
       UnsafeRow slot = slots[position];
       if (slot == null || slot.numFields() != unsafe.numFields()) {
         slot = slots[position] = new UnsafeRow(unsafe.numFields());
       }
-      slot.pointTo(arena, Platform.BYTE_ARRAY_OFFSET + arenaUsed, size);
-      arenaUsed += size;
+      slot.pointTo(into, Platform.BYTE_ARRAY_OFFSET + at, size);
       rows[position] = slot;
       return slot;
     }
@@ -106,7 +128,8 @@ abstract class BatchRows {
 
     @Override
     void startBatch() {
-      arenaUsed = 0;
+      chunk = -1;
+      chunkUsed = CHUNK;
     }
   }
 

@@ -845,6 +845,13 @@ public final class PartitionScorer implements Serializable {
 
     private void finish() {
       done = true;
+      if (batches != null) {
+        for (InputBinding.Batch batch : batches) {
+          if (batch != null) {
+            batch.release();
+          }
+        }
+      }
       if (lease != null) {
         lease.close();
       }

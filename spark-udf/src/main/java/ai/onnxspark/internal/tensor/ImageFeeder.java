@@ -2,14 +2,13 @@ package ai.onnxspark.internal.tensor;
 
 import ai.onnxspark.internal.OnnxErrors;
 import ai.onnxspark.model.TensorSpec;
-import java.awt.image.BufferedImage;
 import org.apache.spark.sql.catalyst.InternalRow;
 
 /**
  * Feeds a float {@code [batch, 3, height, width]} input from one image column ({@link
- * SourceKind#IMAGE}): Spark's image struct or encoded JPEG/PNG bytes, decoded, resized (bilinear)
- * to the input's height and width, scaled to 0..1 and normalised per RGB channel, {@code (v -
- * mean[c]) / std[c]}, into planes in NCHW order.
+ * SourceKind#IMAGE}): Spark's image struct or encoded JPEG/PNG bytes, decoded, resized (bilinear,
+ * sampling at pixel centres: {@link Images#planes}) to the input's height and width, scaled to 0..1
+ * and normalised per RGB channel, {@code (v - mean[c]) / std[c]}, into planes in NCHW order.
  */
 final class ImageFeeder implements RowFeeder {
   private final TensorSpec spec;
@@ -41,10 +40,10 @@ final class ImageFeeder implements RowFeeder {
     if (row.isNullAt(ordinal)) {
       throw OnnxErrors.nullValue(spec.name(), column, where.where(), "image");
     }
-    BufferedImage image;
+    Images.Pixels pixels;
     if (fields != null) {
       InternalRow struct = row.getStruct(ordinal, fields.length + 2);
-      image =
+      pixels =
           Images.fromPixels(
               struct.getInt(fields[0]),
               struct.getInt(fields[1]),
@@ -54,15 +53,11 @@ final class ImageFeeder implements RowFeeder {
               column,
               where.where());
     } else {
-      image = Images.decode(row.getBinary(ordinal), spec, column, where.where());
+      pixels = Images.pixels(Images.decode(row.getBinary(ordinal), spec, column, where.where()));
     }
     long base = out.written();
     int plane =
-        Images.planes(
-            Images.resizedRgb(image, width, height),
-            mean,
-            std,
-            (i, v) -> out.putFloatAt(base + i, v));
+        Images.planes(pixels, width, height, mean, std, (i, v) -> out.putFloatAt(base + i, v));
     out.advance(3L * plane);
   }
 }

@@ -2,9 +2,12 @@ package ai.onnxspark.internal.tensor;
 
 import ai.onnxspark.internal.OnnxErrors;
 import ai.onnxspark.model.TensorSpec;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.awt.image.DataBufferInt;
+import java.awt.image.PixelInterleavedSampleModel;
+import java.awt.image.Raster;
+import java.awt.image.SinglePixelPackedSampleModel;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.FloatBuffer;
@@ -94,11 +97,14 @@ public final class Images {
     return image;
   }
 
+  /** An image's pixels: {@code width x height} packed {@code 0xRRGGBB} values, row after row. */
+  record Pixels(int width, int height, int[] rgb) {}
+
   /**
    * An image from Spark's image data source: {@code height} rows of {@code width} pixels, each
    * {@code channels} bytes in BGR(A) order, or one gray byte.
    */
-  static BufferedImage fromPixels(
+  static Pixels fromPixels(
       int height,
       int width,
       int channels,
@@ -119,31 +125,69 @@ public final class Images {
           "at " + where + ", with " + (data == null ? 0 : data.length) + " data bytes",
           "read images with spark.read().format(\"image\"), which stores 1, 3 or 4 channels");
     }
-    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-    for (int y = 0; y < height; y++) {
-      for (int x = 0; x < width; x++) {
-        int at = (y * width + x) * channels;
-        int b = data[at] & 0xff;
-        int g = channels == 1 ? b : data[at + 1] & 0xff;
-        int r = channels == 1 ? b : data[at + 2] & 0xff;
-        image.setRGB(x, y, (r << 16) | (g << 8) | b);
-      }
+    int[] rgb = new int[height * width];
+    for (int p = 0, at = 0; p < rgb.length; p++, at += channels) {
+      int b = data[at] & 0xff;
+      int g = channels == 1 ? b : data[at + 1] & 0xff;
+      int r = channels == 1 ? b : data[at + 2] & 0xff;
+      rgb[p] = (r << 16) | (g << 8) | b;
     }
-    return image;
+    return new Pixels(width, height, rgb);
   }
 
-  /** The image as {@code width x height} RGB pixels ({@code 0xRRGGBB}), resized bilinearly. */
-  static int[] resizedRgb(BufferedImage image, int width, int height) {
-    BufferedImage target = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = target.createGraphics();
-    try {
-      g.setRenderingHint(
-          RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-      g.drawImage(image, 0, 0, width, height, null);
-    } finally {
-      g.dispose();
+  /**
+   * A decoded image's pixels as 8-bit R, G, B. The layouts decoders give most (ImageIO's JPEG
+   * decoder gives 3-byte BGR; PNGs give these or packed ints) are read straight from the raster;
+   * gray images keep their byte as R = G = B (as {@code convert("RGB")} does in PIL, where Java's
+   * {@code getRGB} would change it by a colour conversion); any other layout goes through {@code
+   * getRGB}. Alpha is dropped, not blended.
+   */
+  static Pixels pixels(BufferedImage image) {
+    int width = image.getWidth();
+    int height = image.getHeight();
+    int[] rgb = new int[width * height];
+    Raster raster = image.getRaster();
+    if (image.getType() == BufferedImage.TYPE_3BYTE_BGR
+        || image.getType() == BufferedImage.TYPE_BYTE_GRAY) {
+      PixelInterleavedSampleModel model = (PixelInterleavedSampleModel) raster.getSampleModel();
+      byte[] data = ((DataBufferByte) raster.getDataBuffer()).getData();
+      int stride = model.getScanlineStride();
+      int step = model.getPixelStride();
+      int[] offsets = model.getBandOffsets();
+      int origin =
+          raster.getDataBuffer().getOffset()
+              - raster.getSampleModelTranslateY() * stride
+              - raster.getSampleModelTranslateX() * step;
+      boolean gray = offsets.length == 1;
+      for (int y = 0, p = 0; y < height; y++) {
+        for (int x = 0, at = origin + y * stride; x < width; x++, p++, at += step) {
+          int r = data[at + offsets[0]] & 0xff;
+          int g = gray ? r : data[at + offsets[1]] & 0xff;
+          int b = gray ? r : data[at + offsets[2]] & 0xff;
+          rgb[p] = (r << 16) | (g << 8) | b;
+        }
+      }
+    } else if ((image.getType() == BufferedImage.TYPE_INT_RGB
+            || image.getType() == BufferedImage.TYPE_INT_ARGB)
+        && raster.getSampleModel() instanceof SinglePixelPackedSampleModel model) {
+      int[] data = ((DataBufferInt) raster.getDataBuffer()).getData();
+      int stride = model.getScanlineStride();
+      int origin =
+          raster.getDataBuffer().getOffset()
+              - raster.getSampleModelTranslateY() * stride
+              - raster.getSampleModelTranslateX();
+      for (int y = 0, p = 0; y < height; y++) {
+        for (int x = 0, at = origin + y * stride; x < width; x++, p++, at++) {
+          rgb[p] = data[at] & 0xffffff;
+        }
+      }
+    } else {
+      image.getRGB(0, 0, width, height, rgb, 0, width);
+      for (int p = 0; p < rgb.length; p++) {
+        rgb[p] &= 0xffffff;
+      }
     }
-    return target.getRGB(0, 0, width, height, null, 0, width);
+    return new Pixels(width, height, rgb);
   }
 
   /**
@@ -159,7 +203,7 @@ public final class Images {
     BufferedImage image =
         decode(bytes, (actual, why, fix) -> new IllegalArgumentException(actual + ": " + why));
     int base = out.position();
-    int plane = planes(resizedRgb(image, width, height), mean, std, (i, v) -> out.put(base + i, v));
+    int plane = planes(pixels(image), width, height, mean, std, (i, v) -> out.put(base + i, v));
     out.position(base + 3 * plane);
   }
 
@@ -169,20 +213,71 @@ public final class Images {
   }
 
   /**
-   * Packed RGB pixels as three planes (R, G, B; NCHW order) of values scaled to 0..1 and normalised
-   * per channel, {@code (v - mean[c]) / std[c]}; returns the pixels per plane.
+   * The image resized bilinearly to {@code width x height} as three planes (R, G, B; NCHW order) of
+   * values scaled to 0..1 and normalised per channel, {@code (v - mean[c]) / std[c]}, in one pass;
+   * returns the pixels per plane.
+   *
+   * <p>The resize samples the source at the centres of the target's pixels ({@code (x + 0.5) *
+   * sourceWidth / width - 0.5}, clamped to the edges) and blends the four nearest pixels, in
+   * floating point with no rounding to 8 bits: {@code torch.nn.functional.interpolate(...,
+   * mode="bilinear", align_corners=False)} and OpenCV's {@code INTER_LINEAR} resize the same way.
+   * Like them, it does not smooth before shrinking by more than two.
    */
-  static int planes(int[] rgb, float[] mean, float[] std, PlaneWriter out) {
-    int plane = rgb.length;
-    for (int p = 0; p < plane; p++) {
-      int pixel = rgb[p];
-      float r = ((pixel >> 16) & 0xff) / 255f;
-      float g = ((pixel >> 8) & 0xff) / 255f;
-      float b = (pixel & 0xff) / 255f;
-      out.put(p, (r - mean[0]) / std[0]);
-      out.put(plane + p, (g - mean[1]) / std[1]);
-      out.put(2 * plane + p, (b - mean[2]) / std[2]);
+  static int planes(
+      Pixels source, int width, int height, float[] mean, float[] std, PlaneWriter out) {
+    int[] rgb = source.rgb();
+    int sourceWidth = source.width();
+    int[] x0 = new int[width];
+    int[] x1 = new int[width];
+    float[] wx = new float[width];
+    taps(sourceWidth, width, x0, x1, wx);
+    int[] y0 = new int[height];
+    int[] y1 = new int[height];
+    float[] wy = new float[height];
+    taps(source.height(), height, y0, y1, wy);
+    int plane = width * height;
+    float[] scale = new float[3];
+    float[] shift = new float[3];
+    for (int c = 0; c < 3; c++) {
+      scale[c] = 1f / (255f * std[c]);
+      shift[c] = mean[c] / std[c];
+    }
+    for (int y = 0, p = 0; y < height; y++) {
+      int top = y0[y] * sourceWidth;
+      int bottom = y1[y] * sourceWidth;
+      float fy = wy[y];
+      for (int x = 0; x < width; x++, p++) {
+        int a = rgb[top + x0[x]];
+        int b = rgb[top + x1[x]];
+        int c = rgb[bottom + x0[x]];
+        int d = rgb[bottom + x1[x]];
+        float fx = wx[x];
+        for (int ch = 0, bits = 16; ch < 3; ch++, bits -= 8) {
+          float upper = lerp((a >> bits) & 0xff, (b >> bits) & 0xff, fx);
+          float lower = lerp((c >> bits) & 0xff, (d >> bits) & 0xff, fx);
+          out.put(ch * plane + p, lerp(upper, lower, fy) * scale[ch] - shift[ch]);
+        }
+      }
     }
     return plane;
+  }
+
+  private static float lerp(float from, float to, float weight) {
+    return from + (to - from) * weight;
+  }
+
+  /**
+   * For each of {@code target} positions, the two source positions it blends and the weight of the
+   * second ({@link #planes}' sampling rule).
+   */
+  private static void taps(int source, int target, int[] first, int[] second, float[] weight) {
+    double ratio = (double) source / target;
+    for (int i = 0; i < target; i++) {
+      double at = Math.min(Math.max((i + 0.5) * ratio - 0.5, 0), source - 1);
+      int low = (int) at;
+      first[i] = low;
+      second[i] = Math.min(low + 1, source - 1);
+      weight[i] = (float) (at - low);
+    }
   }
 }

@@ -1091,6 +1091,18 @@ public final class InputBinding implements Serializable {
       this.buffer = new TensorBuffer(spec, columnLabel(), capacityRows, rowDims, padValue);
     }
 
+    /**
+     * Gives the batch's native memory back for later tasks (the batch is empty afterwards). Call
+     * once no tensor made from it is open: when the partition is done.
+     */
+    public void release() {
+      rows = 0;
+      if (variable) {
+        perRow = -1;
+      }
+      buffer.release();
+    }
+
     /** Starts a new batch, keeping the buffer. */
     public void reset() {
       rows = 0;

@@ -242,15 +242,38 @@ final class TensorBuffer {
     if (buffer != null && buffer.capacity() >= bytes) {
       return;
     }
-    long want =
-        grown(bytes, buffer == null ? 0 : buffer.capacity(), Math.min(atMost, MAX_BUFFER) * width);
-    ByteBuffer bigger = ByteBuffer.allocateDirect((int) want).order(ByteOrder.nativeOrder());
+    long most = Math.min(atMost, MAX_BUFFER) * width;
+    long want = grown(bytes, buffer == null ? 0 : buffer.capacity(), most);
+    // An idle buffer of an earlier task that holds the whole batch is taken at once.
+    ByteBuffer bigger = DirectBuffers.take((int) want, Math.max(want, most));
     long biggerAddress = addressOf(bigger);
     if (buffer != null && written > 0) {
       Platform.copyMemory(null, address, null, biggerAddress, written * width);
     }
+    if (buffer != null && buffer.isDirect()) {
+      DirectBuffers.give(buffer);
+    }
     buffer = bigger;
     address = biggerAddress;
+  }
+
+  /**
+   * Gives the native memory back for other tasks to reuse (see {@link DirectBuffers}); the buffer
+   * is empty afterwards and allocates again if written to. Call when no tensor over it is open.
+   */
+  void release() {
+    if (buffer != null && buffer.isDirect()) {
+      DirectBuffers.give(buffer);
+    }
+    if (padded != null) {
+      DirectBuffers.give(padded);
+    }
+    buffer = null;
+    address = 0;
+    padded = null;
+    paddedAddress = 0;
+    written = 0;
+    marked = 0;
   }
 
   /** The size to grow to from {@code current} to hold {@code needed} (bytes or strings). */
@@ -477,7 +500,8 @@ final class TensorBuffer {
   private ByteBuffer padToLongest(long values, int rows, long[] rowValues, long perRow) {
     long bytes = values * width;
     if (padded == null || padded.capacity() < bytes) {
-      padded = ByteBuffer.allocateDirect((int) Math.max(bytes, 8)).order(ByteOrder.nativeOrder());
+      DirectBuffers.give(padded);
+      padded = DirectBuffers.take((int) Math.max(bytes, 8), Math.max(bytes, 8) * 2);
       paddedAddress = addressOf(padded);
     }
     for (long i = 0; i < values; i++) {
