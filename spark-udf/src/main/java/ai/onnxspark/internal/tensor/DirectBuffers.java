@@ -13,13 +13,14 @@ import java.util.TreeMap;
  * collector finds it. Image batches of 32 rows need about 19 MB; allocated anew by every task, that
  * cost about a millisecond of CPU per image.
  *
- * <p>At most {@link #MAX_KEPT} bytes are kept idle; a buffer given back beyond that is left to the
- * garbage collector. A buffer is handed out to one owner at a time, with its old contents: owners
- * write every value they read (as they already do from batch to batch).
+ * <p>At most {@link #MAX_KEPT} bytes are kept idle (128 MB, or a sixteenth of the heap when that is
+ * less, as direct memory is budgeted beside the heap); a buffer given back beyond that is left to
+ * the garbage collector. A buffer is handed out to one owner at a time, with its old contents:
+ * owners write every value they read (as they already do from batch to batch).
  */
 final class DirectBuffers {
   /** Bytes of idle buffers kept at most, over all sizes. */
-  static final long MAX_KEPT = 256L << 20;
+  static final long MAX_KEPT = Math.min(128L << 20, Runtime.getRuntime().maxMemory() / 16);
 
   private static final TreeMap<Integer, ArrayDeque<ByteBuffer>> IDLE = new TreeMap<>();
   private static long kept;

@@ -250,9 +250,7 @@ final class TensorBuffer {
     if (buffer != null && written > 0) {
       Platform.copyMemory(null, address, null, biggerAddress, written * width);
     }
-    if (buffer != null && buffer.isDirect()) {
-      DirectBuffers.give(buffer);
-    }
+    // The smaller buffer is left to the garbage collector: only a batch's final buffer is kept.
     buffer = bigger;
     address = biggerAddress;
   }
@@ -500,7 +498,6 @@ final class TensorBuffer {
   private ByteBuffer padToLongest(long values, int rows, long[] rowValues, long perRow) {
     long bytes = values * width;
     if (padded == null || padded.capacity() < bytes) {
-      DirectBuffers.give(padded);
       padded = DirectBuffers.take((int) Math.max(bytes, 8), Math.max(bytes, 8) * 2);
       paddedAddress = addressOf(padded);
     }
