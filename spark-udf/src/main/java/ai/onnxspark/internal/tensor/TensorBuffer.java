@@ -196,6 +196,9 @@ final class TensorBuffer {
     written = marked;
   }
 
+  /** An idle buffer is reused when at most this many times the bytes needed at the time. */
+  static final long REUSE_FACTOR = 64;
+
   /** The largest buffer, in bytes or strings, one batch of one input may have. */
   private static final long MAX_BUFFER = Integer.MAX_VALUE - 64L;
 
@@ -244,8 +247,10 @@ final class TensorBuffer {
     }
     long most = Math.min(atMost, MAX_BUFFER) * width;
     long want = grown(bytes, buffer == null ? 0 : buffer.capacity(), most);
-    // An idle buffer of an earlier task that holds the whole batch is taken at once.
-    ByteBuffer bigger = DirectBuffers.take((int) want, Math.max(want, most));
+    // An idle buffer of an earlier task that holds the whole batch is taken at once, if it is not
+    // far larger than what is needed now: a batch of ten rows never holds a buffer for millions.
+    ByteBuffer bigger =
+        DirectBuffers.take((int) want, Math.min(Math.max(want, most), REUSE_FACTOR * want));
     long biggerAddress = addressOf(bigger);
     if (buffer != null && written > 0) {
       Platform.copyMemory(null, address, null, biggerAddress, written * width);

@@ -11,10 +11,47 @@ import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Batch buffers are sized from the rows a batch gathers, not from the batch size alone. */
+/**
+ * Batch buffers are sized from the rows a batch gathers, not from the batch size alone; idle
+ * buffers of earlier tasks are reused only when not far larger than what the batch needs.
+ */
 class BatchSizingTest {
+  /** The sizes below are those of fresh buffers: none left idle by earlier tests. */
+  @BeforeEach
+  void noIdleBuffers() {
+    DirectBuffers.drain();
+  }
+
+  @Test
+  void aSmallBatchDoesNotTakeAnIdleBufferFarLargerThanItNeeds() {
+    InputBinding.Batch big = binding("batch", 16).newBatch(20_000_000);
+    for (int r = 0; r < 2000; r++) {
+      big.add(row(16), 0, r);
+    }
+    long bigCapacity = big.capacity();
+    big.release();
+    assertThat(DirectBuffers.kept()).isEqualTo(bigCapacity);
+
+    // Ten rows of the same input: 64 bytes at the first row, the idle buffer is 2000 rows' worth.
+    InputBinding.Batch small = binding("batch", 16).newBatch(20_000_000);
+    for (int r = 0; r < 10; r++) {
+      small.add(row(16), 0, r);
+    }
+    assertThat(small.capacity()).isBetween(10L * 16 * 4, 2L * 10 * 16 * 4);
+    assertThat(DirectBuffers.kept()).isEqualTo(bigCapacity);
+
+    // A batch growing to the same size takes it once it needs a 64th of it.
+    InputBinding.Batch again = binding("batch", 16).newBatch(20_000_000);
+    for (int r = 0; r < 2000; r++) {
+      again.add(row(16), 0, r);
+    }
+    assertThat(again.capacity()).isEqualTo(bigCapacity);
+    assertThat(DirectBuffers.kept()).isZero();
+  }
+
   private static final StructType SCHEMA =
       new StructType().add("x", DataTypes.createArrayType(DataTypes.FloatType, false), false);
 
