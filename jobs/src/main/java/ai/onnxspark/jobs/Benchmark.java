@@ -27,10 +27,14 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.NumericType;
 
 /**
  * Measures scoring speed on the same machine, model and data, in one run.
@@ -48,10 +52,10 @@ import org.apache.spark.sql.functions;
  * --batch-sizes} is given), at the first batch size on the CPU: raw ONNX Runtime (one session, one
  * intra-op thread per Spark core, called from as many Java threads on batches already in native
  * buffers), the library's {@code transform} and {@code withColumn(onnxPredict)} to the {@code noop}
- * sink and into Parquet, a plain scan of the table, a plain Parquet copy of it and a plain copy of
- * a table holding the output's columns (scored beforehand, so that it writes what the library
- * writes). Library and plain runs alternate. With {@code --text-model}, the text mode's comparison
- * joins it; every ratio is printed with its target and written to {@code compare.json}.
+ * sink and into Parquet, a plain scan of the table, a plain Parquet copy of it, and a plain copy
+ * that also writes columns of the scores' types and sizes, cut from the input. Library and plain
+ * runs alternate. With {@code --text-model}, the text mode's comparison joins it; every ratio is
+ * printed with its target and written to {@code compare.json}.
  *
  * <p>{@code --text} runs {@link TextBenchmark} and {@code --images} {@link ImageBenchmark} instead.
  */
@@ -358,7 +362,7 @@ public final class Benchmark {
    * The comparison at one batch size: raw ONNX Runtime, then alternating runs of the library's
    * {@code transform} and {@code withColumn}, each to the {@code noop} sink and end to end into
    * Parquet, a plain scan to {@code noop}, and plain Parquet copies of the input's columns and of
-   * the output's columns (a table the library scored beforehand).
+   * the output's columns (the scores' columns cut from the input).
    */
   private static List<Ratio> compare(
       SparkSession spark,
@@ -394,14 +398,10 @@ public final class Benchmark {
         () -> parquet(withColumn.get(), out + "/withColumn"));
     runs.put(
         "plain Parquet copy -> Parquet", () -> parquet(spark.read().parquet(data), out + "/copy"));
-    // The output's columns, scores included, written once by the library beforehand: copying
-    // them is a plain job that writes what the scored output holds (it also reads the scores,
-    // which the library computes instead).
-    String scored = data + "-scored";
-    parquet(cpu.transform(spark.read().parquet(data)), scored);
+    Dataset<Row> sameColumns = sameColumns(spark.read().parquet(data), transformed.get(), input);
     runs.put(
         "plain Parquet copy, output's columns -> Parquet",
-        () -> parquet(spark.read().parquet(scored), out + "/copy-same"));
+        () -> parquet(sameColumns, out + "/copy-same"));
     Map<String, Double> best = new java.util.LinkedHashMap<>();
     runs.forEach((name, run) -> run.run());
     for (int i = 0; i < repeat; i++) {
@@ -494,6 +494,48 @@ public final class Benchmark {
                 0.95,
                 false));
     return ratios;
+  }
+
+  /**
+   * The input table with, for each column {@code scored} adds, a column of the same type and size
+   * cut from the input's values: a plain job that writes the columns the scored output has. A flat
+   * numeric array of {@code n} values a row is the input's first {@code n} values (repeated when
+   * the input has fewer; its elements may be null, as the input's); a number, the input's first
+   * value. Other outputs are refused.
+   */
+  static Dataset<Row> sameColumns(Dataset<Row> in, Dataset<Row> scored, TensorSpec input) {
+    List<String> inputColumns = List.of(in.columns());
+    List<String> added = new ArrayList<>();
+    for (String column : scored.columns()) {
+      if (!inputColumns.contains(column)) {
+        added.add(column);
+      }
+    }
+    Row first = scored.select(added.stream().map(functions::col).toArray(Column[]::new)).first();
+    Column values = functions.col(input.name());
+    int perRow = perRowValues(input);
+    Dataset<Row> out = in;
+    for (int i = 0; i < added.size(); i++) {
+      DataType type = scored.schema().apply(added.get(i)).dataType();
+      Column value;
+      if (type instanceof ArrayType array && array.elementType() instanceof NumericType) {
+        int n = first.isNullAt(i) ? 0 : first.getList(i).size();
+        int copies = Math.max(1, (n + perRow - 1) / perRow);
+        Column repeated =
+            copies == 1 ? values : functions.flatten(functions.array_repeat(values, copies));
+        value = functions.slice(repeated, 1, n).cast(new ArrayType(array.elementType(), true));
+      } else if (type instanceof NumericType) {
+        value = functions.element_at(values, 1).cast(type);
+      } else {
+        throw new Args.UsageException(
+            "the comparison writes outputs of numbers or flat arrays of numbers; "
+                + added.get(i)
+                + " is "
+                + type.simpleString());
+      }
+      out = out.withColumn(added.get(i), value);
+    }
+    return out;
   }
 
   private static void noop(Dataset<Row> df) {

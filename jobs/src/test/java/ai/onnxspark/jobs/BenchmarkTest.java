@@ -9,6 +9,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -141,18 +147,57 @@ class BenchmarkTest extends SparkTestBase {
         new String[][] {
           {"transform", "logits"}, {"withColumn", "prediction"}, {"copy", "features"}
         }) {
-      org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> written =
-          spark.read().parquet(out.resolve(run[0]).toString());
+      Dataset<Row> written = spark.read().parquet(out.resolve(run[0]).toString());
       assertThat(written.count()).as(run[0]).isEqualTo(3000);
       assertThat(written.columns()).as(run[0]).contains(run[1]);
     }
-    // The copy of the output's columns wrote what transform wrote.
-    org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> scored =
-        spark.read().parquet(out.resolve("transform").toString());
-    org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> same =
-        spark.read().parquet(out.resolve("copy-same").toString());
-    assertThat(same.schema()).isEqualTo(scored.schema());
+    // The copy of the output's columns wrote columns of the types and sizes transform wrote.
+    Dataset<Row> scored = spark.read().parquet(out.resolve("transform").toString());
+    Dataset<Row> same = spark.read().parquet(out.resolve("copy-same").toString());
+    assertThat(same.columns()).containsExactly(scored.columns());
+    assertThat(same.schema().apply("logits").dataType().simpleString()).isEqualTo("array<float>");
+    assertThat(same.select(functions.size(functions.col("logits"))).distinct().collectAsList())
+        .extracting(r -> r.getInt(0))
+        .containsExactly(3);
     assertThat(same.count()).isEqualTo(3000);
+  }
+
+  @Test
+  void theCopyOfTheOutputsColumnsWritesTheirTypesAndSizes() {
+    StructType schema =
+        new StructType()
+            .add("id", "long")
+            .add("features", DataTypes.createArrayType(DataTypes.FloatType, true));
+    Dataset<Row> in =
+        spark.createDataFrame(
+            List.of(
+                RowFactory.create(1L, List.of(1f, 2f, 3f, 4f)),
+                RowFactory.create(2L, List.of(5f, 6f, 7f, 8f))),
+            schema);
+    Dataset<Row> scored =
+        in.selectExpr(
+            "id",
+            "features",
+            "array(1.5f, 2.5f) as small",
+            "transform(sequence(1, 10), i -> cast(i as double)) as wide",
+            "cast(7 as int) as label");
+
+    Dataset<Row> same =
+        Benchmark.sameColumns(
+            in,
+            scored,
+            ai.onnxspark.model.TensorSpec.tensor(
+                "features", ai.onnxspark.model.ElementType.FLOAT, -1, 4));
+
+    assertThat(same.columns()).containsExactly("id", "features", "small", "wide", "label");
+    assertThat(same.schema().apply("small").dataType().simpleString()).isEqualTo("array<float>");
+    assertThat(same.schema().apply("wide").dataType().simpleString()).isEqualTo("array<double>");
+    assertThat(same.schema().apply("label").dataType()).isEqualTo(DataTypes.IntegerType);
+    Row second = same.orderBy("id").collectAsList().get(1);
+    assertThat(second.getList(2)).containsExactly(5f, 6f);
+    // Ten values from four a row: the row's values repeated.
+    assertThat(second.getList(3)).containsExactly(5.0, 6.0, 7.0, 8.0, 5.0, 6.0, 7.0, 8.0, 5.0, 6.0);
+    assertThat(second.getInt(4)).isEqualTo(5);
   }
 
   @Test
