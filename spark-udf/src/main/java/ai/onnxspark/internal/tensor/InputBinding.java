@@ -1096,7 +1096,10 @@ public final class InputBinding implements Serializable {
      * once no tensor made from it is open: when the partition is done.
      */
     public void release() {
-      reset();
+      rows = 0;
+      if (variable) {
+        perRow = -1;
+      }
       buffer.release();
     }
 
