@@ -33,14 +33,11 @@ final class DirectBuffers {
    */
   static ByteBuffer take(int bytes, long atMost) {
     synchronized (IDLE) {
-      for (Map.Entry<Integer, ArrayDeque<ByteBuffer>> entry :
-          IDLE.tailMap(bytes, true).entrySet()) {
-        if (entry.getKey() > atMost) {
-          break;
-        }
-        ByteBuffer buffer = entry.getValue().pollFirst();
-        if (entry.getValue().isEmpty()) {
-          IDLE.remove(entry.getKey());
+      Map.Entry<Integer, ArrayDeque<ByteBuffer>> smallest = IDLE.ceilingEntry(bytes);
+      if (smallest != null && smallest.getKey() <= atMost) {
+        ByteBuffer buffer = smallest.getValue().pollFirst();
+        if (smallest.getValue().isEmpty()) {
+          IDLE.remove(smallest.getKey());
         }
         kept -= buffer.capacity();
         return buffer.clear().order(ByteOrder.nativeOrder());

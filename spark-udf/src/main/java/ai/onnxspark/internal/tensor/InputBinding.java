@@ -1096,10 +1096,7 @@ public final class InputBinding implements Serializable {
      * once no tensor made from it is open: when the partition is done.
      */
     public void release() {
-      rows = 0;
-      if (variable) {
-        perRow = -1;
-      }
+      reset();
       buffer.release();
     }
 
