@@ -100,6 +100,24 @@ class BadInputTest extends SparkTestBase {
                     .transform(spark.read().parquet(path3))
                     .collect())
         .hasStackTraceContaining("has 1 values at row 1 of partition 0");
+    // A null element is named by its own row's key, also when later rows of the chunk are fine.
+    String path4 = dir.resolve("t4.parquet").toString();
+    frame(
+            arrays(DataTypes.FloatType, true),
+            RowFactory.create(10, new Float[] {1f, 2f, 3f}),
+            RowFactory.create(11, new Float[] {1f, null, 3f}),
+            RowFactory.create(12, new Float[] {1f, 2f, 3f}),
+            RowFactory.create(13, new Float[] {1f, 2f, 3f}))
+        .write()
+        .parquet(path4);
+    assertThatThrownBy(
+            () ->
+                OnnxModel.fromBytes(MODEL)
+                    .withInput("x", "features")
+                    .withKeyColumn("id")
+                    .transform(spark.read().parquet(path4))
+                    .collect())
+        .hasStackTraceContaining("holds a null element at index 1 at row 1 of partition 0 (id=11)");
   }
 
   @Test

@@ -118,9 +118,29 @@ final class ArrayFeeder implements RowFeeder {
   }
 
   /**
+   * Whether rows {@code start..start+count)} of {@code vector} are all present, of {@code perRow}
+   * values each, and laid out back to back.
+   */
+  private static boolean backToBack(
+      WritableColumnVector vector, int start, int count, long perRow) {
+    long expected = vector.getArrayOffset(start);
+    boolean nulls = vector.hasNull();
+    for (int rowId = start; rowId < start + count; rowId++) {
+      if ((nulls && vector.isNullAt(rowId))
+          || vector.getArrayLength(rowId) != perRow
+          || vector.getArrayOffset(rowId) != expected) {
+        return false;
+      }
+      expected += perRow;
+    }
+    return true;
+  }
+
+  /**
    * Appends {@code count} rows of {@code chunk} from {@code start}, which {@link #copiesInBulk}
-   * accepts, to an empty batch: checks them row by row (moving {@code where} to each and ending it)
-   * and copies their values in one piece.
+   * accepts, to an empty batch: checks them (in one loop when all have the input's fixed length,
+   * else row by row, moving {@code where} to each and ending it) and copies their values in one
+   * piece.
    *
    * @param firstRowIndex the position of row {@code start} in its partition, for error messages
    * @return false, having written nothing, when the rows' arrays are not laid out back to back; the
@@ -137,30 +157,37 @@ final class ArrayFeeder implements RowFeeder {
     WritableColumnVector vector = (WritableColumnVector) chunk.column(ordinal);
     WritableColumnVector values = vector.arrayData();
     int first = vector.getArrayOffset(start);
-    long expectedOffset = first;
-    InternalRow current = null;
-    for (int i = 0; i < count; i++) {
-      int rowId = start + i;
-      current = keyed ? chunk.getRow(rowId) : null;
-      where.moveTo(firstRowIndex + i, current);
-      if (vector.isNullAt(rowId)) {
-        throw OnnxErrors.nullValue(input, column, where.where(), "array");
+    long fixed = where.fixedValuesPerRow();
+    long expectedOffset;
+    if (fixed >= 0 && backToBack(vector, start, count, fixed)) {
+      // The common case, checked in one tight loop; anything else is found and named row by row.
+      where.addCheckedRows(count);
+      expectedOffset = first + count * fixed;
+    } else {
+      expectedOffset = first;
+      for (int i = 0; i < count; i++) {
+        int rowId = start + i;
+        where.moveTo(firstRowIndex + i, keyed ? chunk.getRow(rowId) : null);
+        if (vector.isNullAt(rowId)) {
+          throw OnnxErrors.nullValue(input, column, where.where(), "array");
+        }
+        int n = vector.getArrayLength(rowId);
+        where.checkLength(n);
+        if (vector.getArrayOffset(rowId) != expectedOffset) {
+          // Not laid out back to back: the caller copies this chunk row by row.
+          return false;
+        }
+        expectedOffset += n;
+        where.endRow();
       }
-      int n = vector.getArrayLength(rowId);
-      where.checkLength(n);
-      if (vector.getArrayOffset(rowId) != expectedOffset) {
-        // Not laid out back to back: the caller copies this chunk row by row.
-        return false;
-      }
-      expectedOffset += n;
-      where.endRow();
     }
     int total = (int) (expectedOffset - first);
     if (elementsNullable && values.hasNull()) {
       for (int k = 0; k < total; k++) {
         if (values.isNullAt(first + k)) {
           long perRow = where.valuesPerRow();
-          where.moveTo(firstRowIndex + k / perRow, current);
+          int row = (int) (k / perRow);
+          where.moveTo(firstRowIndex + row, keyed ? chunk.getRow(start + row) : null);
           throw OnnxErrors.nullValue(
               input, column, where.where(), "element at index " + k % perRow);
         }

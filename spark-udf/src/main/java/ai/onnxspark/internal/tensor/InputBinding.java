@@ -1365,6 +1365,20 @@ public final class InputBinding implements Serializable {
       }
 
       @Override
+      public long fixedValuesPerRow() {
+        return variable ? -1 : fixedPerRow;
+      }
+
+      @Override
+      public void addCheckedRows(int count) {
+        if (variable) {
+          throw new IllegalStateException("Rows of a variable length are checked one by one");
+        }
+        buffer.ensureRows(rows + (long) count, fixedPerRow);
+        rows += count;
+      }
+
+      @Override
       public void keepTokens(ai.onnxspark.internal.text.TokenSpans row) {
         if (rows >= tokens.length) {
           tokens =

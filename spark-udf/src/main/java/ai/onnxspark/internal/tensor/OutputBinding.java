@@ -612,6 +612,9 @@ public final class OutputBinding implements Serializable {
     private final int batchSize;
     private long[] arena = new long[0];
 
+    /** Output values on their way into column vectors (see {@link #stagedBytes}). */
+    private byte[] staging = new byte[0];
+
     Splitter(int batchSize) {
       this.batchSize = batchSize;
       slots = new UnsafeArrayData[Math.min(batchSize, 64)];
@@ -823,7 +826,7 @@ public final class OutputBinding implements Serializable {
             "Output " + spec.name() + " has too many values for one column batch");
       }
       int perRow = (int) perRowLong;
-      byte[] values = sparkBytes(tensor.getByteBuffer(), (int) elements);
+      byte[] values = stagedBytes(OutputMemory.of(tensor), (int) elements);
       if (scalar) {
         putValues(out, offset, rows, values);
         return elementStart;
@@ -1214,6 +1217,26 @@ public final class OutputBinding implements Serializable {
         }
       }
       return best;
+    }
+
+    /**
+     * As {@link #sparkBytes}, for values copied on at once: values that need no widening are read
+     * into an array this splitter reuses from batch to batch (its first {@code count} values are
+     * the tensor's), so that a batch allocates nothing.
+     */
+    private byte[] stagedBytes(ByteBuffer tensor, int count) {
+      ElementType type = spec.elementType();
+      int width = sparkWidth(type);
+      if (width != type.byteSize() || type == ElementType.FLOAT16 || type == ElementType.BFLOAT16) {
+        return sparkBytes(tensor, count);
+      }
+      int bytes = count * width;
+      if (staging.length < bytes) {
+        staging =
+            new byte[Math.max(bytes, (int) Math.min(Integer.MAX_VALUE - 64L, 2L * staging.length))];
+      }
+      tensor.get(0, staging, 0, bytes);
+      return staging;
     }
 
     /**

@@ -37,6 +37,19 @@ interface RowContext {
   /** The number of values of each row of the batch so far. */
   long valuesPerRow();
 
+  /**
+   * The number of values every row must have when the input's per-row shape is fixed (no variable
+   * dimension, no padding), else -1.
+   */
+  long fixedValuesPerRow();
+
+  /**
+   * Columnar rows of the fixed length ({@link #fixedValuesPerRow}), already checked: makes room for
+   * {@code count} of them at once and counts them, as {@code count} rounds of {@link #checkLength}
+   * and {@link #endRow} would.
+   */
+  void addCheckedRows(int count);
+
   /** Tokenized text whose tokens are kept ({@link InputBinding#keepsTokens}): the row's tokens. */
   default void keepTokens(ai.onnxspark.internal.text.TokenSpans tokens) {
     throw new IllegalStateException("This batch keeps no tokens");
