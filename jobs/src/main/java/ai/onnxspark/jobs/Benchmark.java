@@ -666,16 +666,21 @@ public final class Benchmark {
     while (buffer.hasRemaining()) {
       buffer.putFloat((float) random.nextGaussian());
     }
+    // The input's shape is read once (each getInputInfo call crosses into native code and builds
+    // the model's input descriptions anew): only the last, short batch needs another.
+    long[] full = shape(batch, session, inputName);
     for (int done = 0; done < rows; done += batch) {
       int n = Math.min(batch, rows - done);
+      long[] shape = full;
+      if (n != batch) {
+        shape = full.clone();
+        shape[0] = n;
+      }
       ByteBuffer view = buffer.duplicate().order(ByteOrder.nativeOrder());
       view.position(0).limit(n * perRow * 4);
       try (OnnxTensor tensor =
               OnnxTensor.createTensor(
-                  env,
-                  view.slice().order(ByteOrder.nativeOrder()),
-                  shape(n, session, inputName),
-                  OnnxJavaType.FLOAT);
+                  env, view.slice().order(ByteOrder.nativeOrder()), shape, OnnxJavaType.FLOAT);
           OrtSession.Result result = session.run(Map.of(inputName, tensor))) {
         ((OnnxTensor) result.get(0)).getFloatBuffer();
       }
