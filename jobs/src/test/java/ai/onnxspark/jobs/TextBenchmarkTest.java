@@ -78,7 +78,9 @@ class TextBenchmarkTest extends SparkTestBase {
               "scan_ids_s",
               "text_rows_per_s",
               "ids_rows_per_s",
-              "raw_s")) {
+              "raw_s",
+              "text_run_s",
+              "ids_run_s")) {
         assertThat(r.get(key).asDouble()).as(key).isPositive();
       }
       // Ratios of the printed seconds (six places), so within 1% on these tiny runs.
