@@ -2,9 +2,13 @@ package ai.onnxspark.internal.tensor;
 
 import ai.onnxspark.internal.OnnxErrors;
 import ai.onnxspark.model.TensorSpec;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.DataBuffer;
 import java.awt.image.DataBufferByte;
 import java.awt.image.DataBufferInt;
+import java.awt.image.IndexColorModel;
 import java.awt.image.PixelInterleavedSampleModel;
 import java.awt.image.Raster;
 import java.awt.image.SinglePixelPackedSampleModel;
@@ -139,8 +143,9 @@ public final class Images {
    * A decoded image's pixels as 8-bit R, G, B. The layouts decoders give most (ImageIO's JPEG
    * decoder gives 3-byte BGR; PNGs give these or packed ints) are read straight from the raster;
    * gray images keep their byte as R = G = B (as {@code convert("RGB")} does in PIL, where Java's
-   * {@code getRGB} would change it by a colour conversion); any other layout goes through {@code
-   * getRGB}. Alpha is dropped, not blended.
+   * {@code getRGB} would change it by a colour conversion), and gray of other depths or with alpha
+   * its level brought to 8 bits (the high byte of a 16-bit level, as libpng strips it); any other
+   * layout goes through {@code getRGB}. Alpha is dropped, not blended.
    */
   static Pixels pixels(BufferedImage image) {
     int width = image.getWidth();
@@ -181,6 +186,21 @@ public final class Images {
           rgb[p] = data[at] & 0xffffff;
         }
       }
+    } else if (isGrayLevels(image)) {
+      // Gray of another depth, or with alpha (16-bit and gray-and-alpha PNGs): band 0 is the gray
+      // level, brought to 8 bits: its high 8 bits when deeper (as libpng strips 16-bit samples to
+      // 8), scaled to 0..255 when shallower. getRGB would take the level for linear light and
+      // convert it to sRGB, brightening every mid-tone.
+      int bits = image.getColorModel().getComponentSize(0);
+      int max = (1 << bits) - 1;
+      int[] row = new int[width];
+      for (int y = 0, p = 0; y < height; y++) {
+        raster.getSamples(0, y, width, 1, 0, row);
+        for (int x = 0; x < width; x++, p++) {
+          int v = bits >= 8 ? row[x] >>> (bits - 8) : (row[x] * 255 + max / 2) / max;
+          rgb[p] = (v << 16) | (v << 8) | v;
+        }
+      }
     } else {
       image.getRGB(0, 0, width, height, rgb, 0, width);
       for (int p = 0; p < rgb.length; p++) {
@@ -188,6 +208,19 @@ public final class Images {
       }
     }
     return new Pixels(width, height, rgb);
+  }
+
+  /** Whether band 0 of the image holds integer gray levels (not palette indices, not floats). */
+  private static boolean isGrayLevels(BufferedImage image) {
+    ColorModel colours = image.getColorModel();
+    int transfer = image.getRaster().getTransferType();
+    return colours.getColorSpace().getType() == ColorSpace.TYPE_GRAY
+        && !(colours instanceof IndexColorModel)
+        && (transfer == DataBuffer.TYPE_BYTE
+            || transfer == DataBuffer.TYPE_USHORT
+            || transfer == DataBuffer.TYPE_INT)
+        && colours.getComponentSize(0) >= 1
+        && colours.getComponentSize(0) <= 16;
   }
 
   /**

@@ -3,8 +3,14 @@ package ai.onnxspark.internal.tensor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import java.awt.Transparency;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
+import java.awt.image.WritableRaster;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.FloatBuffer;
 import java.util.Random;
@@ -140,6 +146,50 @@ class ImagesTest {
     FloatBuffer planes = FloatBuffer.allocate(9);
     Images.toPlanes(png.toByteArray(), 3, 1, ZERO, ONE, planes);
     assertThat(planes.position()).isEqualTo(9);
+    assertThat(planes.array())
+        .containsExactly(
+            new float[] {0f, 100 / 255f, 1f, 0f, 100 / 255f, 1f, 0f, 100 / 255f, 1f},
+            within(1e-6f));
+  }
+
+  @Test
+  void deepGrayAndGrayWithAlphaKeepTheirLevelInEveryChannel() throws Exception {
+    // 16-bit gray: the high byte of each level, with no colour conversion.
+    BufferedImage deep = new BufferedImage(4, 1, BufferedImage.TYPE_USHORT_GRAY);
+    deep.getRaster().setSamples(0, 0, 4, 1, 0, new int[] {0, 100 * 257, 0xffff, 0x80ff});
+    assertThat(Images.pixels(deep).rgb()).containsExactly(0x000000, 0x646464, 0xffffff, 0x808080);
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    ImageIO.write(deep, "png", png);
+    assertThat(ImageIO.read(new ByteArrayInputStream(png.toByteArray())).getType())
+        .as("a 16-bit gray PNG reads back as 16-bit gray")
+        .isEqualTo(BufferedImage.TYPE_USHORT_GRAY);
+    FloatBuffer planes = FloatBuffer.allocate(12);
+    Images.toPlanes(png.toByteArray(), 4, 1, ZERO, ONE, planes);
+    float[] levels = {0f, 100 / 255f, 1f, 128 / 255f};
+    for (int c = 0; c < 3; c++) {
+      for (int x = 0; x < 4; x++) {
+        assertThat(planes.get(4 * c + x))
+            .as("channel %d, pixel %d", c, x)
+            .isCloseTo(levels[x], within(1e-6f));
+      }
+    }
+
+    // Gray with alpha: the level as stored, the alpha dropped.
+    ComponentColorModel model =
+        new ComponentColorModel(
+            ColorSpace.getInstance(ColorSpace.CS_GRAY),
+            true,
+            false,
+            Transparency.TRANSLUCENT,
+            DataBuffer.TYPE_BYTE);
+    WritableRaster raster = model.createCompatibleWritableRaster(3, 1);
+    raster.setPixels(0, 0, 3, 1, new int[] {0, 255, 100, 128, 255, 0});
+    BufferedImage withAlpha = new BufferedImage(model, raster, false, null);
+    assertThat(Images.pixels(withAlpha).rgb()).containsExactly(0x000000, 0x646464, 0xffffff);
+    png.reset();
+    assertThat(ImageIO.write(withAlpha, "png", png)).isTrue();
+    planes = FloatBuffer.allocate(9);
+    Images.toPlanes(png.toByteArray(), 3, 1, ZERO, ONE, planes);
     assertThat(planes.array())
         .containsExactly(
             new float[] {0f, 100 / 255f, 1f, 0f, 100 / 255f, 1f, 0f, 100 / 255f, 1f},
